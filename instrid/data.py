@@ -1,0 +1,368 @@
+"""MusicNet-format datasets: the recording index, label tables and audio.
+
+Used by every notebook (``notebooks/00_data.ipynb`` first). One loader reads a
+MusicNet-format root, whether it holds the real MusicNet (Thickstun et al.,
+ICLR 2017) or the offline synthetic stand-in built by :mod:`instrid.synth`::
+
+    ROOT/train_data/<id>.wav     44.1 kHz recordings (.flac also accepted)
+    ROOT/train_labels/<id>.csv   one row per note
+    ROOT/test_data/, ROOT/test_labels/
+    ROOT/musicnet_metadata.csv   optional; the package ships MusicNet's copy
+
+Label CSV columns: ``start_time, end_time, instrument, note, start_beat,
+end_beat, note_value``. Times are integer sample indices at 44,100 Hz; a note
+sounds on ``[start_time, end_time)``. ``instrument`` is the 1-based General MIDI
+program (see :mod:`instrid.instruments`); ``note`` is the MIDI pitch.
+
+Every problem found in a file raises :class:`~instrid.errors.DatasetError`
+naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import soundfile
+
+from instrid import instruments
+from instrid.errors import DatasetError
+from instrid.files import atomic_path, cache_dir
+
+#: MusicNet's label sample rate; every time in a label CSV is at this rate.
+LABEL_SAMPLE_RATE = 44_100
+#: The official MusicNet test recordings.
+TEST_IDS = (1759, 1819, 2106, 2191, 2298, 2303, 2382, 2416, 2556, 2628)
+SPLITS = ("train", "test")
+LABEL_COLUMNS = ("start_time", "end_time", "instrument", "note", "start_beat", "end_beat", "note_value")
+AUDIO_SUFFIXES = (".wav", ".flac")
+METADATA_NAME = "musicnet_metadata.csv"
+
+INDEX_COLUMNS = (
+    "id", "split", "audio_path", "labels_path", "sample_rate", "n_samples", "duration_s",
+    "ensemble", "composer",
+)
+
+
+def packaged_metadata_path() -> Path:
+    """Path of the MusicNet metadata CSV shipped with instrid (CC BY 4.0)."""
+    return Path(str(importlib.resources.files("instrid") / "data" / METADATA_NAME))
+
+
+def read_metadata(path=None) -> pd.DataFrame:
+    """MusicNet's metadata table (one row per recording id, 330 rows).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A ``musicnet_metadata.csv``; defaults to the packaged copy.
+    """
+    path = Path(path) if path is not None else packaged_metadata_path()
+    try:
+        meta = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot read metadata: {exc}") from exc
+    missing = {"id", "composer", "ensemble"} - set(meta.columns)
+    if missing:
+        raise DatasetError(f"{path}: metadata is missing column(s) {sorted(missing)}")
+    meta["id"] = pd.to_numeric(meta["id"], errors="raise").astype("int64")
+    return meta.set_index("id", drop=False)
+
+
+def find_root(path) -> Path:
+    """Locate the MusicNet-format tree at or just below ``path``.
+
+    Accepts the tree itself, Zenodo's extracted ``musicnet/`` folder and the
+    Kaggle mirror's ``musicnet/musicnet/`` nesting.
+    """
+    path = Path(path).expanduser()
+    for candidate in (path, path / "musicnet", path / "musicnet" / "musicnet"):
+        if (candidate / "train_data").is_dir() or (candidate / "test_data").is_dir():
+            return candidate
+    raise DatasetError(
+        f"{path}: not a MusicNet-format root (expected train_data/, train_labels/, "
+        "test_data/, test_labels/ in it or in musicnet/ below it)"
+    )
+
+
+def wav_truncation(path: Path) -> str | None:
+    """Describe how a RIFF/WAVE file is truncated, or return None if it is whole.
+
+    libsndfile quietly reads a truncated WAV as a shorter one, so compare the
+    size its ``data`` chunk declares with the bytes actually present.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        header = f.read(12)
+        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return "not a RIFF/WAVE file"
+        pos = 12
+        while pos + 8 <= size:
+            f.seek(pos)
+            chunk = f.read(8)
+            chunk_id, chunk_size = chunk[:4], int.from_bytes(chunk[4:], "little")
+            if chunk_id == b"data":
+                present = size - pos - 8
+                if present < chunk_size:
+                    return f"truncated: data chunk declares {chunk_size} bytes, {present} present"
+                return None
+            pos += 8 + chunk_size + (chunk_size & 1)
+    return "truncated: no data chunk"
+
+
+def _audio_info(path: Path) -> tuple[int, int]:
+    """(sample_rate, n_samples) of an audio file, checked for truncation."""
+    if path.suffix.lower() == ".wav":
+        problem = wav_truncation(path)
+        if problem:
+            raise DatasetError(f"{path}: {problem}")
+    try:
+        info = soundfile.info(str(path))
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
+    if info.frames <= 0:
+        raise DatasetError(f"{path}: audio holds no samples")
+    return int(info.samplerate), int(info.frames)
+
+
+def read_labels(path, *, n_samples: int | None = None) -> pd.DataFrame:
+    """Read and validate one MusicNet label CSV.
+
+    Parameters
+    ----------
+    path : path-like
+        ``<split>_labels/<id>.csv``.
+    n_samples : int, optional
+        Length of the recording in samples at 44.1 kHz; if given, a note ending
+        past it is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``start_time``, ``end_time`` (int64, samples at 44.1 kHz),
+        ``instrument`` (int16, MusicNet code), ``note`` (int16, MIDI pitch),
+        ``start_beat``, ``end_beat`` (float64, NaN where unknown) and
+        ``note_value`` (str, empty where unknown), sorted by start time as in
+        the file.
+
+    Raises
+    ------
+    DatasetError
+        Missing file or columns, non-numeric or non-integer times, a note
+        ending before it starts or past the audio, an unknown instrument code,
+        or a pitch outside 0..127.
+    """
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{path}: label file is missing") from exc
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot parse label CSV: {exc}") from exc
+    missing = [c for c in LABEL_COLUMNS if c not in raw.columns]
+    if missing:
+        raise DatasetError(f"{path}: missing column(s) {missing}; expected {list(LABEL_COLUMNS)}")
+
+    def integers(column: str) -> np.ndarray:
+        values = pd.to_numeric(raw[column].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(values) | (values != np.round(values))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DatasetError(
+                f"{path}: line {row + 2}: {column} must be an integer, got {raw[column].iloc[row]!r}"
+            )
+        return values.astype(np.int64)
+
+    start, end = integers("start_time"), integers("end_time")
+    code, note = integers("instrument"), integers("note")
+    checks = (
+        (start < 0, "start_time is negative"),
+        (end < start, "note ends before it starts"),
+        ((note < 0) | (note > 127), "note is not a MIDI pitch 0..127"),
+    )
+    if n_samples is not None:
+        checks += ((end > n_samples, f"note ends past the end of the audio ({n_samples} samples)"),)
+    for bad, problem in checks:
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DatasetError(
+                f"{path}: line {row + 2}: {problem} "
+                f"(start_time={start[row]}, end_time={end[row]}, note={note[row]}); "
+                f"{int(bad.sum())} such row(s)"
+            )
+    instruments.index_of(code, source=str(path))
+
+    def floats(column: str) -> np.ndarray:
+        return pd.to_numeric(raw[column].str.strip().replace("", np.nan), errors="coerce").to_numpy(
+            dtype=np.float64
+        )
+
+    return pd.DataFrame(
+        {
+            "start_time": start,
+            "end_time": end,
+            "instrument": code.astype(np.int16),
+            "note": note.astype(np.int16),
+            "start_beat": floats("start_beat"),
+            "end_beat": floats("end_beat"),
+            "note_value": raw["note_value"].astype(str).to_numpy(),
+        }
+    )
+
+
+def write_labels(path, labels: pd.DataFrame) -> None:
+    """Write a label table as a MusicNet label CSV (atomically)."""
+    with atomic_path(path) as tmp:
+        labels.loc[:, list(LABEL_COLUMNS)].to_csv(tmp, index=False)
+
+
+def build_index(root) -> pd.DataFrame:
+    """Index a MusicNet-format tree (reads audio headers only, not samples).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per recording, ordered by split (train, test) then id, with
+        columns ``id`` (int64), ``split`` ("train"/"test"), ``audio_path``,
+        ``labels_path`` (str), ``sample_rate``, ``n_samples`` (int64),
+        ``duration_s`` (float64), ``ensemble``, ``composer`` (str, empty if the
+        id is not in the metadata).
+
+    Raises
+    ------
+    DatasetError
+        A recording without labels or labels without a recording, a missing or
+        truncated audio file, or no recordings at all.
+    """
+    root = find_root(root)
+    meta_path = root / METADATA_NAME
+    meta = read_metadata(meta_path if meta_path.exists() else None)
+    rows = []
+    for split in SPLITS:
+        data_dir, label_dir = root / f"{split}_data", root / f"{split}_labels"
+        if not data_dir.is_dir() and not label_dir.is_dir():
+            continue
+        audio = {}
+        for p in sorted(data_dir.iterdir()) if data_dir.is_dir() else ():
+            if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith("."):
+                if p.stem in audio:
+                    raise DatasetError(f"{p}: two audio files for recording {p.stem}")
+                audio[p.stem] = p
+        labels = {
+            p.stem: p
+            for p in (sorted(label_dir.glob("*.csv")) if label_dir.is_dir() else ())
+            if not p.name.startswith(".")
+        }
+        for stem in sorted(set(labels) - set(audio)):
+            raise DatasetError(f"{labels[stem]}: labels for a missing recording ({data_dir / stem}.wav)")
+        for stem in sorted(audio):
+            if stem not in labels:
+                raise DatasetError(f"{audio[stem]}: recording without labels ({label_dir / stem}.csv)")
+            if not stem.isdigit():
+                raise DatasetError(f"{audio[stem]}: recording ids must be integers")
+            sample_rate, n_samples = _audio_info(audio[stem])
+            rid = int(stem)
+            info = meta.loc[rid] if rid in meta.index else None
+            rows.append(
+                {
+                    "id": rid,
+                    "split": split,
+                    "audio_path": str(audio[stem]),
+                    "labels_path": str(labels[stem]),
+                    "sample_rate": sample_rate,
+                    "n_samples": n_samples,
+                    "duration_s": n_samples / sample_rate,
+                    "ensemble": "" if info is None else str(info["ensemble"]),
+                    "composer": "" if info is None else str(info["composer"]),
+                }
+            )
+    if not rows:
+        raise DatasetError(f"{root}: no recordings found in train_data/ or test_data/")
+    index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
+    return index.astype({"id": "int64", "sample_rate": "int64", "n_samples": "int64"}).reset_index(
+        drop=True
+    )
+
+
+@dataclass
+class MusicNet:
+    """A MusicNet-format dataset: index, labels and audio of each recording.
+
+    Parameters
+    ----------
+    root : path-like
+        The tree (see the module docstring) or a folder just above it.
+
+    Examples
+    --------
+    >>> ds = MusicNet("data/synth")                      # doctest: +SKIP
+    >>> ds.index.groupby("split").duration_s.sum() / 3600  # doctest: +SKIP
+    >>> labels = ds.labels(1759)                          # doctest: +SKIP
+    >>> audio = ds.audio(1759, sample_rate=16_000)         # doctest: +SKIP
+    """
+
+    root: Path
+    index: pd.DataFrame
+
+    def __init__(self, root):
+        self.root = find_root(root)
+        self.index = build_index(self.root)
+        self._by_id = self.index.set_index("id", drop=False)
+
+    @property
+    def ids(self) -> list[int]:
+        return self.index["id"].tolist()
+
+    def recording(self, rid: int) -> pd.Series:
+        """The index row of recording ``rid``."""
+        try:
+            return self._by_id.loc[int(rid)]
+        except KeyError:
+            raise DatasetError(f"{self.root}: no recording with id {rid}") from None
+
+    def n_label_samples(self, rid: int) -> int:
+        """Length of recording ``rid`` in samples at the labels' 44.1 kHz."""
+        rec = self.recording(rid)
+        return int(round(rec["n_samples"] * LABEL_SAMPLE_RATE / rec["sample_rate"]))
+
+    def labels(self, rid: int) -> pd.DataFrame:
+        """The validated label table of recording ``rid`` (see :func:`read_labels`)."""
+        return read_labels(self.recording(rid)["labels_path"], n_samples=self.n_label_samples(rid))
+
+    def audio(self, rid: int, sample_rate: int = LABEL_SAMPLE_RATE) -> np.ndarray:
+        """Recording ``rid`` as float32 mono at ``sample_rate`` Hz.
+
+        Multichannel audio is averaged to mono. Resampling (soxr, high quality)
+        happens once; the result is cached under ``instrid.files.cache_dir()``
+        keyed by the file's path, size and modification time.
+        """
+        rec = self.recording(rid)
+        path = Path(rec["audio_path"])
+        if int(sample_rate) == int(rec["sample_rate"]):
+            return _read_mono(path, int(rec["n_samples"]))
+        stat = path.stat()
+        key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
+        cached = cache_dir() / "audio" / str(int(sample_rate)) / f"{rid}-{key[:16]}.npy"
+        if cached.exists():
+            return np.load(cached)
+        import soxr
+
+        audio = soxr.resample(_read_mono(path, int(rec["n_samples"])), int(rec["sample_rate"]), int(sample_rate))
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        with atomic_path(cached) as tmp:
+            np.save(tmp, audio)
+        return audio
+
+
+def _read_mono(path: Path, n_samples: int) -> np.ndarray:
+    try:
+        audio, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
+    if audio.shape[0] != n_samples:
+        raise DatasetError(f"{path}: truncated: header says {n_samples} samples, read {audio.shape[0]}")
+    return audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0].copy()

@@ -1,0 +1,81 @@
+"""Small file utilities shared by the data layer: atomic writes, digests, cache.
+
+Everything instrid writes goes through :func:`atomic_path`: the content is
+written under a temporary name in the destination's folder and renamed into
+place only once complete, so an interrupted run never leaves a half-written
+file that a later run would trust.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+CACHE_ENV = "INSTRID_CACHE"
+
+# mkstemp creates files readable by the owner only; give finished files the
+# permissions an ordinary open() would have.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def cache_dir() -> Path:
+    """Root of instrid's download and audio caches.
+
+    ``$INSTRID_CACHE`` if set, else ``$XDG_CACHE_HOME/instrid``, else
+    ``~/.cache/instrid``.
+    """
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "instrid"
+
+
+@contextlib.contextmanager
+def atomic_path(dest, suffix: str | None = None):
+    """Yield a temporary path next to ``dest``; rename it to ``dest`` on success.
+
+    On an exception the temporary file is removed and ``dest`` is untouched.
+    ``suffix`` (default: ``dest``'s own) lets writers that infer the format
+    from the extension (soundfile, numpy) see the right one.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{dest.name}.",
+        suffix=".part" + (dest.suffix if suffix is None else suffix),
+        dir=dest.parent,
+    )
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, dest)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text_atomic(dest, text: str) -> None:
+    """Write ``text`` to ``dest`` atomically (UTF-8)."""
+    with atomic_path(dest) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(dest, obj) -> None:
+    """Write ``obj`` as indented, key-sorted JSON to ``dest`` atomically."""
+    write_text_atomic(dest, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def file_digest(path, algorithm: str = "sha256", chunk_bytes: int = 1 << 22) -> str:
+    """Hex digest of a file's bytes (``algorithm`` is any :mod:`hashlib` name)."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()

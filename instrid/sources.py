@@ -1,0 +1,105 @@
+"""Where the data come from: public homes, checksums, and getting them.
+
+* Real MusicNet (Thickstun, Harchaoui & Kakade, ICLR 2017; CC BY 4.0):
+  ``musicnet.tar.gz`` (about 11 GB) from Zenodo record 5120004,
+  see :func:`install_musicnet` (``instrid data musicnet``).
+* MusicNetEM (Maman & Bermano, ICML 2022; CC BY-NC-SA 4.0): re-aligned note
+  labels as MIDI, the input of the offline synthetic dataset,
+  see :func:`fetch_musicnet_em` and :mod:`instrid.synth`.
+
+Neither is ever committed to this repository. Offline (tests, CI), set
+``$INSTRID_SEED_DIR`` to a folder holding verified copies.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from instrid import data
+from instrid.download import fetch, safe_extract
+from instrid.errors import DatasetError
+from instrid.files import cache_dir, write_json_atomic
+
+MUSICNET_URL = "https://zenodo.org/records/5120004/files/musicnet.tar.gz?download=1"
+#: md5 of musicnet.tar.gz as published on Zenodo (reported by third parties;
+#: no copy could be checked from here).
+MUSICNET_MD5 = "844764911fa0d5b97c97da944a057590"
+
+MUSICNET_EM_URL = "https://github.com/benadar293/benadar293.github.io/raw/main/musicnet_em.zip"
+MUSICNET_EM_SHA256 = "13340a54ae8d4ec9239ea3f0652eb36346ce2e4b44354a090f727668dc3be5a6"
+
+INSTALLED_MARKER = ".instrid-musicnet.json"
+
+
+def fetch_musicnet_em(*, url: str = MUSICNET_EM_URL, progress: bool = True) -> Path:
+    """Path of the verified ``musicnet_em.zip`` in the download cache (fetched once)."""
+    return fetch(url, cache_dir() / "downloads" / "musicnet_em.zip", sha256=MUSICNET_EM_SHA256,
+                 progress=progress)
+
+
+def validate_tree(root, *, progress: bool = True) -> pd.DataFrame:
+    """Index a MusicNet-format tree and read every label file; return the index.
+
+    Raises :class:`~instrid.errors.DatasetError` at the first bad file.
+    """
+    dataset = data.MusicNet(root)
+    for rid in tqdm(dataset.ids, desc="check labels", unit="rec", disable=not progress, leave=False):
+        dataset.labels(rid)
+    return dataset.index
+
+
+def install_musicnet(
+    root,
+    *,
+    url: str = MUSICNET_URL,
+    md5: str | None = MUSICNET_MD5,
+    keep_archive: bool = True,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Download, verify, extract and index real MusicNet under ``root``.
+
+    The archive goes to ``root/musicnet.tar.gz`` (resumable), the tree to
+    ``root/musicnet/`` (``train_data/`` ... and the metadata CSV). A marker
+    file is written last, so a tree without it was not completed; rerunning
+    resumes the download or redoes the extraction.
+
+    Parameters
+    ----------
+    md5 : str or None
+        Expected md5 of the archive; None skips verification.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The recording index (see :func:`instrid.data.build_index`).
+    """
+    root = Path(root).expanduser()
+    tree = root / "musicnet"
+    if (root / INSTALLED_MARKER).exists():
+        return validate_tree(tree, progress=progress)
+    archive = fetch(url, root / "musicnet.tar.gz", md5=md5, progress=progress)
+    if tree.exists():
+        # A tree without the marker is an interrupted earlier run.
+        shutil.rmtree(tree)
+    staging = root / ".musicnet-extract"
+    if staging.exists():
+        shutil.rmtree(staging)
+    safe_extract(archive, staging, progress=progress)
+    found = data.find_root(staging) if not (staging / "train_data").is_dir() else staging
+    missing = [d for d in ("train_data", "train_labels", "test_data", "test_labels") if not (found / d).is_dir()]
+    if missing:
+        shutil.rmtree(staging)
+        raise DatasetError(f"{archive}: not a MusicNet archive, it lacks {missing}")
+    found.rename(tree)
+    shutil.rmtree(staging, ignore_errors=True)
+    if not (tree / data.METADATA_NAME).exists():
+        shutil.copyfile(data.packaged_metadata_path(), tree / data.METADATA_NAME)
+    index = validate_tree(tree, progress=progress)
+    write_json_atomic(root / INSTALLED_MARKER, {"url": url, "md5": md5, "recordings": len(index)})
+    if not keep_archive:
+        archive.unlink()
+    return index

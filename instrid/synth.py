@@ -1,0 +1,399 @@
+"""The offline default dataset: MusicNetEM labels rendered into a MusicNet-format tree.
+
+No real MusicNet audio can be fetched offline, so the default dataset is
+synthesized: MusicNetEM (Maman & Bermano, ICML 2022; CC BY-NC-SA 4.0) gives
+note labels for 323 of MusicNet's 330 recordings as MIDI files aligned to the
+real recordings. :func:`build_synthetic_musicnet` converts each MIDI file into
+a MusicNet label CSV and renders it with a General MIDI SoundFont, writing the
+same layout as MusicNet (see :mod:`instrid.data`), so every later step runs
+unchanged on real or synthetic data. Used by ``instrid data synth`` and
+``notebooks/00_data.ipynb``.
+
+Label conversion (:func:`midi_to_labels`):
+
+* times: MIDI ticks through the file's tempo map to seconds, then rounded to
+  integer samples at 44.1 kHz;
+* instrument: MusicNetEM's 0-based program ``p`` becomes MusicNet code
+  ``p + 1``, except program 45 (GM pizzicato strings), which MusicNetEM uses
+  for the contrabass: code 44;
+* a key struck again before it was released is paired first-in first-out;
+  either pairing gives the same sounding intervals per pitch, hence the same
+  segment and frame labels;
+* ``start_beat``, ``end_beat`` and ``note_value`` are left empty: MusicNetEM's
+  files carry no tempo or metre of the score (the default 120 bpm stands in),
+  so MIDI beats would not be score beats.
+
+Rendering (:func:`render_labels`) is driven by the label table itself, so the
+audio and its labels cannot disagree: each instrument gets its own MIDI
+channel and GM program ``code - 1``; a key struck again while held is released
+first and struck again (otherwise tinysoundfont stacks voices and levels jump
+by 10-14 dB) and released when its last note ends; the stereo output is
+averaged to mono; the synthesizer runs 12 dB below unity gain and each
+recording is then peak-normalised to -1 dBFS, so nothing clips.
+"""
+
+from __future__ import annotations
+
+import io
+import importlib.util
+import json
+import os
+import zipfile
+from collections import defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import mido
+import numpy as np
+import pandas as pd
+import soundfile
+from tqdm.auto import tqdm
+
+import instrid
+from instrid import data, instruments
+from instrid.errors import DatasetError
+from instrid.files import atomic_path, file_digest, write_json_atomic
+
+#: MusicNetEM programs (0-based) that do not map to ``program + 1``.
+EM_PROGRAM_TO_CODE = {45: 44}
+MANIFEST_NAME = "synth.json"
+#: Silence kept after the last note so release tails are not cut.
+TAIL_S = 1.0
+PEAK = 10 ** (-1 / 20)  # -1 dBFS
+SYNTH_GAIN_DB = -12.0
+
+
+def default_soundfont() -> Path:
+    """The TimGM6mb General MIDI SoundFont that pretty_midi ships (GPL v2, 6 MB)."""
+    spec = importlib.util.find_spec("pretty_midi")
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetError("pretty_midi is not installed; it ships the default SoundFont TimGM6mb.sf2")
+    return Path(spec.submodule_search_locations[0]) / "TimGM6mb.sf2"
+
+
+def _seconds_of_ticks(ticks: np.ndarray, tempo_ticks: np.ndarray, tempos: np.ndarray, ppq: int) -> np.ndarray:
+    """Seconds at absolute ``ticks`` under a tempo map (tempo in microseconds per beat)."""
+    seconds_per_tick = tempos / 1e6 / ppq
+    seconds_at_change = np.concatenate(([0.0], np.cumsum(np.diff(tempo_ticks) * seconds_per_tick[:-1])))
+    k = np.searchsorted(tempo_ticks, ticks, side="right") - 1
+    return seconds_at_change[k] + (ticks - tempo_ticks[k]) * seconds_per_tick[k]
+
+
+def midi_to_labels(midi, *, source: str = "midi", sample_rate: int = data.LABEL_SAMPLE_RATE) -> pd.DataFrame:
+    """Convert a MusicNetEM MIDI file into a MusicNet label table.
+
+    Parameters
+    ----------
+    midi : path-like, bytes or mido.MidiFile
+    source : str
+        Named in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as :func:`instrid.data.read_labels` returns, sorted by
+        (start_time, end_time, instrument, note). Zero-length notes are dropped.
+    """
+    try:
+        if isinstance(midi, mido.MidiFile):
+            mid = midi
+        elif isinstance(midi, (bytes, bytearray)):
+            mid = mido.MidiFile(file=io.BytesIO(midi))
+        else:
+            mid = mido.MidiFile(midi)
+    except (OSError, EOFError, ValueError, KeyError) as exc:
+        raise DatasetError(f"{source}: unreadable MIDI file: {exc}") from exc
+    if mid.type == 2:
+        raise DatasetError(f"{source}: MIDI type 2 (independent sequences) is not supported")
+
+    tempo_changes = {0: 500_000}
+    for track in mid.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "set_tempo":
+                tempo_changes[tick] = msg.tempo
+    tempo_ticks = np.array(sorted(tempo_changes), dtype=np.int64)
+    tempos = np.array([tempo_changes[t] for t in tempo_ticks], dtype=np.float64)
+
+    starts, ends, programs, pitches = [], [], [], []
+    for number, track in enumerate(mid.tracks):
+        program = defaultdict(int)  # per channel, GM default 0
+        held = defaultdict(deque)
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "program_change":
+                program[msg.channel] = msg.program
+            elif msg.type == "note_on" and msg.velocity > 0:
+                held[msg.channel, msg.note].append(tick)
+            elif msg.type in ("note_off", "note_on"):
+                queue = held[msg.channel, msg.note]
+                if not queue:
+                    continue  # a release without a strike sounds nothing
+                starts.append(queue.popleft())
+                ends.append(tick)
+                programs.append(program[msg.channel])
+                pitches.append(msg.note)
+        for (channel, note), queue in held.items():
+            if queue:
+                raise DatasetError(
+                    f"{source}: track {number}: note {note} on channel {channel} is never released"
+                )
+
+    start_s = _seconds_of_ticks(np.array(starts, dtype=np.int64), tempo_ticks, tempos, mid.ticks_per_beat)
+    end_s = _seconds_of_ticks(np.array(ends, dtype=np.int64), tempo_ticks, tempos, mid.ticks_per_beat)
+    program = np.array(programs, dtype=np.int64)
+    code = program + 1
+    for em_program, musicnet_code in EM_PROGRAM_TO_CODE.items():
+        code[program == em_program] = musicnet_code
+    instruments.index_of(code, source=source)
+    labels = pd.DataFrame(
+        {
+            "start_time": np.round(start_s * sample_rate).astype(np.int64),
+            "end_time": np.round(end_s * sample_rate).astype(np.int64),
+            "instrument": code.astype(np.int16),
+            "note": np.array(pitches, dtype=np.int16),
+            "start_beat": np.nan,
+            "end_beat": np.nan,
+            "note_value": "",
+        }
+    )
+    labels = labels[labels["end_time"] > labels["start_time"]]
+    return labels.sort_values(["start_time", "end_time", "instrument", "note"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def render_labels(
+    labels: pd.DataFrame,
+    n_samples: int,
+    soundfont,
+    *,
+    sample_rate: int = data.LABEL_SAMPLE_RATE,
+    gain_db: float = SYNTH_GAIN_DB,
+    peak: float | None = PEAK,
+):
+    """Render a label table to mono float32 audio with a General MIDI SoundFont.
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        Times in samples at ``sample_rate``.
+    n_samples : int
+        Length of the output.
+    soundfont : path-like
+        Any .sf2/.sf3 file.
+    peak : float or None
+        Peak-normalise to this absolute level (None: leave the level as rendered).
+
+    Returns
+    -------
+    audio : numpy.ndarray of float32, shape (n_samples,)
+    raw_peak : float
+        The peak before normalisation (for gain staging checks).
+    """
+    import tinysoundfont
+
+    synth = tinysoundfont.Synth(gain=gain_db, samplerate=int(sample_rate))
+    sfid = synth.sfload(str(soundfont))
+    codes = sorted(set(labels["instrument"].tolist()))
+    # One channel per instrument, skipping the GM drum channel 9.
+    channels = [c for c in range(16) if c != 9]
+    channel_of = {code: channels[i] for i, code in enumerate(codes)}
+    for code, channel in channel_of.items():
+        synth.program_select(channel, sfid, 0, instruments.render_program(code))
+
+    n = len(labels)
+    times = np.concatenate([labels["start_time"].to_numpy(np.int64), labels["end_time"].to_numpy(np.int64)])
+    is_on = np.concatenate([np.ones(n, dtype=bool), np.zeros(n, dtype=bool)])
+    chans = np.tile(np.array([channel_of[c] for c in labels["instrument"].tolist()], dtype=np.int64), 2)
+    keys = np.tile(labels["note"].to_numpy(np.int64), 2)
+    # Releases before strikes at the same instant: a note ending where the
+    # next begins is a re-articulation, not a held note.
+    order = np.lexsort((is_on, times))
+
+    stereo = np.zeros((n_samples, 2), dtype=np.float32)
+    flat = stereo.reshape(-1)
+    position = 0
+    held = defaultdict(int)
+    for t, on, channel, key in zip(times[order].tolist(), is_on[order].tolist(),
+                                   chans[order].tolist(), keys[order].tolist()):
+        t = min(t, n_samples)
+        if t > position:
+            synth.generate(t - position, memoryview(flat[2 * position: 2 * t]).cast("B"))
+            position = t
+        if on:
+            if held[channel, key]:
+                synth.noteoff(channel, key)
+            synth.noteon(channel, key, 100)
+            held[channel, key] += 1
+        else:
+            held[channel, key] -= 1
+            if held[channel, key] == 0:
+                synth.noteoff(channel, key)
+    if position < n_samples:
+        synth.generate(n_samples - position, memoryview(flat[2 * position:]).cast("B"))
+    audio = stereo.mean(axis=1, dtype=np.float32)
+    raw_peak = float(np.abs(audio).max()) if n_samples else 0.0
+    if peak is not None and raw_peak > 0:
+        audio *= np.float32(peak / raw_peak)
+    return audio, raw_peak
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """What determines the rendered audio; stored as ``synth.json`` in the tree."""
+
+    source_sha256: str
+    soundfont: str
+    soundfont_sha256: str
+    sample_rate: int
+    audio_format: str
+    gain_db: float
+    peak: float
+    tail_s: float
+    instrid_version: str
+
+
+def _render_one(task) -> dict:
+    rid, midi_bytes, split, n_seconds, root, settings = task
+    root = Path(root)
+    suffix = "." + settings["audio_format"]
+    audio_path = root / f"{split}_data" / f"{rid}{suffix}"
+    labels_path = root / f"{split}_labels" / f"{rid}.csv"
+    labels = midi_to_labels(midi_bytes, source=f"musicnet_em.zip:{rid}.mid")
+    last_end = int(labels["end_time"].max()) if len(labels) else 0
+    n_samples = max(int(round(n_seconds * data.LABEL_SAMPLE_RATE)),
+                    last_end + int(settings["tail_s"] * data.LABEL_SAMPLE_RATE))
+    audio, raw_peak = render_labels(labels, n_samples, settings["soundfont"],
+                                    gain_db=settings["gain_db"], peak=settings["peak"])
+    subtype = "PCM_16"
+    with atomic_path(audio_path) as tmp:
+        soundfile.write(str(tmp), audio, data.LABEL_SAMPLE_RATE, subtype=subtype,
+                        format=settings["audio_format"].upper())
+    # Labels last: a recording counts as done when both files exist.
+    data.write_labels(labels_path, labels)
+    return {"id": rid, "seconds": n_samples / data.LABEL_SAMPLE_RATE, "notes": len(labels),
+            "raw_peak": raw_peak}
+
+
+def _is_done(root: Path, rid: int, split: str, suffix: str) -> bool:
+    return (root / f"{split}_data" / f"{rid}{suffix}").exists() and (root / f"{split}_labels" / f"{rid}.csv").exists()
+
+
+def build_synthetic_musicnet(
+    root,
+    *,
+    soundfont=None,
+    recordings=None,
+    jobs: int | None = None,
+    audio_format: str = "flac",
+    source_zip=None,
+    progress: bool = True,
+) -> dict:
+    """Render MusicNetEM into a MusicNet-format tree at ``root`` (resumable).
+
+    Parameters
+    ----------
+    root : path-like
+        Output tree; created if missing.
+    soundfont : path-like, optional
+        A GM .sf2/.sf3; default :func:`default_soundfont`.
+    recordings : iterable of int, optional
+        Recording ids to build (default: all 323).
+    jobs : int, optional
+        Worker processes (default: all cores).
+    audio_format : {"flac", "wav"}
+        16-bit, 44.1 kHz mono either way.
+    source_zip : path-like, optional
+        A local ``musicnet_em.zip``; default: fetched and verified into the cache.
+
+    Returns
+    -------
+    dict
+        ``recordings`` built now, ``skipped`` (already done), ``seconds`` of
+        audio rendered, ``max_raw_peak``.
+
+    Raises
+    ------
+    DatasetError
+        Unknown recording ids, or ``root`` was rendered with other settings.
+    """
+    from instrid.sources import fetch_musicnet_em
+
+    if audio_format not in ("flac", "wav"):
+        raise ValueError(f"audio_format must be 'flac' or 'wav', got {audio_format!r}")
+    root = Path(root).expanduser()
+    soundfont = Path(soundfont).expanduser() if soundfont else default_soundfont()
+    if not soundfont.is_file():
+        raise DatasetError(f"{soundfont}: SoundFont not found")
+    source_zip = Path(source_zip) if source_zip else fetch_musicnet_em(progress=progress)
+    settings = SynthSettings(
+        source_sha256=file_digest(source_zip),
+        soundfont=str(soundfont.resolve()),
+        soundfont_sha256=file_digest(soundfont),
+        sample_rate=data.LABEL_SAMPLE_RATE,
+        audio_format=audio_format,
+        gain_db=SYNTH_GAIN_DB,
+        peak=PEAK,
+        tail_s=TAIL_S,
+        instrid_version=instrid.__version__,
+    )
+    manifest = root / MANIFEST_NAME
+    if manifest.exists():
+        previous = json.loads(manifest.read_text())
+        keys = ("source_sha256", "soundfont_sha256", "sample_rate", "audio_format", "gain_db", "peak", "tail_s")
+        changed = [k for k in keys if previous.get(k) != asdict(settings)[k]]
+        if changed:
+            raise DatasetError(
+                f"{manifest}: this tree was rendered with different settings ({', '.join(changed)}); "
+                "use another --root or delete this one"
+            )
+    else:
+        root.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(manifest, asdict(settings))
+    meta = data.read_metadata()
+    if not (root / data.METADATA_NAME).exists():
+        with atomic_path(root / data.METADATA_NAME) as tmp:
+            tmp.write_bytes(data.packaged_metadata_path().read_bytes())
+
+    with zipfile.ZipFile(source_zip) as archive:
+        midi_names = {int(Path(n).stem): n for n in archive.namelist()
+                      if n.endswith(".mid") and Path(n).stem.isdigit()}
+        wanted = sorted(midi_names) if recordings is None else sorted({int(r) for r in recordings})
+        unknown = [r for r in wanted if r not in midi_names]
+        if unknown:
+            raise DatasetError(f"{source_zip}: no MusicNetEM labels for recording(s) {unknown}")
+        suffix = "." + audio_format
+        todo, skipped = [], 0
+        for rid in wanted:
+            split = "test" if rid in data.TEST_IDS else "train"
+            if _is_done(root, rid, split, suffix):
+                skipped += 1
+                continue
+            seconds = float(meta.loc[rid, "seconds"]) if rid in meta.index else 0.0
+            todo.append((rid, archive.read(midi_names[rid]), split, seconds, str(root), asdict(settings)))
+    # Longest first keeps all workers busy to the end.
+    todo.sort(key=lambda task: -len(task[1]))
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    results = []
+    bar = tqdm(total=len(todo), desc="render", unit="rec", disable=not progress)
+    if jobs == 1:
+        for task in todo:
+            results.append(_render_one(task))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            for future in as_completed([pool.submit(_render_one, task) for task in todo]):
+                results.append(future.result())
+                bar.update()
+    bar.close()
+    return {
+        "recordings": len(results),
+        "skipped": skipped,
+        "seconds": float(sum(r["seconds"] for r in results)),
+        "max_raw_peak": float(max((r["raw_peak"] for r in results), default=0.0)),
+    }

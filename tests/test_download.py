@@ -1,0 +1,255 @@
+"""Downloads over a loopback HTTP server: resume, checksums, safe extraction, MusicNet install."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import tarfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import TINY, make_tree
+from instrid import cli, sources
+from instrid.download import DownloadError, fetch, safe_extract
+from instrid.errors import ArchiveError, ChecksumError, DatasetError
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Serves server.files; honours Range unless server.ignore_range; cuts
+    the first server.cut_after bytes-responses short to mimic a dropped line."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802
+        server = self.server
+        server.requests.append(dict(self.headers))
+        body = server.files.get(self.path.split("?")[0])
+        if body is None:
+            self.send_error(404)
+            return
+        start = 0
+        range_header = self.headers.get("Range")
+        if range_header and not server.ignore_range:
+            start = int(range_header.split("=")[1].split("-")[0])
+            if start >= len(body):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(body)}")
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(body) - start))
+        self.end_headers()
+        payload = body[start:]
+        if server.cuts_left > 0:
+            server.cuts_left -= 1
+            payload = payload[: server.cut_after]
+        self.wfile.write(payload)
+        self.wfile.flush()
+        self.close_connection = True
+
+
+@pytest.fixture
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.files, httpd.requests = {}, []
+    httpd.ignore_range, httpd.cuts_left, httpd.cut_after = False, 0, 0
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(autouse=True)
+def no_seed(monkeypatch):
+    monkeypatch.setenv("INSTRID_SEED_DIR", "")
+
+
+PAYLOAD = bytes(range(256)) * 4000  # 1 MB
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+
+
+def test_download_and_verify(server, tmp_path):
+    server.files["/f.bin"] = PAYLOAD
+    dest = fetch(server.url + "/f.bin", tmp_path / "f.bin", sha256=SHA, progress=False)
+    assert dest.read_bytes() == PAYLOAD
+    assert not (tmp_path / "f.bin.part").exists()
+    # In place and verified: no second request.
+    fetch(server.url + "/f.bin", dest, sha256=SHA, progress=False)
+    assert len(server.requests) == 1
+
+
+def test_cut_off_download_resumes_with_range(server, tmp_path):
+    server.files["/f.bin"] = PAYLOAD
+    server.cuts_left, server.cut_after = 1, 300_000
+    with pytest.raises(DownloadError, match=r"300000 bytes received.*run the same command again to resume"):
+        fetch(server.url + "/f.bin", tmp_path / "f.bin", sha256=SHA, retries=0, chunk_bytes=65536, progress=False)
+    part = tmp_path / "f.bin.part"
+    assert part.stat().st_size == 300_000 and not (tmp_path / "f.bin").exists()
+    dest = fetch(server.url + "/f.bin", tmp_path / "f.bin", sha256=SHA, retries=0, progress=False)
+    assert dest.read_bytes() == PAYLOAD
+    assert server.requests[-1]["Range"] == "bytes=300000-"
+
+
+def test_retries_resume_by_themselves(server, tmp_path):
+    server.files["/f.bin"] = PAYLOAD
+    server.cuts_left, server.cut_after = 2, 250_000
+    dest = fetch(server.url + "/f.bin", tmp_path / "f.bin", sha256=SHA, retries=3, progress=False)
+    assert dest.read_bytes() == PAYLOAD
+    assert [r.get("Range") for r in server.requests] == [None, "bytes=250000-", "bytes=500000-"]
+
+
+def test_complete_part_file_is_verified_not_refetched(server, tmp_path):
+    server.files["/f.bin"] = PAYLOAD
+    (tmp_path / "f.bin.part").write_bytes(PAYLOAD)
+    fetch(server.url + "/f.bin", tmp_path / "f.bin", sha256=SHA, progress=False)
+    assert (tmp_path / "f.bin").read_bytes() == PAYLOAD  # the server answered 416
+
+
+def test_server_ignoring_range_restarts(server, tmp_path):
+    server.files["/f.bin"] = PAYLOAD
+    server.ignore_range = True
+    (tmp_path / "f.bin.part").write_bytes(b"stale bytes")
+    dest = fetch(server.url + "/f.bin", tmp_path / "f.bin", sha256=SHA, progress=False)
+    assert dest.read_bytes() == PAYLOAD
+
+
+def test_corrupted_download_is_rejected(server, tmp_path):
+    corrupted = bytearray(PAYLOAD)
+    corrupted[500_000] ^= 0xFF
+    server.files["/f.bin"] = bytes(corrupted)
+    with pytest.raises(ChecksumError, match=rf"f\.bin\.part: sha256 mismatch: expected {SHA}") as info:
+        fetch(server.url + "/f.bin", tmp_path / "f.bin", sha256=SHA, progress=False)
+    assert "delete it and run again" in str(info.value)
+    assert not (tmp_path / "f.bin").exists()
+
+
+def test_http_error_is_clear(server, tmp_path):
+    with pytest.raises(DownloadError, match="server answered 404"):
+        fetch(server.url + "/missing", tmp_path / "m", progress=False)
+
+
+def test_seed_folder_is_used_and_checked(tmp_path, monkeypatch):
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    (seed / "f.bin").write_bytes(PAYLOAD)
+    monkeypatch.setenv("INSTRID_SEED_DIR", str(seed))
+    dest = fetch("http://127.0.0.1:9/unreachable", tmp_path / "cache" / "f.bin", sha256=SHA, progress=False)
+    assert dest.read_bytes() == PAYLOAD
+    (seed / "g.bin").write_bytes(b"tampered")
+    with pytest.raises(ChecksumError, match=r"seed/g\.bin: sha256 mismatch"):
+        fetch("http://127.0.0.1:9/unreachable", tmp_path / "cache" / "g.bin", sha256=SHA, progress=False)
+
+
+# ---- extraction ---------------------------------------------------------------------------
+
+
+def make_tar(path: Path, members: dict, links: dict | None = None) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, body in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+    return path
+
+
+@pytest.mark.parametrize(
+    "members, links",
+    [({"ok.txt": b"1", "../evil.txt": b"x"}, None),
+     ({"/etc/evil.txt": b"x"}, None),
+     ({"ok.txt": b"1"}, {"link": "../../outside"})],
+    ids=["dotdot", "absolute", "symlink-out"],
+)
+def test_unsafe_archives_are_refused_and_leave_nothing(tmp_path, members, links):
+    archive = make_tar(tmp_path / "a.tar.gz", members, links)
+    with pytest.raises(ArchiveError, match=r"a\.tar\.gz: refused unsafe member"):
+        safe_extract(archive, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.extracting").exists()
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_truncated_archive_is_an_error(tmp_path):
+    archive = make_tar(tmp_path / "a.tar.gz", {"big.bin": PAYLOAD})
+    archive.write_bytes(archive.read_bytes()[:2000])
+    with pytest.raises(ArchiveError, match="corrupt or truncated"):
+        safe_extract(archive, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+# ---- real MusicNet's path, end to end on a small archive of the same layout ----------------
+
+
+@pytest.fixture
+def musicnet_archive(tmp_path) -> bytes:
+    tree = make_tree(tmp_path / "src", TINY, nested="musicnet")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(tree, arcname="musicnet")
+    return buffer.getvalue()
+
+
+def test_install_musicnet_over_loopback(server, tmp_path, musicnet_archive):
+    server.files["/musicnet.tar.gz"] = musicnet_archive
+    server.cuts_left, server.cut_after = 1, len(musicnet_archive) // 2
+    md5 = hashlib.md5(musicnet_archive).hexdigest()
+    index = sources.install_musicnet(tmp_path / "mn", url=server.url + "/musicnet.tar.gz", md5=md5, progress=False)
+    assert index["id"].tolist() == [1727, 1728, 1759]
+    assert (tmp_path / "mn" / "musicnet" / "musicnet_metadata.csv").exists()
+    assert (tmp_path / "mn" / sources.INSTALLED_MARKER).exists()
+    assert server.requests[1]["Range"] == f"bytes={len(musicnet_archive) // 2}-"
+    # Installed: a second call checks the tree without the network.
+    server.shutdown()
+    assert len(sources.install_musicnet(tmp_path / "mn", url="http://127.0.0.1:9/x", progress=False)) == 3
+
+
+def test_install_musicnet_rejects_bad_checksum_via_cli(server, tmp_path, musicnet_archive, capsys):
+    server.files["/musicnet.tar.gz"] = musicnet_archive
+    code = cli.main(["data", "musicnet", "--root", str(tmp_path / "mn"), "--url",
+                     server.url + "/musicnet.tar.gz", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"musicnet.tar.gz.part: md5 mismatch: expected {sources.MUSICNET_MD5}" in err
+    assert "--md5 HASH" in err and "--no-verify" in err
+    assert not (tmp_path / "mn" / "musicnet").exists()
+    # The user accepts this copy: no new download, the part file is used.
+    md5 = hashlib.md5(musicnet_archive).hexdigest()
+    assert cli.main(["data", "musicnet", "--root", str(tmp_path / "mn"), "--url",
+                     server.url + "/musicnet.tar.gz", "--md5", md5, "--quiet"]) == 0
+    assert "MusicNet-format tree OK" in capsys.readouterr().out
+
+
+def test_archive_without_musicnet_layout(server, tmp_path):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo("musicnet/train_data/readme.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    server.files["/m.tar.gz"] = buffer.getvalue()
+    with pytest.raises(DatasetError, match=r"not a MusicNet archive, it lacks \['train_labels'"):
+        sources.install_musicnet(tmp_path / "mn", url=server.url + "/m.tar.gz", md5=None, progress=False)
+
+
+def test_from_existing_copy(tmp_path, capsys):
+    make_tree(tmp_path / "kaggle", TINY, nested="musicnet/musicnet")
+    assert cli.main(["data", "musicnet", "--from", str(tmp_path / "kaggle"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "train    2 recordings" in out and "test     1 recordings" in out
+
+
+def test_from_existing_copy_with_bad_labels(tmp_path, capsys):
+    tree = make_tree(tmp_path / "copy", TINY)
+    (tree / "train_labels" / "1728.csv").write_text("start_time,end_time\n1,2\n")
+    assert cli.main(["data", "musicnet", "--from", str(tmp_path / "copy"), "--quiet"]) == 2
+    assert "1728.csv: missing column(s) ['instrument', 'note'" in capsys.readouterr().err

@@ -1,0 +1,233 @@
+"""The offline synthetic dataset: MIDI to labels, rendering, and the tree end to end."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import mido
+import numpy as np
+import pandas as pd
+import pretty_midi
+import pytest
+
+from instrid import data, sources, synth
+from instrid.errors import DatasetError
+
+SR = 44_100
+
+
+def make_midi(tracks, *, tempo=None, ticks_per_beat=480) -> bytes:
+    """tracks: list of (program, channel, [(start_tick, end_tick, pitch), ...])."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=ticks_per_beat)
+    for number, (program, channel, notes) in enumerate(tracks):
+        track = mido.MidiTrack()
+        mid.tracks.append(track)
+        if number == 0 and tempo is not None:
+            for tick, value in tempo:
+                track.append(mido.MetaMessage("set_tempo", tempo=value, time=tick))  # absolute here
+        events = [(0, 0, mido.Message("program_change", channel=channel, program=program))]
+        for start, end, pitch in notes:
+            events.append((start, 2, mido.Message("note_on", channel=channel, note=pitch, velocity=127)))
+            events.append((end, 1, mido.Message("note_off", channel=channel, note=pitch, velocity=127)))
+        if number == 0 and tempo is not None:
+            metas = [(tick, 0, m) for (tick, _), m in zip(tempo, list(track))]
+            track.clear()
+            events += metas
+        events.sort(key=lambda e: (e[0], e[1]))
+        now = 0
+        for tick, _, msg in events:
+            track.append(msg.copy(time=tick - now))
+            now = tick
+    buffer = io.BytesIO()
+    mid.save(file=buffer)
+    return buffer.getvalue()
+
+
+def test_ticks_tempo_and_programs():
+    # 480 ticks per beat; 120 bpm then 60 bpm from tick 960 (2 s).
+    midi = make_midi(
+        [(40, 0, [(0, 480, 60), (960, 1440, 62)]), (45, 1, [(480, 960, 40)]), (0, 2, [(1440, 1920, 72)])],
+        tempo=[(0, 500_000), (960, 1_000_000)],
+    )
+    labels = synth.midi_to_labels(midi)
+    assert list(labels.columns) == list(data.LABEL_COLUMNS)
+    got = list(labels[["start_time", "end_time", "instrument", "note"]].itertuples(index=False, name=None))
+    assert got == [
+        (0, int(0.5 * SR), 41, 60),              # violin: GM 40 -> code 41
+        (int(0.5 * SR), 1 * SR, 44, 40),         # MusicNetEM's 45 stands for contrabass: code 44
+        (1 * SR, 2 * SR, 41, 62),                # after the tempo change a beat lasts 1 s
+        (2 * SR, 3 * SR, 1, 72),
+    ]
+    assert labels["start_beat"].isna().all() and (labels["note_value"] == "").all()
+
+
+def test_restruck_key_pairs_first_in_first_out():
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    track = mido.MidiTrack([
+        mido.Message("program_change", program=0, time=0),
+        mido.Message("note_on", note=60, velocity=127, time=0),
+        mido.Message("note_on", note=60, velocity=127, time=480),
+        mido.Message("note_on", note=60, velocity=0, time=480),   # velocity 0 is a release
+        mido.Message("note_off", note=60, time=480),
+    ])
+    mid.tracks.append(track)
+    labels = synth.midi_to_labels(mid)
+    assert labels[["start_time", "end_time"]].values.tolist() == [[0, SR], [SR // 2, int(1.5 * SR)]]
+
+
+def test_bad_midi_is_named():
+    with pytest.raises(DatasetError, match="x.mid: unreadable MIDI file"):
+        synth.midi_to_labels(b"MThd garbage", source="x.mid")
+    with pytest.raises(DatasetError, match=r"y.mid: unknown instrument code\(s\) \[25\]"):
+        synth.midi_to_labels(make_midi([(24, 0, [(0, 480, 60)])]), source="y.mid")
+    mid = mido.MidiFile(type=1)
+    mid.tracks.append(mido.MidiTrack([mido.Message("note_on", note=60, velocity=100, time=0)]))
+    with pytest.raises(DatasetError, match="z.mid: track 0: note 60 on channel 0 is never released"):
+        synth.midi_to_labels(mid, source="z.mid")
+
+
+def pretty_midi_notes(midi_bytes) -> set:
+    """(start, end, code, pitch) by an independent parser; MusicNetEM's 45 is contrabass."""
+    pm = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes))
+    return {(round(n.start * SR), round(n.end * SR), 44 if inst.program == 45 else inst.program + 1, n.pitch)
+            for inst in pm.instruments for n in inst.notes}
+
+
+def test_labels_match_pretty_midi():
+    midi = make_midi([(40, 0, [(0, 500, 60), (700, 1300, 64)]), (68, 1, [(10, 2000, 70)]),
+                      (45, 2, [(100, 900, 35)])], tempo=[(0, 400_000), (800, 650_000)])
+    labels = synth.midi_to_labels(midi)
+    ours = set(labels[["start_time", "end_time", "instrument", "note"]].itertuples(index=False, name=None))
+    assert ours == pretty_midi_notes(midi)
+
+
+def sounding(labels) -> dict:
+    """Per (instrument, pitch): the union of its note intervals, as sorted disjoint pairs."""
+    out = {}
+    for (code, pitch), group in labels.groupby(["instrument", "note"]):
+        merged = []
+        for s, e in sorted(zip(group["start_time"], group["end_time"])):
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        out[int(code), int(pitch)] = merged
+    return out
+
+
+def test_real_musicnet_em_file(seed_dir):
+    """The verified MusicNetEM archive, one file: same notes as pretty_midi reads.
+
+    pretty_midi closes every held copy of a key at its first release, so for
+    re-struck keys the two parsers pair notes differently; the sounding time
+    per instrument and pitch, which is all relabeling uses, must agree.
+    """
+    archive = sources.fetch_musicnet_em(progress=False)
+    with zipfile.ZipFile(archive) as z:
+        midi = z.read(next(n for n in z.namelist() if n.endswith("/2106.mid")))
+    labels = synth.midi_to_labels(midi)
+    theirs = pd.DataFrame(sorted(pretty_midi_notes(midi)), columns=["start_time", "end_time", "instrument", "note"])
+    assert set(labels["instrument"]) == set(theirs["instrument"]) == {41, 42, 43}  # a string quartet
+    assert sounding(labels) == sounding(theirs[theirs.end_time > theirs.start_time])
+
+
+def onsets(audio: np.ndarray, threshold: float) -> list[int]:
+    """Sample indices where |audio| first rises above threshold after 50 ms below it."""
+    loud = np.abs(audio) > threshold
+    idx = np.flatnonzero(loud)
+    gaps = np.diff(idx) > int(0.05 * SR)
+    return [int(idx[0])] + idx[1:][gaps].tolist()
+
+
+def test_render_onsets_levels_and_restrikes():
+    starts = [0.25, 1.0, 1.75, 2.5]
+    codes = [1, 41, 74, 44]  # piano, violin, flute, contrabass
+    rows = [(int(s * SR), int((s + 0.3) * SR), c, 60 if c != 44 else 40) for s, c in zip(starts, codes)]
+    labels = pd.DataFrame(rows, columns=["start_time", "end_time", "instrument", "note"])
+    audio, raw_peak = synth.render_labels(labels, int(3.5 * SR), synth.default_soundfont())
+    assert audio.dtype == np.float32 and audio.shape == (int(3.5 * SR),)
+    assert np.abs(audio).max() == pytest.approx(synth.PEAK, rel=1e-6) and raw_peak > 0
+    found = onsets(audio, 0.02)
+    assert len(found) == 4
+    for want, got in zip(rows, found):
+        assert abs(got - want[0]) <= 0.010 * SR, (want, got)
+
+    # A key struck again while held must sound like re-articulated notes, not stacked voices.
+    held = pd.DataFrame([(i * SR // 4, i * SR // 4 + SR, 1, 60) for i in range(8)],
+                        columns=["start_time", "end_time", "instrument", "note"])
+    separate = pd.DataFrame([(i * SR // 4, (i + 1) * SR // 4, 1, 60) for i in range(8)],
+                            columns=["start_time", "end_time", "instrument", "note"])
+    rms = []
+    for table in (held, separate):
+        out, _ = synth.render_labels(table, 2 * SR, synth.default_soundfont(), peak=None)
+        rms.append(np.sqrt(np.mean(out[: 2 * SR] ** 2)))
+    assert abs(20 * np.log10(rms[0] / rms[1])) < 3.0
+
+
+@pytest.fixture
+def em_zip(tmp_path):
+    """A two-recording stand-in for musicnet_em.zip: id 9001 (train), 1759 (official test)."""
+    path = tmp_path / "musicnet_em.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("musicnet_em/9001.mid", make_midi([(0, 0, [(240, 720, 60), (960, 1440, 67)]),
+                                                      (42, 1, [(480, 1200, 48)])]))
+        z.writestr("musicnet_em/1759.mid", make_midi([(0, 0, [(0, 480, 72), (480, 960, 76)])]))
+    return path
+
+
+def test_build_tree_end_to_end(tmp_path, em_zip):
+    root = tmp_path / "synth"
+    result = synth.build_synthetic_musicnet(root, source_zip=em_zip, jobs=2, progress=False)
+    assert result["recordings"] == 2 and result["skipped"] == 0
+    ds = data.MusicNet(root)
+    assert ds.index[["id", "split"]].values.tolist() == [[9001, "train"], [1759, "test"]]
+    # 9001 is not in MusicNet's metadata: its length is its last note plus the release tail.
+    assert ds.recording(9001)["n_samples"] == int(1.5 * SR) + SR  # last release at tick 1440 = 1.5 s
+    # 1759 keeps the real recording's length from the metadata (194 s).
+    assert ds.recording(1759)["duration_s"] == pytest.approx(data.read_metadata().loc[1759, "seconds"])
+    with zipfile.ZipFile(em_zip) as z:
+        for rid in (9001, 1759):
+            want = synth.midi_to_labels(z.read(f"musicnet_em/{rid}.mid"))
+            pd.testing.assert_frame_equal(ds.labels(rid), want)
+            audio = ds.audio(rid)
+            assert np.abs(audio).max() <= 1.0 and np.abs(audio).max() == pytest.approx(synth.PEAK, abs=1e-4)
+            assert abs(onsets(audio, 0.02)[0] - want["start_time"].min()) <= 0.010 * SR
+    settings = json.loads((root / synth.MANIFEST_NAME).read_text())
+    assert settings["audio_format"] == "flac" and settings["sample_rate"] == SR
+
+
+def test_build_resumes_and_never_trusts_partial_files(tmp_path, em_zip):
+    root = tmp_path / "synth"
+    synth.build_synthetic_musicnet(root, source_zip=em_zip, recordings=[9001], progress=False)
+    audio = root / "train_data" / "9001.flac"
+    before = audio.stat().st_mtime_ns
+    # A crash mid-write leaves only a hidden temporary file, which is neither indexed nor done.
+    (root / "test_data").mkdir(exist_ok=True)
+    (root / "test_data" / ".1759.flac.abc.part.flac").write_bytes(b"half")
+    assert data.MusicNet(root).ids == [9001]
+    again = synth.build_synthetic_musicnet(root, source_zip=em_zip, jobs=1, progress=False)
+    assert again == {**again, "recordings": 1, "skipped": 1}
+    assert audio.stat().st_mtime_ns == before
+    # Audio without labels (killed between the two writes) is redone.
+    (root / "train_labels" / "9001.csv").unlink()
+    assert synth.build_synthetic_musicnet(root, source_zip=em_zip, progress=False)["recordings"] == 1
+
+
+def test_build_refuses_other_settings_and_unknown_ids(tmp_path, em_zip):
+    root = tmp_path / "synth"
+    synth.build_synthetic_musicnet(root, source_zip=em_zip, recordings=[9001], progress=False)
+    with pytest.raises(DatasetError, match=r"synth\.json: this tree was rendered with different settings \(audio_format\)"):
+        synth.build_synthetic_musicnet(root, source_zip=em_zip, audio_format="wav", progress=False)
+    with pytest.raises(DatasetError, match=r"musicnet_em\.zip: no MusicNetEM labels for recording\(s\) \[1234\]"):
+        synth.build_synthetic_musicnet(root, source_zip=em_zip, recordings=[1234], progress=False)
+    with pytest.raises(DatasetError, match=r"nope\.sf2: SoundFont not found"):
+        synth.build_synthetic_musicnet(root, source_zip=em_zip, soundfont=tmp_path / "nope.sf2", progress=False)
+
+
+def test_musicnet_em_is_fetched_and_verified_from_the_seed(seed_dir):
+    path = sources.fetch_musicnet_em(progress=False)
+    assert path.name == "musicnet_em.zip" and path.stat().st_size == (seed_dir / "musicnet_em.zip").stat().st_size
+    with zipfile.ZipFile(path) as z:
+        assert sum(n.endswith(".mid") for n in z.namelist()) == 323
