@@ -208,27 +208,30 @@ def frame_labels(
     n_frames = max(0, (n_samples - frame_length) // hop + 1)
     frame_start = np.arange(n_frames, dtype=np.int64) * hop
     bounds = np.append(segments.start, n_samples)
-    # Segment j containing each frame edge; the edge n_samples maps to the last one.
-    seg_of_start = np.searchsorted(bounds, frame_start, side="right") - 1
-    seg_of_end = np.minimum(np.searchsorted(bounds, frame_start + frame_length, side="right") - 1, len(segments) - 1)
+    # Segment of each frame's first and last sample. Most frames lie inside one
+    # segment and simply take its labels; only frames across a boundary need
+    # the sounding time measured.
+    first_seg = np.searchsorted(bounds, frame_start, side="right") - 1
+    last_seg = np.searchsorted(bounds, frame_start + frame_length - 1, side="right") - 1
+    across = np.flatnonzero(first_seg != last_seg)
+    edge_start, edge_end = frame_start[across], frame_start[across] + frame_length
+    # For those, the sounding time of each column up to t is a piecewise-linear
+    # integral: cum[j] at boundary j, plus (t - bounds[j]) inside segment j.
+    edge_first, edge_last = first_seg[across], last_seg[across]
     need = min_share * frame_length
 
     def on(active: np.ndarray) -> np.ndarray:
-        # Sounding time of each column up to time t is a piecewise-linear
-        # integral: C[j] at boundary j plus (t - bound[j]) inside segment j.
-        out = np.zeros((n_frames, active.shape[1]), dtype=bool)
+        out = active[first_seg]
         used = np.flatnonzero(active.any(axis=0))
-        if n_frames == 0 or used.size == 0:
+        if across.size == 0 or used.size == 0:
             return out
         act = active[:, used]
         cum = np.zeros((len(segments) + 1, used.size), dtype=np.int64)
         np.cumsum(act * segments.length[:, None], axis=0, out=cum[1:])
-
-        def integral(t, seg):
-            return cum[seg] + (t - bounds[seg])[:, None] * act[seg]
-
-        sounding = integral(frame_start + frame_length, seg_of_end) - integral(frame_start, seg_of_start)
-        out[:, used] = sounding >= need
+        sounding = (cum[edge_last] + (edge_end - bounds[edge_last])[:, None] * act[edge_last]) - (
+            cum[edge_first] + (edge_start - bounds[edge_first])[:, None] * act[edge_first]
+        )
+        out[np.ix_(across, used)] = sounding >= need
         return out
 
     return Frames(
