@@ -333,6 +333,34 @@ class MusicNet:
         """The validated label table of recording ``rid`` (see :func:`read_labels`)."""
         return read_labels(self.recording(rid)["labels_path"], n_samples=self.n_label_samples(rid))
 
+    def read(self, rid: int, start: int, stop: int) -> np.ndarray:
+        """Samples ``[start, stop)`` of recording ``rid`` at its own rate, float32 mono.
+
+        Reads only that stretch (seeking in the file): cutting a few examples
+        from a recording costs a fraction of a millisecond each.
+        """
+        return self.read_spans(rid, [(start, stop)])[0]
+
+    def read_spans(self, rid: int, spans) -> list[np.ndarray]:
+        """Several stretches ``[(start, stop), ...]`` of one recording, opening it once."""
+        rec = self.recording(rid)
+        path, n_samples = rec["audio_path"], int(rec["n_samples"])
+        out = []
+        try:
+            with soundfile.SoundFile(path) as f:
+                for start, stop in spans:
+                    if not 0 <= start < stop <= n_samples:
+                        raise DatasetError(f"{path}: cannot read [{start}, {stop}) of {n_samples} samples")
+                    f.seek(start)
+                    audio = f.read(stop - start, dtype="float32", always_2d=True)
+                    if audio.shape[0] != stop - start:
+                        raise DatasetError(f"{path}: truncated: read {audio.shape[0]} of {stop - start} samples "
+                                           f"from {start}")
+                    out.append(audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0].copy())
+        except (RuntimeError, soundfile.LibsndfileError) as exc:
+            raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
+        return out
+
     def audio(self, rid: int, sample_rate: int = LABEL_SAMPLE_RATE) -> np.ndarray:
         """Recording ``rid`` as float32 mono at ``sample_rate`` Hz.
 
@@ -366,3 +394,56 @@ def _read_mono(path: Path, n_samples: int) -> np.ndarray:
     if audio.shape[0] != n_samples:
         raise DatasetError(f"{path}: truncated: header says {n_samples} samples, read {audio.shape[0]}")
     return audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0].copy()
+
+
+# ---- splits --------------------------------------------------------------------------------
+
+#: Share of each ensemble's training recordings held out for validation.
+VALIDATION_SHARE = 0.15
+SPLITS_SEED = 2023
+SPLIT_NAMES = ("train", "validation", "test")
+
+
+def make_splits(metadata: pd.DataFrame | None = None, *, share: float = VALIDATION_SHARE,
+                seed: int = SPLITS_SEED) -> pd.DataFrame:
+    """The study's recording-level split of all 330 MusicNet ids.
+
+    * test: MusicNet's official 10 test recordings (:data:`TEST_IDS`);
+    * validation: from every ensemble (metadata ``ensemble``) with at least
+      3 training recordings, ``max(1, round(share * n))`` of its ``n``
+      recordings, drawn by a permutation seeded with ``seed`` of its ids in
+      ascending order; so every kind of ensemble, and with it every
+      instrument, is validated, and no recording is in two splits;
+    * train: the rest.
+
+    The result is committed as ``instrid/data/splits.csv`` (read it with
+    :func:`read_splits`); a test checks that the file equals this function.
+    """
+    meta = read_metadata() if metadata is None else metadata
+    ids = meta["id"].to_numpy()
+    split = np.where(np.isin(ids, TEST_IDS), "test", "train").astype(object)
+    rng = np.random.default_rng(seed)
+    train = meta.loc[split == "train"]
+    for ensemble in sorted(train["ensemble"].unique()):
+        members = np.sort(train.loc[train["ensemble"] == ensemble, "id"].to_numpy())
+        if len(members) < 3:
+            continue
+        n_val = max(1, int(round(share * len(members))))
+        chosen = members[rng.permutation(len(members))[:n_val]]
+        split[np.isin(ids, chosen)] = "validation"
+    out = pd.DataFrame({"id": ids.astype(np.int64), "split": split.astype(str), "ensemble": meta["ensemble"].to_numpy()})
+    return out.sort_values("id").reset_index(drop=True)
+
+
+def splits_path() -> Path:
+    return Path(str(importlib.resources.files("instrid") / "data" / "splits.csv"))
+
+
+def read_splits(path=None) -> pd.DataFrame:
+    """The committed recording split: columns ``id``, ``split`` (train/validation/test), ``ensemble``."""
+    path = Path(path) if path is not None else splits_path()
+    splits = pd.read_csv(path)
+    bad = set(splits["split"]) - set(SPLIT_NAMES)
+    if bad or splits["id"].duplicated().any():
+        raise DatasetError(f"{path}: splits must name each id once as one of {SPLIT_NAMES}")
+    return splits

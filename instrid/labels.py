@@ -242,3 +242,102 @@ def frame_labels(
         instruments=on(segments.instruments),
         notes=on(segments.notes),
     )
+
+
+# ---- examples: what the model is trained and evaluated on -------------------------------------
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Labelled stretches of recordings (segments), the unit the model sees.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ``recording`` (id), ``start``, ``end`` (samples at the labels' 44.1 kHz),
+        ``split`` (the recording's split), one row per example.
+    targets : numpy.ndarray of bool, shape (n, 11)
+        Multi-hot instruments of each example.
+    """
+
+    table: pd.DataFrame
+    targets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def subset(self, mask) -> "Examples":
+        mask = np.asarray(mask)
+        return Examples(self.table[mask].reset_index(drop=True), self.targets[mask])
+
+    def split(self, name: str) -> "Examples":
+        """The examples of one split ("train", "validation" or "test")."""
+        return self.subset(self.table["split"].to_numpy() == name)
+
+
+def segment_examples(dataset, splits: pd.DataFrame, *, per_split=None, inclusive_end: bool = False,
+                     include_silent: bool = True, seed: int = 0, progress: bool = True) -> Examples:
+    """Segments of every recording of ``dataset`` named in ``splits``, optionally subsampled.
+
+    Parameters
+    ----------
+    dataset : instrid.data.MusicNet
+    splits : pandas.DataFrame
+        ``id`` and ``split`` columns (see :func:`instrid.data.read_splits`);
+        recordings of the dataset absent from it are skipped.
+    per_split : dict, optional
+        ``{split: n}``: keep ``n`` segments drawn uniformly at random without
+        replacement (seeded) from all of that split's segments; ``None`` keeps all.
+    inclusive_end : bool
+        Segment labels with the report code's inclusive-end rule.
+    include_silent : bool
+        Keep segments where nothing plays (all-zero targets).
+    seed : int
+
+    Returns
+    -------
+    Examples, ordered by split, recording and start.
+    """
+    from tqdm.auto import tqdm
+
+    split_of = dict(zip(splits["id"].astype(int), splits["split"]))
+    tables, targets = [], []
+    for rid in tqdm([r for r in dataset.ids if r in split_of], desc="segments", unit="rec",
+                    disable=not progress, leave=False):
+        segments = segment_labels(dataset.labels(rid), dataset.n_label_samples(rid), inclusive_end=inclusive_end)
+        keep = np.ones(len(segments), dtype=bool) if include_silent else ~segments.silent
+        tables.append(pd.DataFrame({"recording": rid, "start": segments.start[keep], "end": segments.end[keep],
+                                    "split": split_of[rid]}))
+        targets.append(segments.instruments[keep])
+    if not tables:
+        raise ValueError("no recording of the dataset is named in splits")
+    table = pd.concat(tables, ignore_index=True)
+    target = np.concatenate(targets)
+    if per_split:
+        rng = np.random.default_rng(seed)
+        chosen = []
+        for name in sorted(per_split):
+            rows = np.flatnonzero(table["split"].to_numpy() == name)
+            n = min(int(per_split[name]), len(rows))
+            chosen.append(np.sort(rng.choice(rows, size=n, replace=False)))
+        rows = np.concatenate(chosen)
+        table, target = table.iloc[rows].reset_index(drop=True), target[rows]
+    order = np.lexsort((table["start"], table["recording"], table["split"].map({"train": 0, "validation": 1, "test": 2}).fillna(3)))
+    return Examples(table.iloc[order].reset_index(drop=True), target[order])
+
+
+def report_code_split(examples: Examples, shares=(0.6, 0.2, 0.2)) -> Examples:
+    """Re-split examples the way the report's code did: by row position.
+
+    All segments, pooled from the train and test folders in that order, are
+    cut 60/20/20 by position into train, validation and test. Neighbouring
+    segments of one recording then land in different splits: this leaks
+    recordings across splits and is offered only to audit the report's numbers.
+    """
+    folder = np.where(examples.table["split"].to_numpy() == "test", 1, 0)
+    order = np.lexsort((examples.table["start"], examples.table["recording"], folder))
+    table = examples.table.iloc[order].reset_index(drop=True)
+    n = len(table)
+    cut1, cut2 = int(round(shares[0] * n)), int(round((shares[0] + shares[1]) * n))
+    table["split"] = np.repeat(["train", "validation", "test"], [cut1, cut2 - cut1, n - cut2])
+    return Examples(table, examples.targets[order])

@@ -1,0 +1,74 @@
+"""Embedding extraction throughput against the bare backbone -> results/embedding.json.
+
+``ratio`` = extraction throughput (seek and read each example's samples,
+resample if needed, crop, front-end, backbone, write float16 to the cache)
+divided by the bare backbone's forward throughput on pre-made images of the
+same shape, both in one run on this machine (target: at least 0.85).
+Also times head training on the extracted embeddings with the report's
+settings (SGD, batch 10, 3 epochs).
+
+    python benchmarks/bench_embedding.py [--root data/synth] [--examples 2048]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import write_result  # noqa: E402
+
+from instrid import data, embeddings, features, labels, model, train  # noqa: E402
+
+
+def bare_forward(net, batch_size: int, n_batches: int) -> float:
+    """Backbone-only samples per second on one pre-made batch of images."""
+    crop = torch.randn(batch_size, net.front_end.crop_samples, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        image = net.front_end(crop).contiguous(memory_format=torch.channels_last)
+        net.backbone(image)  # warm-up
+        start = time.perf_counter()
+        for _ in range(n_batches):
+            net.backbone(image)
+    return batch_size * n_batches / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--root", default="data/synth")
+    parser.add_argument("--examples", type=int, default=2048)
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args()
+    os.environ["INSTRID_CACHE"] = tempfile.mkdtemp(prefix="instrid-bench-")  # cold embedding cache
+    dataset = data.MusicNet(args.root)
+    examples = labels.segment_examples(dataset, data.read_splits(), per_split={"train": args.examples}, progress=False)
+    figures = {"examples": len(examples), "batch_size": args.batch_size, "torch_threads": torch.get_num_threads(),
+               "front_ends": {}}
+    for name, front in (("report_spectrogram", features.ReportSpectrogram()), ("log_mel", features.LogMel())):
+        net = model.InstrumentNet(front, head="report_text", weights=None)
+        bare = bare_forward(net, args.batch_size, max(4, args.examples // args.batch_size // 2))
+        start = time.perf_counter()
+        out = embeddings.extract(dataset, examples, net, batch_size=args.batch_size, progress=False)
+        extract_s = time.perf_counter() - start
+        figures["front_ends"][name] = {"bare_samples_per_s": bare, "samples_per_s": len(examples) / extract_s,
+                                       "ratio": len(examples) / extract_s / bare, "seconds": extract_s}
+        if name == "report_spectrogram":
+            start = time.perf_counter()
+            result = train.train_head(out, examples.targets, out[:256], examples.targets[:256],
+                                      train.TrainConfig(epochs=3), progress=False)
+            figures["head_train_seconds"] = time.perf_counter() - start
+            figures["head_train_examples_per_s"] = 3 * len(examples) / result.seconds
+    default = figures["front_ends"]["report_spectrogram"]
+    figures.update(ratio=default["ratio"], samples_per_s=default["samples_per_s"])
+    write_result("embedding", figures)
+
+
+if __name__ == "__main__":
+    main()

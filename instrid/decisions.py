@@ -1,0 +1,145 @@
+"""Decision rules: from scores to the set of instruments declared playing.
+
+Notebooks ``02`` (threshold), ``04_normalization`` (bias subtraction,
+class-specific thresholds), ``05_top_n`` (top-N) and ``06_final_test`` (the
+chosen rule). All take ``scores`` of shape ``(n_frames, n_classes)`` and return
+a bool array of the same shape; none loops over frames.
+
+Ties (equal scores) are broken towards the lower class index, i.e. the
+instrument earlier in :data:`instrid.instruments.NAMES`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _scores(scores) -> np.ndarray:
+    s = np.asarray(scores, dtype=np.float64)
+    if s.ndim != 2:
+        raise ValueError(f"scores must be (n_frames, n_classes), got shape {s.shape}")
+    return s
+
+
+def _vector(values, n_classes: int) -> np.ndarray:
+    """A scalar or per-class value as a (n_classes,) array."""
+    return np.broadcast_to(np.asarray(values, dtype=np.float64), (n_classes,))
+
+
+def argmax_mask(scores) -> np.ndarray:
+    """One-hot of each frame's highest score (ties: lowest index)."""
+    s = _scores(scores)
+    out = np.zeros(s.shape, dtype=bool)
+    if s.shape[0] and s.shape[1]:
+        out[np.arange(s.shape[0]), np.argmax(s, axis=1)] = True
+    return out
+
+
+def threshold(scores, t, *, always_argmax: bool = False) -> np.ndarray:
+    """Classes whose score is at least ``t`` (a scalar or one threshold per class).
+
+    ``always_argmax=True`` also switches on each frame's best class, as the
+    report's code did, so that no frame is left empty.
+    """
+    s = _scores(scores)
+    out = s >= _vector(t, s.shape[1])
+    return out | argmax_mask(s) if always_argmax else out
+
+
+def subtract_bias(scores, bias) -> np.ndarray:
+    """Scores minus a per-class bias vector (the report's "normalization").
+
+    The report's code tried three bias vectors: each class's label frequency
+    (:func:`label_frequency`), its mean score on validation (:func:`mean_score`)
+    and its mean score on white noise (``mean_score`` of noise scores).
+    """
+    s = _scores(scores)
+    return s - _vector(bias, s.shape[1])
+
+
+def label_frequency(y_true) -> np.ndarray:
+    """Share of frames in which each class is on: :math:`\\pi_k = \\frac{1}{n}\\sum_f y_{fk}`."""
+    return np.asarray(y_true, dtype=np.float64).mean(axis=0)
+
+
+def mean_score(scores) -> np.ndarray:
+    """Mean score of each class over frames."""
+    return _scores(scores).mean(axis=0)
+
+
+def logit_adjust(logits, prior, tau: float = 1.0, eps: float = 1e-6) -> np.ndarray:
+    """Logits minus ``tau`` times the log prior odds, a principled bias correction.
+
+    .. math:: z'_{fk} = z_{fk} - \\tau \\log \\frac{\\pi_k}{1 - \\pi_k}
+
+    For independent sigmoid outputs this is the per-class form of logit
+    adjustment (Menon et al., ICLR 2021): with ``tau=1`` it removes the label
+    prior from a calibrated posterior, so that 0 (probability 0.5) is the
+    balanced decision boundary. ``prior`` is clipped to ``[eps, 1 - eps]``.
+    """
+    z = _scores(logits)
+    pi = np.clip(_vector(prior, z.shape[1]), eps, 1 - eps)
+    return z - tau * np.log(pi / (1 - pi))
+
+
+def top_n(scores, n: int) -> np.ndarray:
+    """The ``n`` highest-scoring classes of every frame (ties: lower index first)."""
+    s = _scores(scores)
+    if not 0 <= n <= s.shape[1]:
+        raise ValueError(f"n must be in 0..{s.shape[1]}, got {n}")
+    out = np.zeros(s.shape, dtype=bool)
+    if n:
+        # A stable sort of -s keeps equal scores in class order.
+        order = np.argsort(-s, axis=1, kind="stable")[:, :n]
+        np.put_along_axis(out, order, True, axis=1)
+    return out
+
+
+def top_n_then_threshold(scores, n: int, thresholds) -> np.ndarray:
+    """Top-``n``, then drop any of those below its class threshold (the report's closing idea)."""
+    return top_n(scores, n) & threshold(scores, thresholds)
+
+
+def threshold_capped(scores, thresholds, n: int) -> np.ndarray:
+    """Class thresholds, keeping at most the ``n`` highest-scoring classes per frame."""
+    return threshold(scores, thresholds) & top_n(scores, n)
+
+
+def tune_class_thresholds(scores, y_true, *, grid=None, criterion: str = "f1") -> np.ndarray:
+    """Per-class thresholds that maximize ``criterion`` on (validation) data.
+
+    Parameters
+    ----------
+    scores, y_true : (n_frames, n_classes)
+    grid : array_like, optional
+        Candidate thresholds (default 0.00, 0.01, ..., 1.00). For bias-subtracted
+        scores pass a grid that covers their range.
+    criterion : {"f1", "youden"}
+        Per-class F1, or Youden's J = recall + specificity - 1 (balances the
+        two error kinds without regard to class frequency).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_classes,): the best grid value per class (the
+    smallest one among ties); classes without positives get the largest.
+    """
+    s = _scores(scores)
+    t = np.asarray(y_true).astype(bool)
+    if t.shape != s.shape:
+        raise ValueError(f"scores and y_true shapes differ: {s.shape} vs {t.shape}")
+    grid = np.linspace(0.0, 1.0, 101) if grid is None else np.sort(np.asarray(grid, dtype=np.float64))
+    on = s[None, :, :] >= grid[:, None, None]           # (grid, frames, classes)
+    tp = (on & t).sum(axis=1)
+    fp = (on & ~t).sum(axis=1)
+    pos = t.sum(axis=0)
+    neg = len(t) - pos
+    if criterion == "f1":
+        fn = pos - tp
+        value = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(tp.shape), where=(2 * tp + fp + fn) > 0)
+    elif criterion == "youden":
+        value = np.divide(tp, pos, out=np.zeros(tp.shape), where=pos > 0) - np.divide(
+            fp, neg, out=np.zeros(fp.shape), where=neg > 0)
+    else:
+        raise ValueError(f"criterion must be 'f1' or 'youden', got {criterion!r}")
+    best = grid[np.argmax(value, axis=0)]
+    return np.where(pos > 0, best, grid[-1])

@@ -1,0 +1,199 @@
+"""The embedding cache: the frozen backbone runs once per example, ever.
+
+Every experiment of the study (a loss, a threshold, a normalization, a top-N
+choice) trains or evaluates only the small head, on cached backbone outputs.
+:func:`extract` reads each recording once (resampled to the front-end's rate
+and cached by :mod:`instrid.data`), cuts its examples' crops, runs front-end
+and backbone in batches (``torch.inference_mode``, channels-last, GPU when
+given) and stores the outputs as float16 in a memory-mapped ``.npy``.
+
+Cache entries live in ``instrid.files.cache_dir()/embeddings/<key>/`` where
+the key hashes everything the outputs depend on: the dataset's files (paths,
+sizes, modification times), the examples, the front-end configuration
+(including fitted statistics), the weights actually used, the head kind
+(512-d features or 1000 ImageNet logits), the BatchNorm mode and
+:data:`CACHE_VERSION`. An entry is written in a temporary folder and renamed
+into place complete, so a half-written entry is never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from instrid.data import LABEL_SAMPLE_RATE
+from instrid.features import crop_or_tile
+from instrid.files import cache_dir
+
+#: Bump when extraction changes what it computes.
+CACHE_VERSION = 1
+
+
+def dataset_fingerprint(dataset) -> str:
+    """Hash of a dataset's files: resolved paths, sizes and modification times."""
+    digest = hashlib.sha256(str(Path(dataset.root).resolve()).encode())
+    for path in dataset.index["audio_path"].tolist() + dataset.index["labels_path"].tolist():
+        stat = os.stat(path)
+        digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def examples_fingerprint(examples) -> str:
+    table = examples.table
+    digest = hashlib.sha256()
+    for column in ("recording", "start", "end"):
+        digest.update(np.ascontiguousarray(table[column].to_numpy(np.int64)).tobytes())
+    return digest.hexdigest()
+
+
+def cache_key(dataset, examples, model, *, batch_size: int) -> tuple[str, dict]:
+    """The cache key of these embeddings and the description it hashes."""
+    description = {
+        "cache_version": CACHE_VERSION,
+        "dataset": dataset_fingerprint(dataset),
+        "examples": examples_fingerprint(examples),
+        "front_end": model.front_end.config(),
+        "weights": model.weights_used,
+        "head": model.head_kind,
+        "batch_norm": model.batch_norm,
+        # With batch statistics, an example's embedding depends on its batch.
+        "batch_size": batch_size if model.batch_norm == "batch" else None,
+    }
+    key = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
+    return key, description
+
+
+#: Context read on each side of a crop that is resampled, in samples at the file's rate.
+RESAMPLE_PAD = 256
+
+
+def crops(dataset, rid: int, start: np.ndarray, end: np.ndarray, sample_rate: int, crop_samples: int) -> np.ndarray:
+    """``(len(start), crop_samples)`` float32 crops of one recording's examples.
+
+    ``start``/``end`` are in samples at the labels' 44.1 kHz. Each crop is the
+    stretch's first ``crop_samples`` samples at ``sample_rate``, or the stretch
+    tiled when shorter (:func:`instrid.features.crop_or_tile`). Only the
+    needed samples are read. When ``sample_rate`` differs from the file's, each
+    piece is resampled (soxr) from a read that starts on a sample shared by
+    both rates' grids, with :data:`RESAMPLE_PAD` samples of context on each
+    side, so crops agree with resampling the whole recording.
+    """
+    import soxr
+
+    rec = dataset.recording(rid)
+    native, n_native = int(rec["sample_rate"]), int(rec["n_samples"])
+    common = math.gcd(native, int(sample_rate))
+    step, up = native // common, int(sample_rate) // common  # step native samples = up target samples
+    n_target = n_native * up // step
+    to_target = sample_rate / LABEL_SAMPLE_RATE
+    t0 = np.minimum(np.floor(np.asarray(start) * to_target).astype(np.int64), n_target - 1)
+    t1 = np.ceil(np.asarray(end) * to_target).astype(np.int64)
+    t1 = np.minimum(np.minimum(np.maximum(t1, t0 + 1), t0 + crop_samples), n_target)
+    if sample_rate == native:
+        pieces = dataset.read_spans(rid, zip(t0.tolist(), t1.tolist()))
+    else:
+        blocks = np.maximum(0, (t0 * step // up - RESAMPLE_PAD) // step)
+        lo = blocks * step
+        hi = np.minimum(n_native, -(-t1 * step // up) + RESAMPLE_PAD)
+        pieces = []
+        for wide, a, b, first in zip(dataset.read_spans(rid, zip(lo.tolist(), hi.tolist())),
+                                     t0.tolist(), t1.tolist(), (blocks * up).tolist()):
+            wide = soxr.resample(wide, native, int(sample_rate))
+            # soxr may return a sample less at the very end of a recording.
+            pieces.append(wide[a - first: b - first] if a - first < len(wide) else wide[-1:])
+    out = np.empty((len(pieces), crop_samples), dtype=np.float32)
+    for i, piece in enumerate(pieces):
+        out[i] = crop_or_tile(piece, 0, len(piece), crop_samples)
+    return out
+
+
+def plan_batches(recordings: np.ndarray, batch_size: int) -> list[list[tuple[int, np.ndarray]]]:
+    """Split example rows into batches of exactly ``batch_size`` (the last may be short).
+
+    Each batch is a list of ``(recording, rows)`` pieces, so that each piece
+    is read from one file; examples are taken in the order given.
+    """
+    batches, current, room = [], [], batch_size
+    for rid in dict.fromkeys(recordings.tolist()):
+        rows = np.flatnonzero(recordings == rid)
+        while len(rows):
+            piece, rows = rows[:room], rows[room:]
+            current.append((rid, piece))
+            room -= len(piece)
+            if room == 0:
+                batches.append(current)
+                current, room = [], batch_size
+    if current:
+        batches.append(current)
+    return batches
+
+
+def extract(dataset, examples, model, *, batch_size: int = 64, device: str | None = None,
+            use_cache: bool = True, progress: bool = True) -> np.ndarray:
+    """Backbone outputs of every example, ``(n_examples, model.embedding_size)`` float16.
+
+    Reads the cache when an entry with the same key exists; otherwise
+    computes, stores and returns it (memory-mapped, read-only).
+    """
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if model.batch_norm == "batch":
+        batch_size = 10  # the report code's batch
+    key, description = cache_key(dataset, examples, model, batch_size=batch_size)
+    folder = cache_dir() / "embeddings" / key
+    if use_cache and (folder / "meta.json").exists():
+        return np.load(folder / "embeddings.npy", mmap_mode="r")
+
+    front_end = model.front_end
+    sample_rate, crop_samples = front_end.sample_rate, front_end.crop_samples
+    model = model.to(device).eval()
+    recordings = examples.table["recording"].to_numpy()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=folder.parent))
+    try:
+        out = np.lib.format.open_memmap(staging / "embeddings.npy", mode="w+", dtype=np.float16,
+                                        shape=(len(examples), model.embedding_size))
+        starts, ends = examples.table["start"].to_numpy(), examples.table["end"].to_numpy()
+
+        def prepare(batch):
+            """Rows and crops of one batch: [(recording, rows), ...] pieces."""
+            rows = np.concatenate([r for _, r in batch])
+            x = np.concatenate([crops(dataset, rid, starts[r], ends[r], sample_rate, crop_samples)
+                                for rid, r in batch])
+            return rows, torch.from_numpy(x)
+
+        bar = tqdm(total=len(examples), desc="embed", unit="ex", disable=not progress)
+        batches = plan_batches(recordings, batch_size)
+        # Reading and cropping the next batch (I/O, in C code that releases the
+        # GIL) overlaps with the backbone's forward pass on this one.
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            upcoming = reader.submit(prepare, batches[0]) if batches else None
+            for i in range(len(batches)):
+                rows, x = upcoming.result()
+                if i + 1 < len(batches):
+                    upcoming = reader.submit(prepare, batches[i + 1])
+                with torch.inference_mode():
+                    out[rows] = model.embed(x.to(device)).float().cpu().numpy().astype(np.float16)
+                bar.update(len(rows))
+        bar.close()
+        out.flush()
+        del out
+        with open(staging / "meta.json", "w") as f:
+            json.dump({"key": key, **description, "n_examples": len(examples),
+                       "embedding_size": model.embedding_size}, f, indent=2, sort_keys=True)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return np.load(folder / "embeddings.npy", mmap_mode="r")

@@ -1,0 +1,154 @@
+"""Front-ends: from a waveform crop to the 3-channel image the ResNet sees.
+
+Used by every notebook that extracts embeddings (``02_loss_mse_vs_iou`` on).
+Two front-ends, both ``torch.nn.Module`` so they sit inside the model:
+
+* :class:`ReportSpectrogram` -- what the report's code did: torchaudio's
+  ``Spectrogram()`` with its defaults (n_fft 400, hop 200, power 2) on a
+  10,240-sample crop at 44.1 kHz (232 ms), giving 201 x 52 linear power
+  values, no log, no normalization, copied to 3 channels.
+* :class:`LogMel` -- a corrected front-end: log-compressed mel spectrogram
+  with a window long enough to resolve pitch (46 ms at 22.05 kHz by default),
+  normalized per frequency (statistics fitted on training crops) or
+  ImageNet-style, copied to 3 channels.
+
+An example is a stretch of a recording (a segment); :func:`crop_or_tile`
+turns it into a fixed number of samples the way the report's code did: keep
+its first ``n`` samples, or repeat it until it is ``n`` samples long.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torchaudio
+from torch import nn
+
+#: ImageNet channel statistics that torchvision's ResNet weights expect.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def crop_or_tile(audio: np.ndarray, start: int, end: int, n: int) -> np.ndarray:
+    """The first ``n`` samples of ``audio[start:end]``, tiled by repetition if shorter.
+
+    Parameters
+    ----------
+    audio : numpy.ndarray, shape (n_samples,)
+    start, end : int
+        The example's stretch, ``0 <= start < end <= len(audio)``.
+    n : int
+        Output length in samples.
+
+    Returns
+    -------
+    numpy.ndarray of float32, shape (n,)
+    """
+    if not 0 <= start < end <= len(audio):
+        raise ValueError(f"need 0 <= start < end <= {len(audio)}, got start={start}, end={end}")
+    piece = audio[start: min(end, start + n)]
+    if len(piece) < n:
+        piece = np.tile(piece, -(-n // len(piece)))[:n]
+    return np.asarray(piece, dtype=np.float32)
+
+
+class ReportSpectrogram(nn.Module):
+    """The report code's front-end: linear power spectrogram, 3 identical channels.
+
+    Input ``(batch, samples)`` at 44.1 kHz; output ``(batch, 3, 201, 1 + samples // 200)``
+    (201 x 52 for the 10,240-sample crop).
+    """
+
+    sample_rate = 44_100
+    crop_samples = 10_240
+
+    def __init__(self):
+        super().__init__()
+        self.spectrogram = torchaudio.transforms.Spectrogram()  # n_fft 400, hop 200, power 2
+
+    def config(self) -> dict:
+        return {"name": "report_spectrogram", "sample_rate": self.sample_rate, "crop_samples": self.crop_samples,
+                "n_fft": 400, "hop": 200, "power": 2.0, "log": False, "normalization": None}
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return self.spectrogram(waveform).unsqueeze(1).expand(-1, 3, -1, -1)
+
+
+class LogMel(nn.Module):
+    """Log-mel spectrogram, normalized, 3 identical channels.
+
+    Parameters
+    ----------
+    sample_rate : int
+        Rate of the input waveform, Hz.
+    crop_s : float
+        Example length in seconds (default 232 ms, as the report's crop).
+    n_fft, hop, n_mels : int
+        STFT window (default 1024 samples = 46 ms at 22.05 kHz), hop, mel bands.
+    normalization : {"per_frequency", "imagenet"}
+        ``per_frequency``: subtract each mel band's mean and divide by its
+        standard deviation, both fitted with :meth:`fit` on training crops
+        (identity until fitted). ``imagenet``: map ``[-top_db, 0]`` dB to
+        ``[0, 1]``, then apply ImageNet's channel mean and std.
+    top_db : float
+        Dynamic range kept below each example's peak, dB.
+
+    Output ``(batch, 3, n_mels, 1 + samples // hop)``: 128 x 40 by default.
+    """
+
+    def __init__(self, sample_rate: int = 22_050, crop_s: float = 0.232, n_fft: int = 1024, hop: int = 128,
+                 n_mels: int = 128, normalization: str = "per_frequency", top_db: float = 80.0):
+        super().__init__()
+        if normalization not in ("per_frequency", "imagenet"):
+            raise ValueError(f"normalization must be 'per_frequency' or 'imagenet', got {normalization!r}")
+        self.sample_rate, self.n_fft, self.hop, self.n_mels = sample_rate, n_fft, hop, n_mels
+        self.crop_samples = int(round(crop_s * sample_rate))
+        self.normalization, self.top_db = normalization, top_db
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=sample_rate, n_fft=n_fft, hop_length=hop, n_mels=n_mels, power=2.0)
+        self.register_buffer("band_mean", torch.zeros(n_mels, 1))
+        self.register_buffer("band_std", torch.ones(n_mels, 1))
+        self.register_buffer("channel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("channel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+        self.fitted = False
+
+    def config(self) -> dict:
+        return {"name": "log_mel", "sample_rate": self.sample_rate, "crop_samples": self.crop_samples,
+                "n_fft": self.n_fft, "hop": self.hop, "n_mels": self.n_mels, "log": True,
+                "normalization": self.normalization, "top_db": self.top_db,
+                "band_stats": [round(float(x), 6) for x in torch.cat([self.band_mean, self.band_std]).flatten()]
+                if self.fitted else None}
+
+    def log_mel(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, n_mels, frames)`` in dB, floored ``top_db`` below each example's peak."""
+        db = 10.0 * torch.log10(self.mel(waveform).clamp_min(1e-10))
+        peak = db.amax(dim=(-2, -1), keepdim=True)
+        return torch.maximum(db, peak - self.top_db)
+
+    @torch.no_grad()
+    def fit(self, waveforms: torch.Tensor) -> "LogMel":
+        """Fit the per-band mean and std on training crops ``(batch, samples)``."""
+        db = self.log_mel(waveforms)
+        self.band_mean.copy_(db.mean(dim=(0, 2)).unsqueeze(1))
+        self.band_std.copy_(db.std(dim=(0, 2)).clamp_min(1e-3).unsqueeze(1))
+        self.fitted = True
+        return self
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        db = self.log_mel(waveform)
+        if self.normalization == "per_frequency":
+            return ((db - self.band_mean) / self.band_std).unsqueeze(1).expand(-1, 3, -1, -1)
+        peak = db.amax(dim=(-2, -1), keepdim=True)
+        unit = (db - (peak - self.top_db)) / self.top_db
+        return (unit.unsqueeze(1).expand(-1, 3, -1, -1) - self.channel_mean) / self.channel_std
+
+
+def make_front_end(name: str, **options) -> nn.Module:
+    """``"report_spectrogram"`` or ``"log_mel"`` (options go to :class:`LogMel`)."""
+    if name == "report_spectrogram":
+        if options:
+            raise ValueError(f"report_spectrogram takes no options, got {sorted(options)}")
+        return ReportSpectrogram()
+    if name == "log_mel":
+        return LogMel(**options)
+    raise ValueError(f"unknown front-end {name!r}; use 'report_spectrogram' or 'log_mel'")

@@ -1,0 +1,162 @@
+"""Metrics for multi-label instrument identification (all notebooks from ``02`` on).
+
+Inputs are arrays of shape ``(n_frames, n_classes)``: ``y_true`` and
+``y_pred`` are 0/1 (bool or int), ``scores`` are real-valued (probabilities).
+A "frame" is one example (a segment in the report's setting). Counts are
+pooled over all frames and classes unless a name says per instrument:
+
+* TP, FP, FN = number of (frame, class) cells that are true positives, etc.
+* :func:`recall` is what the report calls **accuracy**: TP / (TP + FN).
+* :func:`fp_per_frame` is what the report calls **false positives**: FP / n_frames.
+  (Its final 1.66 is its code's 16.61 per batch of 10.)
+
+Where a ratio has a zero denominator it is 0 (scikit-learn's
+``zero_division=0``); tests compare with scikit-learn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from instrid import instruments
+
+
+def _binary(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 2:
+        raise ValueError(f"y_true and y_pred must both be (n_frames, n_classes), got {y_true.shape} and {y_pred.shape}")
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if y.dtype != bool and not np.isin(y, (0, 1)).all():
+            raise ValueError(f"{name} must be 0/1")
+    return y_true.astype(bool), y_pred.astype(bool)
+
+
+def _ratio(num, den):
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def counts(y_true, y_pred, axis=None) -> dict:
+    """TP, FP, FN, TN pooled over everything (``axis=None``) or per class (``axis=0``)."""
+    t, p = _binary(y_true, y_pred)
+    return {"tp": (t & p).sum(axis), "fp": (~t & p).sum(axis), "fn": (t & ~p).sum(axis), "tn": (~t & ~p).sum(axis)}
+
+
+def recall(y_true, y_pred) -> float:
+    """Pooled recall, the report's "accuracy": :math:`TP / (TP + FN)` (unitless, 0..1)."""
+    c = counts(y_true, y_pred)
+    return float(_ratio(c["tp"], c["tp"] + c["fn"]))
+
+
+def precision(y_true, y_pred) -> float:
+    """Pooled (micro) precision: :math:`TP / (TP + FP)` (unitless, 0..1)."""
+    c = counts(y_true, y_pred)
+    return float(_ratio(c["tp"], c["tp"] + c["fp"]))
+
+
+def fp_per_frame(y_true, y_pred) -> float:
+    """Mean number of false positives per frame: :math:`FP / n_{frames}` (instruments per frame)."""
+    t, _ = _binary(y_true, y_pred)
+    return float(counts(y_true, y_pred)["fp"] / max(1, t.shape[0]))
+
+
+def f1_micro(y_true, y_pred) -> float:
+    """Micro F1: :math:`2TP / (2TP + FP + FN)` with counts pooled over all cells."""
+    c = counts(y_true, y_pred)
+    return float(_ratio(2 * c["tp"], 2 * c["tp"] + c["fp"] + c["fn"]))
+
+
+def per_class(y_true, y_pred) -> dict:
+    """Per-class precision, recall and F1 (arrays of length n_classes) and support."""
+    c = counts(y_true, y_pred, axis=0)
+    return {
+        "precision": _ratio(c["tp"], c["tp"] + c["fp"]),
+        "recall": _ratio(c["tp"], c["tp"] + c["fn"]),
+        "f1": _ratio(2 * c["tp"], 2 * c["tp"] + c["fp"] + c["fn"]),
+        "support": c["tp"] + c["fn"],
+    }
+
+
+def f1_macro(y_true, y_pred) -> float:
+    """Macro F1: the unweighted mean over classes of per-class F1."""
+    return float(per_class(y_true, y_pred)["f1"].mean())
+
+
+def average_precision(y_true, scores) -> np.ndarray:
+    """Per-class average precision (area under the precision-recall step curve).
+
+    .. math:: AP_k = \\sum_i (R_i - R_{i-1}) P_i
+
+    over thresholds at each distinct score, as scikit-learn computes it. NaN for
+    a class without positives.
+    """
+    from sklearn.metrics import average_precision_score
+
+    t = np.asarray(y_true).astype(bool)
+    s = np.asarray(scores, dtype=np.float64)
+    if t.shape != s.shape or t.ndim != 2:
+        raise ValueError(f"y_true and scores must both be (n_frames, n_classes), got {t.shape} and {s.shape}")
+    return np.array([average_precision_score(t[:, k], s[:, k]) if t[:, k].any() else np.nan
+                     for k in range(t.shape[1])])
+
+
+def mean_average_precision(y_true, scores) -> float:
+    """mAP: mean of :func:`average_precision` over classes that have positives."""
+    return float(np.nanmean(average_precision(y_true, scores)))
+
+
+def best_threshold_f1(y_true, scores) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class F1 at the best threshold swept over the evaluated set.
+
+    The frame-level protocol of Hung & Yang (ISMIR 2018) for MusicNet
+    instrument recognition: for each instrument, the threshold that maximizes
+    its F1 **on the very data being evaluated** (an optimistic, oracle score:
+    the threshold is tuned on the test data). Macro-average the F1s to report.
+
+    Returns
+    -------
+    f1 : numpy.ndarray, shape (n_classes,), NaN for classes without positives
+    threshold : numpy.ndarray, shape (n_classes,)
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    t = np.asarray(y_true).astype(bool)
+    s = np.asarray(scores, dtype=np.float64)
+    f1 = np.full(t.shape[1], np.nan)
+    threshold = np.full(t.shape[1], np.nan)
+    for k in range(t.shape[1]):
+        if not t[:, k].any():
+            continue
+        p, r, th = precision_recall_curve(t[:, k], s[:, k])
+        f = _ratio(2 * p[:-1] * r[:-1], p[:-1] + r[:-1])
+        best = int(np.argmax(f))
+        f1[k], threshold[k] = f[best], th[best]
+    return f1, threshold
+
+
+def summary(y_true, y_pred, scores=None) -> dict:
+    """The study's headline numbers for one decision: a flat dict of floats."""
+    out = {
+        "recall": recall(y_true, y_pred),
+        "fp_per_frame": fp_per_frame(y_true, y_pred),
+        "precision": precision(y_true, y_pred),
+        "f1_micro": f1_micro(y_true, y_pred),
+        "f1_macro": f1_macro(y_true, y_pred),
+        "predicted_per_frame": float(np.asarray(y_pred).sum() / max(1, len(y_pred))),
+        "true_per_frame": float(np.asarray(y_true).sum() / max(1, len(y_true))),
+        "frames": int(len(y_true)),
+    }
+    if scores is not None:
+        out["map"] = mean_average_precision(y_true, scores)
+        out["hung_yang_f1_macro"] = float(np.nanmean(best_threshold_f1(y_true, scores)[0]))
+    return out
+
+
+def per_instrument_table(y_true, y_pred, scores=None) -> pd.DataFrame:
+    """One row per instrument (report order): support, precision, recall, F1 and AP."""
+    stats = per_class(y_true, y_pred)
+    table = pd.DataFrame({"instrument": instruments.NAMES, **{k: stats[k] for k in ("support", "precision", "recall", "f1")}})
+    if scores is not None:
+        table["average_precision"] = average_precision(y_true, scores)
+    return table

@@ -1,0 +1,146 @@
+"""The model: front-end, frozen ResNet-18 backbone, trainable sigmoid head.
+
+Used from ``notebooks/02_loss_mse_vs_iou`` on. Two heads, as the report's text
+and its code differ:
+
+* ``"report_code"`` (what the code did): torchvision's ResNet-18 **keeping**
+  its 1000-way ImageNet layer, then ``Linear(1000, 11)`` + sigmoid (11,011
+  trained parameters). The embedding is the 1000 ImageNet logits.
+* ``"report_text"`` (what the report says): the final layer replaced by
+  ``Linear(512, 11)`` + sigmoid (5,643 trained parameters). The embedding is
+  the 512-d pooled feature.
+
+The backbone is frozen and kept in eval mode (BatchNorm uses its ImageNet
+running statistics) unless ``batch_norm="batch"``: the report's code never
+called ``eval()``, so BatchNorm normalized with each batch's own statistics;
+that is offered as an ablation only.
+
+Weights policy (``weights``):
+
+* ``"imagenet"``: torchvision's IMAGENET1K_V1 weights, read from the torch hub
+  cache (``$TORCH_HOME/hub/checkpoints``) or downloaded there on first use;
+* a path to a local state-dict file (``.pth``);
+* ``None``: random initialization (seeded);
+* ``"auto"``: ImageNet when obtainable, otherwise random initialization.
+
+What was used is in :attr:`InstrumentNet.weights_used`; every results file and
+figure records it.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import nn
+
+from instrid import instruments
+from instrid.files import file_digest
+
+HEADS = {"report_code": 1000, "report_text": 512}
+
+
+def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tuple[nn.Module, str]:
+    """A torchvision ResNet-18 (with its 1000-way layer) and a description of its weights.
+
+    Returns
+    -------
+    backbone : torch.nn.Module
+    weights_used : str
+        ``"imagenet:IMAGENET1K_V1"``, ``"file:<path>#sha256=<first 12>"`` or
+        ``"random:seed=<seed>"``.
+
+    Raises
+    ------
+    RuntimeError
+        ``weights="imagenet"`` and the weights can be neither read from the hub
+        cache nor downloaded (the message says where to put the file).
+    """
+    torch.manual_seed(seed)
+    backbone = torchvision.models.resnet18(weights=None)
+    if weights is None:
+        return backbone, f"random:seed={seed}"
+    if weights in ("imagenet", "auto"):
+        spec = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
+        try:
+            backbone.load_state_dict(spec.get_state_dict(progress=progress, check_hash=True))
+            return backbone, "imagenet:IMAGENET1K_V1"
+        except (urllib.error.URLError, OSError, RuntimeError) as exc:
+            if weights == "auto":
+                return backbone, f"random:seed={seed}"
+            cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(spec.url).name
+            raise RuntimeError(
+                f"ImageNet weights for ResNet-18 are not in {cache} and could not be downloaded "
+                f"from {spec.url} ({exc}); put the file there, pass a local file, or use weights=None"
+            ) from exc
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: weights file not found")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        backbone.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError, EOFError) as exc:
+        raise RuntimeError(f"{path}: not a ResNet-18 state dict: {exc}") from exc
+    return backbone, f"file:{path.name}#sha256={file_digest(path)[:12]}"
+
+
+class InstrumentNet(nn.Module):
+    """Front-end, frozen ResNet-18 and an 11-way sigmoid head.
+
+    Parameters
+    ----------
+    front_end : torch.nn.Module
+        From :mod:`instrid.features`.
+    head : {"report_code", "report_text"}
+    weights : see the module docstring.
+    batch_norm : {"eval", "batch"}
+        ``eval`` (default, correct) or the report code's batch statistics.
+    seed : int
+        For random initialization of the backbone (when used) and the head.
+
+    ``forward`` returns logits ``(batch, 11)``; probabilities are their sigmoid.
+    """
+
+    def __init__(self, front_end: nn.Module, *, head: str = "report_text", weights="auto",
+                 batch_norm: str = "eval", seed: int = 0, progress: bool = True):
+        super().__init__()
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {sorted(HEADS)}, got {head!r}")
+        if batch_norm not in ("eval", "batch"):
+            raise ValueError(f"batch_norm must be 'eval' or 'batch', got {batch_norm!r}")
+        self.front_end = front_end
+        self.backbone, self.weights_used = load_backbone(weights, seed=seed, progress=progress)
+        if head == "report_text":
+            self.backbone.fc = nn.Identity()
+        for parameter in self.backbone.parameters():
+            parameter.requires_grad_(False)
+        self.head_kind, self.batch_norm = head, batch_norm
+        torch.manual_seed(seed)
+        self.head = nn.Linear(HEADS[head], instruments.N_INSTRUMENTS)
+        self.train(False)
+
+    @property
+    def embedding_size(self) -> int:
+        return HEADS[self.head_kind]
+
+    def train(self, mode: bool = True) -> "InstrumentNet":
+        super().train(mode)
+        # The frozen backbone stays in eval mode unless the ablation asks for batch statistics.
+        self.backbone.train(self.batch_norm == "batch")
+        return self
+
+    def embed(self, waveform: torch.Tensor) -> torch.Tensor:
+        """Backbone output for a batch of waveform crops: ``(batch, embedding_size)``."""
+        image = self.front_end(waveform).contiguous(memory_format=torch.channels_last)
+        return self.backbone(image)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(waveform))
+
+    def describe(self) -> dict:
+        """Configuration to record with every result."""
+        return {"backbone": "resnet18", "weights": self.weights_used, "head": self.head_kind,
+                "batch_norm": self.batch_norm, "front_end": self.front_end.config(),
+                "trained_parameters": sum(p.numel() for p in self.parameters() if p.requires_grad)}

@@ -1,0 +1,149 @@
+"""Training the head on cached embeddings (notebooks ``02`` to ``06``).
+
+The report's settings are the default: SGD with learning rate 0.001 and no
+momentum, StepLR halving the rate after every epoch, batches of 10 and a few
+epochs. Adam is offered as a modern alternative. The head with the best
+validation loss over the epochs is kept.
+
+Runs are deterministic: the same seed, data and machine give the same
+weights bit for bit (one seeded generator drives initialization and
+shuffling; a linear head on CPU has no nondeterministic kernels).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from instrid.losses import get_loss
+
+
+@dataclass
+class TrainConfig:
+    """Head training settings; the defaults are the report code's."""
+
+    loss: str = "iou_batch"
+    optimizer: str = "sgd"          # "sgd" (report) or "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    batch_size: int = 10
+    epochs: int = 3
+    lr_gamma: float = 0.5           # StepLR(step_size=1, gamma)
+    weight_decay: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class TrainResult:
+    head: nn.Linear
+    history: pd.DataFrame           # epoch, train_loss, val_loss, lr, seconds
+    best_epoch: int
+    config: TrainConfig
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def _tensor(x) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(x, dtype=np.float32))
+
+
+@torch.no_grad()
+def mean_loss(head: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, batch_size: int = 4096) -> float:
+    """Loss over a whole set, computed in large batches and averaged by example count.
+
+    (For the batch-normalized IoU loss this is the mean of per-batch values.)
+    """
+    total, n = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        xb, yb = x[i: i + batch_size], y[i: i + batch_size]
+        total += loss_fn(head(xb), yb).item() * len(xb)
+        n += len(xb)
+    return total / max(1, n)
+
+
+def train_head(train_x, train_y, val_x, val_y, config: TrainConfig | None = None, *,
+               progress: bool = True) -> TrainResult:
+    """Train a ``Linear(d, classes)`` head on embeddings with the given loss.
+
+    Parameters
+    ----------
+    train_x, val_x : array_like, (n, d)
+        Cached backbone outputs (float16 is fine).
+    train_y, val_y : array_like, (n, classes)
+        0/1 targets.
+    config : TrainConfig
+
+    Returns
+    -------
+    TrainResult, with the head of the epoch with the lowest validation loss.
+    """
+    config = config or TrainConfig()
+    loss_fn = get_loss(config.loss)
+    x, y = _tensor(train_x), _tensor(train_y)
+    vx, vy = _tensor(val_x), _tensor(val_y)
+    if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(vx) != len(vy):
+        raise ValueError("train/val embeddings and targets must be (n, d) and (n, classes) with matching n")
+    generator = torch.Generator().manual_seed(config.seed)
+    head = nn.Linear(x.shape[1], y.shape[1])
+    with torch.no_grad():
+        # nn.Linear's own initialization, drawn from our generator.
+        bound = 1 / np.sqrt(x.shape[1])
+        head.weight.copy_(torch.empty_like(head.weight).uniform_(-bound, bound, generator=generator))
+        head.bias.copy_(torch.empty_like(head.bias).uniform_(-bound, bound, generator=generator))
+    if config.optimizer == "sgd":
+        optimizer = torch.optim.SGD(head.parameters(), lr=config.lr, momentum=config.momentum,
+                                    weight_decay=config.weight_decay)
+    elif config.optimizer == "adam":
+        optimizer = torch.optim.Adam(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=config.lr_gamma)
+
+    rows, best, best_loss, best_epoch = [], None, np.inf, 0
+    started = time.perf_counter()
+    for epoch in tqdm(range(1, config.epochs + 1), desc="epochs", disable=not progress, leave=False):
+        epoch_start = time.perf_counter()
+        head.train()
+        order = torch.randperm(len(x), generator=generator)
+        running = 0.0
+        for i in range(0, len(x), config.batch_size):
+            batch = order[i: i + config.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(head(x[batch]), y[batch])
+            loss.backward()
+            optimizer.step()
+            running += loss.item() * len(batch)
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+        head.eval()
+        val_loss = mean_loss(head, vx, vy, loss_fn)
+        rows.append({"epoch": epoch, "train_loss": running / len(x), "val_loss": val_loss, "lr": lr,
+                     "seconds": time.perf_counter() - epoch_start})
+        if val_loss < best_loss:
+            best_loss, best_epoch, best = val_loss, epoch, copy.deepcopy(head.state_dict())
+    if best is not None:
+        head.load_state_dict(best)
+    head.eval()
+    return TrainResult(head=head, history=pd.DataFrame(rows), best_epoch=best_epoch, config=config,
+                       seconds=time.perf_counter() - started)
+
+
+@torch.no_grad()
+def predict_logits(head: nn.Module, x, batch_size: int = 8192) -> np.ndarray:
+    """Head logits for embeddings ``x``: ``(n, classes)`` float64."""
+    t = _tensor(x)
+    head.eval()
+    return np.concatenate([head(t[i: i + batch_size]).double().numpy() for i in range(0, len(t), batch_size)]
+                          or [np.zeros((0, head.out_features))])
+
+
+def sigmoid(logits) -> np.ndarray:
+    """Probabilities from logits, elementwise (tanh form: no overflow for large logits)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))

@@ -1,0 +1,66 @@
+"""Decision rules on small matrices, ties included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instrid import decisions as d
+
+S = np.array([[0.9, 0.5, 0.5, 0.1],
+              [0.2, 0.2, 0.2, 0.2],
+              [0.1, 0.7, 0.6, 0.65]])
+
+
+def test_threshold_scalar_and_per_class():
+    assert d.threshold(S, 0.5).astype(int).tolist() == [[1, 1, 1, 0], [0, 0, 0, 0], [0, 1, 1, 1]]
+    per_class = d.threshold(S, [0.95, 0.5, 0.55, 0.6])
+    assert per_class.astype(int).tolist() == [[0, 1, 0, 0], [0, 0, 0, 0], [0, 1, 1, 1]]
+
+
+def test_threshold_with_argmax_fills_empty_frames_ties_to_lowest_index():
+    out = d.threshold(S, 0.95, always_argmax=True)
+    assert out.astype(int).tolist() == [[1, 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0]]
+
+
+def test_top_n_ties_break_towards_lower_index():
+    assert d.top_n(S, 2).astype(int).tolist() == [[1, 1, 0, 0], [1, 1, 0, 0], [0, 1, 0, 1]]
+    assert d.top_n(S, 0).sum() == 0 and d.top_n(S, 4).all()
+    assert (d.top_n(S, 3).sum(axis=1) == 3).all()
+    with pytest.raises(ValueError, match="n must be in 0..4"):
+        d.top_n(S, 5)
+
+
+def test_bias_subtraction_and_vectors():
+    y = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0]])
+    np.testing.assert_allclose(d.label_frequency(y), [2 / 3, 1 / 3, 0, 0])
+    np.testing.assert_allclose(d.mean_score(S), [0.4, 1.4 / 3, 1.3 / 3, 0.95 / 3])
+    np.testing.assert_allclose(d.subtract_bias(S, d.mean_score(S)).mean(axis=0), 0, atol=1e-12)
+
+
+def test_logit_adjustment_removes_the_prior_odds():
+    logits = np.zeros((1, 3))
+    out = d.logit_adjust(logits, [0.5, 0.2, 0.8])
+    np.testing.assert_allclose(out, [[0.0, np.log(4), -np.log(4)]])
+    assert np.isfinite(d.logit_adjust(logits, [0.0, 1.0, 0.5])).all()
+
+
+def test_mixed_rules():
+    thresholds = [0.5, 0.65, 0.5, 0.5]
+    # Top-2, then drop what is under its class threshold.
+    assert d.top_n_then_threshold(S, 2, thresholds).astype(int).tolist() == [[1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 1]]
+    # Thresholds, capped at 1 per frame.
+    assert d.threshold_capped(S, 0.5, 1).astype(int).tolist() == [[1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 0]]
+
+
+def test_tuned_class_thresholds():
+    scores = np.array([[0.9, 0.3], [0.8, 0.6], [0.2, 0.7], [0.1, 0.2]])
+    y = np.array([[1, 0], [1, 1], [0, 1], [0, 0]], dtype=bool)
+    grid = np.round(np.linspace(0, 1, 11), 2)
+    t = d.tune_class_thresholds(scores, y, grid=grid)
+    # Class 0: any threshold in (0.2, 0.8] separates perfectly; the smallest such grid value is 0.3.
+    # Class 1: 0.4..0.6 separate perfectly (at 0.3 the negative scoring 0.3 is on); 0.4 is the smallest.
+    np.testing.assert_allclose(t, [0.3, 0.4])
+    assert d.tune_class_thresholds(scores, np.zeros_like(y), grid=[0.1, 0.9]).tolist() == [0.9, 0.9]
+    youden = d.tune_class_thresholds(scores, y, grid=grid, criterion="youden")
+    np.testing.assert_allclose(youden, [0.3, 0.4])

@@ -1,0 +1,72 @@
+"""Metrics against hand-computed values and scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as sk
+
+from instrid import metrics
+
+Y = np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=bool)
+P = np.array([[1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=bool)
+# TP: (0,0) (2,0) (3,1) = 3; FP: (0,1) (1,1) (3,2) = 3; FN: (0,2) (2,1) = 2
+
+
+def test_report_numbers_by_hand():
+    assert metrics.recall(Y, P) == pytest.approx(3 / 5)           # the report's "accuracy"
+    assert metrics.fp_per_frame(Y, P) == pytest.approx(3 / 4)     # false positives per frame
+    assert metrics.precision(Y, P) == pytest.approx(3 / 6)
+    assert metrics.f1_micro(Y, P) == pytest.approx(6 / 11)
+
+
+def test_per_class_by_hand():
+    stats = metrics.per_class(Y, P)
+    np.testing.assert_allclose(stats["precision"], [1.0, 1 / 3, 0.0])
+    np.testing.assert_allclose(stats["recall"], [1.0, 1 / 2, 0.0])
+    np.testing.assert_allclose(stats["f1"], [1.0, 0.4, 0.0])
+    assert stats["support"].tolist() == [2, 2, 1]
+    assert metrics.f1_macro(Y, P) == pytest.approx(1.4 / 3)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_against_scikit_learn(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.random((200, 11)) < 0.2
+    y[:, 10] = False  # a class that never plays
+    scores = np.clip(y * 0.3 + rng.random((200, 11)) * 0.8, 0, 1)
+    pred = scores > 0.5
+    assert metrics.recall(y, pred) == pytest.approx(sk.recall_score(y, pred, average="micro", zero_division=0))
+    assert metrics.precision(y, pred) == pytest.approx(sk.precision_score(y, pred, average="micro", zero_division=0))
+    assert metrics.f1_micro(y, pred) == pytest.approx(sk.f1_score(y, pred, average="micro", zero_division=0))
+    assert metrics.f1_macro(y, pred) == pytest.approx(sk.f1_score(y, pred, average="macro", zero_division=0))
+    np.testing.assert_allclose(metrics.per_class(y, pred)["f1"], sk.f1_score(y, pred, average=None, zero_division=0))
+    ap = metrics.average_precision(y, scores)
+    assert np.isnan(ap[10])
+    np.testing.assert_allclose(ap[:10], [sk.average_precision_score(y[:, k], scores[:, k]) for k in range(10)])
+    assert metrics.mean_average_precision(y, scores) == pytest.approx(np.mean(ap[:10]))
+    # Hung & Yang: no fixed threshold does better than the per-class oracle.
+    best, thresholds = metrics.best_threshold_f1(y, scores)
+    for k in range(0, 10, 3):
+        sweep = max(sk.f1_score(y[:, k], scores[:, k] >= t, zero_division=0) for t in np.unique(scores[:, k]))
+        assert best[k] == pytest.approx(sweep)
+        assert sk.f1_score(y[:, k], scores[:, k] >= thresholds[k]) == pytest.approx(best[k])
+
+
+def test_summary_and_table():
+    s = metrics.summary(Y, P)
+    assert s["frames"] == 4 and s["predicted_per_frame"] == 1.5 and s["true_per_frame"] == 1.25
+    y11 = np.zeros((4, 11), bool)
+    y11[:, :3] = Y
+    p11 = np.zeros((4, 11), bool)
+    p11[:, :3] = P
+    table = metrics.per_instrument_table(y11, p11)
+    assert table["instrument"].tolist()[:3] == ["violin", "viola", "cello"]
+    assert table["f1"].tolist()[:3] == pytest.approx([1.0, 0.4, 0.0])
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="both be"):
+        metrics.recall(Y, P[:, :2])
+    with pytest.raises(ValueError, match="y_pred must be 0/1"):
+        metrics.recall(Y, P * 0.5)

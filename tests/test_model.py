@@ -1,0 +1,124 @@
+"""Front-ends, the model's two heads, frozen backbone, eval mode and the weights policy."""
+
+from __future__ import annotations
+
+import urllib.error
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+
+from instrid import features, model
+
+
+def sine(freq, n, sample_rate, amplitude=1.0):
+    t = torch.arange(n, dtype=torch.float32) / sample_rate
+    return amplitude * torch.sin(2 * torch.pi * freq * t)
+
+
+def test_report_spectrogram_shape_and_values():
+    front = features.ReportSpectrogram()
+    x = torch.stack([sine(441.0, 10_240, 44_100), sine(2205.0, 10_240, 44_100, 0.5)])
+    image = front(x)
+    assert image.shape == (2, 3, 201, 52)
+    assert torch.equal(image[:, 0], image[:, 2])
+    frame = image[:, 0, :, 26]
+    # 110.25 Hz per bin: 441 Hz is bin 4, 2205 Hz bin 20; a Hann window sums to 200,
+    # so a unit sine's power there is (200 / 2)^2 and no log is taken.
+    assert frame.argmax(dim=1).tolist() == [4, 20]
+    assert frame[0, 4].item() == pytest.approx(100.0**2, rel=1e-3)
+    assert frame[1, 20].item() == pytest.approx(50.0**2, rel=1e-3)
+
+
+def test_log_mel_shape_peak_and_normalizations():
+    front = features.LogMel()
+    assert front.crop_samples == 5116
+    x = torch.stack([sine(f, front.crop_samples, 22_050) for f in (220.0, 1000.0, 4000.0)])
+    db = front.log_mel(x)
+    assert db.shape == (3, 128, 40)
+    peaks = db[:, :, 20].argmax(dim=1)
+    assert peaks[0] < peaks[1] < peaks[2]
+    assert (db.amax(dim=(1, 2)) - db.amin(dim=(1, 2)) <= 80.0 + 1e-4).all()
+    fitted = front.fit(x)(x)[:, 0]
+    assert fitted.shape == (3, 128, 40)
+    assert fitted.mean(dim=(0, 2)).abs().max() < 1e-4
+    assert front.config()["band_stats"] is not None
+    imagenet = features.LogMel(normalization="imagenet")(x)
+    unit = imagenet * torch.tensor(features.IMAGENET_STD).view(1, 3, 1, 1) + torch.tensor(features.IMAGENET_MEAN).view(1, 3, 1, 1)
+    assert unit.min() >= -1e-5 and unit.max() <= 1 + 1e-5
+
+
+def test_crop_or_tile():
+    audio = np.arange(10, dtype=np.float32)
+    assert features.crop_or_tile(audio, 2, 9, 4).tolist() == [2, 3, 4, 5]
+    assert features.crop_or_tile(audio, 7, 10, 8).tolist() == [7, 8, 9, 7, 8, 9, 7, 8]
+    with pytest.raises(ValueError, match="start < end"):
+        features.crop_or_tile(audio, 5, 5, 4)
+
+
+@pytest.mark.parametrize("head, size, trained", [("report_code", 1000, 11_011), ("report_text", 512, 5_643)])
+def test_heads_frozen_backbone_and_eval_mode(head, size, trained):
+    net = model.InstrumentNet(features.ReportSpectrogram(), head=head, weights=None)
+    assert net.embedding_size == size and net.describe()["trained_parameters"] == trained
+    assert not any(p.requires_grad for p in net.backbone.parameters())
+    assert all(p.requires_grad for p in net.head.parameters())
+    net.train()
+    assert net.head.training and not net.backbone.training  # BatchNorm keeps ImageNet statistics
+    x = torch.randn(4, 10_240, generator=torch.Generator().manual_seed(0))
+    assert net(x).shape == (4, 11) and net.embed(x).shape == (4, size)
+    ablation = model.InstrumentNet(features.ReportSpectrogram(), head=head, weights=None, batch_norm="batch")
+    ablation.eval()
+    assert ablation.backbone.training  # the report code's batch statistics, on purpose
+
+
+def test_random_weights_are_seeded():
+    a, used = model.load_backbone(None, seed=3)
+    b, _ = model.load_backbone(None, seed=3)
+    assert used == "random:seed=3"
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+@pytest.fixture
+def saved_weights(tmp_path):
+    torch.manual_seed(42)
+    reference = torchvision.models.resnet18(weights=None)
+    return reference.state_dict()
+
+
+def test_imagenet_weights_from_the_hub_cache(tmp_path, monkeypatch, saved_weights):
+    """The real loading path, with a state dict we saved where torch hub keeps ImageNet's."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    checkpoints = tmp_path / "torch" / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    torch.save(saved_weights, checkpoints / "resnet18-f37072fd.pth")
+    backbone, used = model.load_backbone("imagenet")
+    assert used == "imagenet:IMAGENET1K_V1"
+    assert torch.equal(backbone.conv1.weight, saved_weights["conv1.weight"])
+    net = model.InstrumentNet(features.ReportSpectrogram(), weights="auto")
+    assert net.weights_used == "imagenet:IMAGENET1K_V1" and net.describe()["weights"] == used
+
+
+def test_imagenet_unobtainable(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", offline)
+    with pytest.raises(RuntimeError, match=r"resnet18-f37072fd\.pth and could not be downloaded"):
+        model.load_backbone("imagenet")
+    assert model.load_backbone("auto", seed=1)[1] == "random:seed=1"
+
+
+def test_local_weights_file(tmp_path, saved_weights):
+    path = tmp_path / "mine.pth"
+    torch.save(saved_weights, path)
+    backbone, used = model.load_backbone(str(path))
+    assert used.startswith("file:mine.pth#sha256=")
+    assert torch.equal(backbone.fc.weight, saved_weights["fc.weight"])
+    with pytest.raises(FileNotFoundError, match="nope.pth: weights file not found"):
+        model.load_backbone(str(tmp_path / "nope.pth"))
+    torch.save({"not": torch.zeros(1)}, tmp_path / "bad.pth")
+    with pytest.raises(RuntimeError, match="bad.pth: not a ResNet-18 state dict"):
+        model.load_backbone(str(tmp_path / "bad.pth"))
