@@ -15,8 +15,13 @@ DATA_ROOT ?= data/synth
 SEED_DIR ?= $(abspath ../shared/data)
 export INSTRID_SEED_DIR ?= $(if $(wildcard $(SEED_DIR)/SHA256SUMS),$(SEED_DIR),)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# CI's tiny configuration: these recordings (train, validation, test: short ones, several
+# ensembles) and notebooks/ci.yaml; everything goes under build/ci, not figures/ or results/.
+CI_DIR := build/ci
+CI_RECORDINGS := 2238 2506 2232 2203 2191 2382
+PAPERMILL := $(BIN)/papermill --kernel instrid --cwd notebooks --log-level WARNING --no-progress-bar
 
-.PHONY: env data study test bench clean-env
+.PHONY: env data study study-musicnet test test-unit test-notebooks bench clean-env
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,15 +38,48 @@ env: $(STAMP)
 data: env
 	$(BIN)/instrid data synth --root $(DATA_ROOT)
 
+# Runs every notebook in order, in place, so the committed notebooks hold this run's outputs,
+# and rewrites figures/, results/ and the README's results table.
 study: data
 	$(BIN)/instrid data info --root $(DATA_ROOT)
 	@for nb in $(NOTEBOOKS); do \
 		echo "papermill $$nb"; \
-		$(BIN)/papermill --kernel instrid -p data_root "$(abspath $(DATA_ROOT))" "$$nb" "$$nb"; \
+		$(PAPERMILL) -p data_root "$(abspath $(DATA_ROOT))" "$$nb" "$$nb"; \
 	done
+	$(BIN)/instrid results-table --results results --readme README.md
 
-test: env
+# The same notebooks on real MusicNet at full scale (instrid data musicnet --root DIR first).
+# Writes figures and results under build/musicnet, leaving the committed default run alone.
+MUSICNET_ROOT ?= data/musicnet
+MUSICNET_OUT := build/musicnet
+study-musicnet: env
+	$(BIN)/instrid data info --root $(MUSICNET_ROOT)
+	@mkdir -p $(MUSICNET_OUT)/notebooks
+	@for nb in $(NOTEBOOKS); do \
+		echo "papermill $$nb (real MusicNet)"; \
+		$(PAPERMILL) -f notebooks/musicnet.yaml -p data_root "$(abspath $(MUSICNET_ROOT))" \
+			-p figures_dir "$(abspath $(MUSICNET_OUT)/figures)" -p results_dir "$(abspath $(MUSICNET_OUT)/results)" \
+			"$$nb" "$(MUSICNET_OUT)/$$nb"; \
+	done
+	$(BIN)/instrid results-table --results $(MUSICNET_OUT)/results
+
+test: test-unit test-notebooks
+
+test-unit: env
 	$(BIN)/python -m pytest
+
+# Every notebook on a tiny configuration (papermill), then nbval re-executes those copies and
+# compares the cells marked NBVAL_CHECK_OUTPUT (--nbval-lax).
+test-notebooks: env
+	$(BIN)/instrid data synth --root $(CI_DIR)/data --recordings $(CI_RECORDINGS) --quiet
+	@rm -rf $(CI_DIR)/notebooks $(CI_DIR)/figures $(CI_DIR)/results && mkdir -p $(CI_DIR)/notebooks
+	@for nb in $(NOTEBOOKS); do \
+		echo "papermill $$nb (CI configuration)"; \
+		$(PAPERMILL) -f notebooks/ci.yaml -p data_root "$(abspath $(CI_DIR)/data)" \
+			-p figures_dir "$(abspath $(CI_DIR)/figures)" -p results_dir "$(abspath $(CI_DIR)/results)" \
+			"$$nb" "$(CI_DIR)/$$nb"; \
+	done
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-kernel-name instrid $(CI_DIR)/notebooks
 
 bench: env
 	@for bench in benchmarks/bench_*.py; do echo "$$bench"; $(BIN)/python "$$bench"; done

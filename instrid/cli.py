@@ -6,6 +6,7 @@
     instrid data musicnet --root DIR [--md5 HASH | --no-verify] [--url URL]
     instrid data musicnet --from DIR
     instrid data info     --root DIR
+    instrid results-table [--results results] [--readme README.md]
 
 Errors are reported as one line naming the file and the problem, exit status 2.
 """
@@ -63,6 +64,16 @@ def _data_info(args) -> None:
     print(f"{dataset.root}\n{_summary(dataset.index)}")
 
 
+def _results_table(args) -> None:
+    from instrid import plots
+
+    if args.readme:
+        changed = plots.update_readme(args.readme, args.results)
+        print(f"{args.readme}: results table {'updated' if changed else 'unchanged'}")
+    else:
+        print(plots.results_table(args.results))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="instrid", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     info = data_commands.add_parser("info", help="summarise a MusicNet-format tree")
     info.add_argument("--root", required=True)
     info.set_defaults(run=_data_info)
+
+    table = commands.add_parser("results-table", help="the README's results table, from results/*.json")
+    table.add_argument("--results", default="results", help="folder of the notebooks' JSON results")
+    table.add_argument("--readme", help="rewrite the generated section of this README instead of printing")
+    table.set_defaults(run=_results_table)
 
     for sub in (synth, musicnet, info):
         sub.add_argument("-q", "--quiet", action="store_true", help="no progress bars")

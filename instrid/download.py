@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from instrid.errors import ArchiveError, ChecksumError, InstridError
 from instrid.files import atomic_path, file_digest

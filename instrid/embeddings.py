@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from instrid.data import LABEL_SAMPLE_RATE
 from instrid.features import crop_or_tile

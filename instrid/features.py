@@ -152,3 +152,20 @@ def make_front_end(name: str, **options) -> nn.Module:
     if name == "log_mel":
         return LogMel(**options)
     raise ValueError(f"unknown front-end {name!r}; use 'report_spectrogram' or 'log_mel'")
+
+
+def white_noise(n: int, samples: int, level_dbfs: float, *, seed: int = 0) -> torch.Tensor:
+    """``(n, samples)`` Gaussian white noise with RMS ``level_dbfs`` dB below full scale (seeded)."""
+    generator = torch.Generator().manual_seed(seed)
+    rms = 10.0 ** (level_dbfs / 20.0)
+    return rms * torch.randn(n, samples, generator=generator)
+
+
+def bernoulli_images(n: int, height: int, width: int, p: float = 0.2, *, seed: int = 0) -> torch.Tensor:
+    """``(n, 3, height, width)`` images of independent Bernoulli(p) pixels (seeded).
+
+    The report's code probed its model's bias with such an image fed straight
+    to the ResNet, bypassing the spectrogram front-end.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    return torch.bernoulli(torch.full((n, 3, height, width), float(p)), generator=generator)

@@ -266,9 +266,11 @@ class Examples:
     def __len__(self) -> int:
         return len(self.table)
 
-    def subset(self, mask) -> "Examples":
-        mask = np.asarray(mask)
-        return Examples(self.table[mask].reset_index(drop=True), self.targets[mask])
+    def subset(self, rows) -> "Examples":
+        """The examples selected by a boolean mask or an array of row positions."""
+        rows = np.asarray(rows)
+        return Examples(self.table.iloc[np.flatnonzero(rows) if rows.dtype == bool else rows].reset_index(drop=True),
+                        self.targets[rows])
 
     def split(self, name: str) -> "Examples":
         """The examples of one split ("train", "validation" or "test")."""
@@ -298,7 +300,7 @@ def segment_examples(dataset, splits: pd.DataFrame, *, per_split=None, inclusive
     -------
     Examples, ordered by split, recording and start.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     split_of = dict(zip(splits["id"].astype(int), splits["split"]))
     tables, targets = [], []
@@ -311,19 +313,26 @@ def segment_examples(dataset, splits: pd.DataFrame, *, per_split=None, inclusive
         targets.append(segments.instruments[keep])
     if not tables:
         raise ValueError("no recording of the dataset is named in splits")
-    table = pd.concat(tables, ignore_index=True)
-    target = np.concatenate(targets)
+    examples = Examples(pd.concat(tables, ignore_index=True), np.concatenate(targets))
     if per_split:
-        rng = np.random.default_rng(seed)
-        chosen = []
-        for name in sorted(per_split):
-            rows = np.flatnonzero(table["split"].to_numpy() == name)
-            n = min(int(per_split[name]), len(rows))
-            chosen.append(np.sort(rng.choice(rows, size=n, replace=False)))
-        rows = np.concatenate(chosen)
-        table, target = table.iloc[rows].reset_index(drop=True), target[rows]
-    order = np.lexsort((table["start"], table["recording"], table["split"].map({"train": 0, "validation": 1, "test": 2}).fillna(3)))
-    return Examples(table.iloc[order].reset_index(drop=True), target[order])
+        examples = subsample(examples, per_split, seed=seed)
+    order = np.lexsort((examples.table["start"], examples.table["recording"],
+                        examples.table["split"].map({"train": 0, "validation": 1, "test": 2}).fillna(3)))
+    return examples.subset(order)
+
+
+def subsample(examples: Examples, per_split: dict, *, seed: int = 0) -> Examples:
+    """Keep ``per_split[split]`` examples of each named split, drawn uniformly without replacement.
+
+    Splits not named are dropped; rows keep their original order.
+    """
+    rng = np.random.default_rng(seed)
+    split = examples.table["split"].to_numpy()
+    chosen = []
+    for name in sorted(per_split):
+        rows = np.flatnonzero(split == name)
+        chosen.append(rng.choice(rows, size=min(int(per_split[name]), len(rows)), replace=False))
+    return examples.subset(np.sort(np.concatenate(chosen)))
 
 
 def report_code_split(examples: Examples, shares=(0.6, 0.2, 0.2)) -> Examples:

@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from instrid import data
 from instrid.download import fetch, safe_extract

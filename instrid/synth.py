@@ -49,7 +49,7 @@ import mido
 import numpy as np
 import pandas as pd
 import soundfile
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 import instrid
 from instrid import data, instruments
