@@ -20,6 +20,16 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 CI_DIR := build/ci
 CI_RECORDINGS := 2238 2506 2232 2203 2191 2382
 PAPERMILL := $(BIN)/papermill --kernel instrid --cwd notebooks --log-level WARNING --no-progress-bar
+# $(call run_copies,PARAMETER_FILE,DATA_ROOT,OUT): every notebook with those parameters into OUT/notebooks,
+# its figures and results into OUT/figures and OUT/results (the committed ones stay untouched).
+define run_copies
+	@rm -rf $(3)/notebooks $(3)/figures $(3)/results && mkdir -p $(3)/notebooks
+	@for nb in $(NOTEBOOKS); do \
+		echo "papermill $$nb ($(1))"; \
+		$(PAPERMILL) -f $(1) -p data_root "$(abspath $(2))" -p figures_dir "$(abspath $(3)/figures)" \
+			-p results_dir "$(abspath $(3)/results)" "$$nb" "$(3)/$$nb"; \
+	done
+endef
 
 .PHONY: env data study study-musicnet test test-unit test-notebooks bench clean-env
 
@@ -54,13 +64,7 @@ MUSICNET_ROOT ?= data/musicnet
 MUSICNET_OUT := build/musicnet
 study-musicnet: env
 	$(BIN)/instrid data info --root $(MUSICNET_ROOT)
-	@mkdir -p $(MUSICNET_OUT)/notebooks
-	@for nb in $(NOTEBOOKS); do \
-		echo "papermill $$nb (real MusicNet)"; \
-		$(PAPERMILL) -f notebooks/musicnet.yaml -p data_root "$(abspath $(MUSICNET_ROOT))" \
-			-p figures_dir "$(abspath $(MUSICNET_OUT)/figures)" -p results_dir "$(abspath $(MUSICNET_OUT)/results)" \
-			"$$nb" "$(MUSICNET_OUT)/$$nb"; \
-	done
+	$(call run_copies,notebooks/musicnet.yaml,$(MUSICNET_ROOT),$(MUSICNET_OUT))
 	$(BIN)/instrid results-table --results $(MUSICNET_OUT)/results
 
 test: test-unit test-notebooks
@@ -72,13 +76,7 @@ test-unit: env
 # compares the cells marked NBVAL_CHECK_OUTPUT (--nbval-lax).
 test-notebooks: env
 	$(BIN)/instrid data synth --root $(CI_DIR)/data --recordings $(CI_RECORDINGS) --quiet
-	@rm -rf $(CI_DIR)/notebooks $(CI_DIR)/figures $(CI_DIR)/results && mkdir -p $(CI_DIR)/notebooks
-	@for nb in $(NOTEBOOKS); do \
-		echo "papermill $$nb (CI configuration)"; \
-		$(PAPERMILL) -f notebooks/ci.yaml -p data_root "$(abspath $(CI_DIR)/data)" \
-			-p figures_dir "$(abspath $(CI_DIR)/figures)" -p results_dir "$(abspath $(CI_DIR)/results)" \
-			"$$nb" "$(CI_DIR)/$$nb"; \
-	done
+	$(call run_copies,notebooks/ci.yaml,$(CI_DIR)/data,$(CI_DIR))
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-kernel-name instrid $(CI_DIR)/notebooks
 
 bench: env

@@ -68,6 +68,18 @@ def mean_loss(head: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, batch_
     return total / max(1, n)
 
 
+def _optimizer(parameters, config: TrainConfig):
+    """The configured optimizer and its StepLR(step_size=1, gamma=lr_gamma) schedule."""
+    if config.optimizer == "sgd":
+        optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
+                                    weight_decay=config.weight_decay)
+    elif config.optimizer == "adam":
+        optimizer = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    else:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
+    return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=config.lr_gamma)
+
+
 def train_head(train_x, train_y, val_x, val_y, config: TrainConfig | None = None, *,
                progress: bool = True) -> TrainResult:
     """Train a ``Linear(d, classes)`` head on embeddings with the given loss.
@@ -97,14 +109,7 @@ def train_head(train_x, train_y, val_x, val_y, config: TrainConfig | None = None
         bound = 1 / np.sqrt(x.shape[1])
         head.weight.copy_(torch.empty_like(head.weight).uniform_(-bound, bound, generator=generator))
         head.bias.copy_(torch.empty_like(head.bias).uniform_(-bound, bound, generator=generator))
-    if config.optimizer == "sgd":
-        optimizer = torch.optim.SGD(head.parameters(), lr=config.lr, momentum=config.momentum,
-                                    weight_decay=config.weight_decay)
-    elif config.optimizer == "adam":
-        optimizer = torch.optim.Adam(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    else:
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=config.lr_gamma)
+    optimizer, scheduler = _optimizer(head.parameters(), config)
 
     rows, best, best_loss, best_epoch = [], None, np.inf, 0
     started = time.perf_counter()
@@ -147,3 +152,72 @@ def predict_logits(head: nn.Module, x, batch_size: int = 8192) -> np.ndarray:
 def sigmoid(logits) -> np.ndarray:
     """Probabilities from logits, elementwise (tanh form: no overflow for large logits)."""
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))
+
+
+def finetune(net, dataset, examples, config: TrainConfig | None = None, *, device: str | None = None,
+             progress: bool = True) -> TrainResult:
+    """Fine-tune the whole model (backbone and head) on waveform crops: for GPU runs.
+
+    The study's default keeps the backbone frozen and trains the head on cached
+    embeddings; this unfreezes the backbone, trains on the ``train`` examples
+    with BatchNorm in training mode, selects the epoch with the lowest loss on
+    the ``validation`` examples (in eval mode) and leaves the model frozen again.
+    Crops are read per batch (no cache), so it runs wherever extraction does,
+    only slower. Returns the training history; ``result.head`` is ``net.head``.
+    """
+    from instrid.embeddings import crops
+
+    config = config or TrainConfig()
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    loss_fn = get_loss(config.loss)
+    front = net.front_end
+    generator = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)
+    net = net.to(device)
+    for parameter in net.backbone.parameters():
+        parameter.requires_grad_(True)
+    optimizer, scheduler = _optimizer([p for p in net.parameters() if p.requires_grad], config)
+
+    def batch_of(part, rows):
+        table = part.table.iloc[rows]
+        x = np.concatenate([crops(dataset, int(r.recording), np.array([r.start]), np.array([r.end]),
+                                  front.sample_rate, front.crop_samples) for r in table.itertuples()])
+        return torch.from_numpy(x).to(device), torch.as_tensor(part.targets[rows], dtype=torch.float32, device=device)
+
+    train_part, val_part = examples.split("train"), examples.split("validation")
+    rows, best, best_loss, best_epoch = [], None, np.inf, 0
+    started = time.perf_counter()
+    try:
+        for epoch in tqdm(range(1, config.epochs + 1), desc="fine-tune", disable=not progress, leave=False):
+            epoch_start = time.perf_counter()
+            net.backbone.train()
+            net.head.train()
+            order = torch.randperm(len(train_part), generator=generator).numpy()
+            running = 0.0
+            for i in range(0, len(order), config.batch_size):
+                x, y = batch_of(train_part, order[i: i + config.batch_size])
+                optimizer.zero_grad(set_to_none=True)
+                loss = loss_fn(net(x), y)
+                loss.backward()
+                optimizer.step()
+                running += loss.item() * len(y)
+            lr = optimizer.param_groups[0]["lr"]
+            scheduler.step()
+            net.eval()
+            with torch.no_grad():
+                val_loss = sum(loss_fn(net(x), y).item() * len(y) for x, y in
+                               (batch_of(val_part, np.arange(i, min(i + 64, len(val_part))))
+                                for i in range(0, len(val_part), 64))) / max(1, len(val_part))
+            rows.append({"epoch": epoch, "train_loss": running / max(1, len(order)), "val_loss": val_loss, "lr": lr,
+                         "seconds": time.perf_counter() - epoch_start})
+            if val_loss < best_loss:
+                best_loss, best_epoch = val_loss, epoch
+                best = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    finally:
+        for parameter in net.backbone.parameters():
+            parameter.requires_grad_(False)
+        net.eval()
+    if best is not None:
+        net.load_state_dict(best)
+    return TrainResult(head=net.head, history=pd.DataFrame(rows), best_epoch=best_epoch, config=config,
+                       seconds=time.perf_counter() - started, extra={"fine_tuned": True})

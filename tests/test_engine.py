@@ -152,3 +152,14 @@ def test_report_optimizer_schedule():
     assert result.config.batch_size == 10 and result.config.optimizer == "sgd" and result.config.momentum == 0
     with pytest.raises(ValueError, match="optimizer must be"):
         train.train_head(x, y, x, y, train.TrainConfig(optimizer="rmsprop"), progress=False)
+
+
+def test_finetune_updates_the_backbone_and_refreezes_it(tree_and_examples):
+    ds, ex = tree_and_examples
+    network = net()
+    before = network.backbone.conv1.weight.clone()
+    result = train.finetune(network, ds, ex, train.TrainConfig(loss="bce", optimizer="adam", lr=1e-3, epochs=1,
+                                                               batch_size=4), device="cpu", progress=False)
+    assert result.history["epoch"].tolist() == [1] and np.isfinite(result.history["val_loss"]).all()
+    assert not torch.equal(network.backbone.conv1.weight, before)
+    assert not any(p.requires_grad for p in network.backbone.parameters()) and not network.backbone.training
