@@ -28,6 +28,7 @@ define run_copies
 		echo "papermill $$nb ($(1))"; \
 		$(PAPERMILL) -f $(1) -p data_root "$(abspath $(2))" -p figures_dir "$(abspath $(3)/figures)" \
 			-p results_dir "$(abspath $(3)/results)" "$$nb" "$(3)/$$nb"; \
+		$(BIN)/instrid tidy-notebook "$(3)/$$nb"; \
 	done
 endef
 
@@ -55,6 +56,7 @@ study: data
 	@for nb in $(NOTEBOOKS); do \
 		echo "papermill $$nb"; \
 		$(PAPERMILL) -p data_root "$(abspath $(DATA_ROOT))" "$$nb" "$$nb"; \
+		$(BIN)/instrid tidy-notebook "$$nb"; \
 	done
 	$(BIN)/instrid results-table --results results --readme README.md
 

@@ -7,6 +7,7 @@
     instrid data musicnet --from DIR
     instrid data info     --root DIR
     instrid results-table [--results results] [--readme README.md]
+    instrid tidy-notebook NOTEBOOK ...
 
 Errors are reported as one line naming the file and the problem, exit status 2.
 """
@@ -74,6 +75,13 @@ def _results_table(args) -> None:
         print(plots.results_table(args.results))
 
 
+def _tidy(args) -> None:
+    from instrid import plots
+
+    for path in args.notebooks:
+        plots.tidy_notebook(path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="instrid", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--results", default="results", help="folder of the notebooks' JSON results")
     table.add_argument("--readme", help="rewrite the generated section of this README instead of printing")
     table.set_defaults(run=_results_table)
+
+    tidy = commands.add_parser("tidy-notebook", help="collapse progress-bar output of executed notebooks")
+    tidy.add_argument("notebooks", nargs="+")
+    tidy.set_defaults(run=_tidy)
 
     for sub in (synth, musicnet, info):
         sub.add_argument("-q", "--quiet", action="store_true", help="no progress bars")

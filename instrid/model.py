@@ -30,6 +30,7 @@ figure records it.
 from __future__ import annotations
 
 import urllib.error
+import warnings
 from pathlib import Path
 
 import torch
@@ -69,6 +70,8 @@ def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tu
             return backbone, "imagenet:IMAGENET1K_V1"
         except (urllib.error.URLError, OSError, RuntimeError) as exc:
             if weights == "auto":
+                warnings.warn(f"ImageNet weights for ResNet-18 are unavailable ({exc}); "
+                              f"using random initialization (seed {seed})", stacklevel=2)
                 return backbone, f"random:seed={seed}"
             cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(spec.url).name
             raise RuntimeError(

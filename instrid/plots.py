@@ -9,6 +9,8 @@
   configuration that produced them.
 * :func:`results_table` -- the README's results table, generated from
   ``results/`` (never typed by hand).
+* :func:`tidy_notebook` -- merge an executed notebook's progress-bar output
+  into its final state, so a committed notebook reads cleanly.
 """
 
 from __future__ import annotations
@@ -139,3 +141,19 @@ def update_readme(readme, results_dir) -> bool:
         with atomic_path(readme) as tmp:
             tmp.write_text(new)
     return new != text
+
+
+def tidy_notebook(path) -> None:
+    """Merge consecutive stream outputs and apply carriage returns, in place (atomically).
+
+    papermill stores every progress-bar update as its own output; this keeps
+    what a reader of the live notebook would see: each bar's last state.
+    """
+    import nbformat
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    path = Path(path)
+    notebook = nbformat.read(path, as_version=4)
+    notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
+    with atomic_path(path) as tmp:
+        nbformat.write(notebook, tmp)

@@ -108,7 +108,8 @@ def test_imagenet_unobtainable(tmp_path, monkeypatch):
     monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", offline)
     with pytest.raises(RuntimeError, match=r"resnet18-f37072fd\.pth and could not be downloaded"):
         model.load_backbone("imagenet")
-    assert model.load_backbone("auto", seed=1)[1] == "random:seed=1"
+    with pytest.warns(UserWarning, match=r"using random initialization \(seed 1\)"):
+        assert model.load_backbone("auto", seed=1)[1] == "random:seed=1"
 
 
 def test_local_weights_file(tmp_path, saved_weights):

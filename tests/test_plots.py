@@ -72,3 +72,17 @@ def test_readme_section_is_rewritten_in_place(tmp_path, capsys):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="no results markers"):
         plots.update_readme(readme, tmp_path / "r")
+
+
+def test_tidy_notebook_keeps_each_progress_bars_last_state(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    cell = new_code_cell("x")
+    cell.outputs = [new_output("stream", name="stderr", text="\rbar:  10%"), new_output("stream", name="stderr", text="\rbar:  50%"),
+                    new_output("stream", name="stderr", text="\rbar: 100%\n"), new_output("stream", name="stdout", text="done\n")]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(new_notebook(cells=[cell]), path)
+    assert cli.main(["tidy-notebook", str(path)]) == 0
+    outputs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [(o.name, o.text) for o in outputs] == [("stderr", "bar: 100%\n"), ("stdout", "done\n")]
