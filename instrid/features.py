@@ -7,9 +7,10 @@ Two front-ends, both ``torch.nn.Module`` so they sit inside the model:
   ``Spectrogram()`` with its defaults (n_fft 400, hop 200, power 2) on a
   10,240-sample crop at 44.1 kHz (232 ms), giving 201 x 52 linear power
   values, no log, no normalization, copied to 3 channels.
-* :class:`LogMel` -- a corrected front-end: log-compressed mel spectrogram
-  with a window long enough to resolve pitch (46 ms at 22.05 kHz by default),
-  normalized per frequency (statistics fitted on training crops) or
+* :class:`LogMel` -- a corrected front-end: the same 10,240-sample crop,
+  resampled inside the model to 22.05 kHz (torchaudio, batched), then a
+  log-compressed mel spectrogram with a window long enough to resolve pitch
+  (46 ms), normalized per frequency (statistics fitted on training crops) or
   ImageNet-style, copied to 3 channels.
 
 An example is a stretch of a recording (a segment); :func:`crop_or_tile`
@@ -80,11 +81,15 @@ class LogMel(nn.Module):
     Parameters
     ----------
     sample_rate : int
-        Rate of the input waveform, Hz.
-    crop_s : float
-        Example length in seconds (default 232 ms, as the report's crop).
+        Rate of the input waveform, Hz (MusicNet's 44.1 kHz: crops are read
+        without resampling, and resampled here, in batches).
+    analysis_rate : int
+        Rate the spectrogram is computed at, Hz.
+    crop_samples : int
+        Example length in input samples (default 10,240: the report's 232 ms).
     n_fft, hop, n_mels : int
-        STFT window (default 1024 samples = 46 ms at 22.05 kHz), hop, mel bands.
+        STFT window (default 1024 samples = 46 ms at 22.05 kHz), hop, mel bands,
+        at ``analysis_rate``.
     normalization : {"per_frequency", "imagenet"}
         ``per_frequency``: subtract each mel band's mean and divide by its
         standard deviation, both fitted with :meth:`fit` on training crops
@@ -93,19 +98,22 @@ class LogMel(nn.Module):
     top_db : float
         Dynamic range kept below each example's peak, dB.
 
-    Output ``(batch, 3, n_mels, 1 + samples // hop)``: 128 x 40 by default.
+    Output ``(batch, 3, n_mels, 1 + analysis samples // hop)``: 128 x 41 by default.
     """
 
-    def __init__(self, sample_rate: int = 22_050, crop_s: float = 0.232, n_fft: int = 1024, hop: int = 128,
-                 n_mels: int = 128, normalization: str = "per_frequency", top_db: float = 80.0):
+    def __init__(self, sample_rate: int = 44_100, analysis_rate: int = 22_050, crop_samples: int = 10_240,
+                 n_fft: int = 1024, hop: int = 128, n_mels: int = 128, normalization: str = "per_frequency",
+                 top_db: float = 80.0):
         super().__init__()
         if normalization not in ("per_frequency", "imagenet"):
             raise ValueError(f"normalization must be 'per_frequency' or 'imagenet', got {normalization!r}")
-        self.sample_rate, self.n_fft, self.hop, self.n_mels = sample_rate, n_fft, hop, n_mels
-        self.crop_samples = int(round(crop_s * sample_rate))
+        self.sample_rate, self.analysis_rate, self.crop_samples = sample_rate, analysis_rate, crop_samples
+        self.n_fft, self.hop, self.n_mels = n_fft, hop, n_mels
         self.normalization, self.top_db = normalization, top_db
+        self.resample = (torchaudio.transforms.Resample(sample_rate, analysis_rate)
+                         if analysis_rate != sample_rate else nn.Identity())
         self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=sample_rate, n_fft=n_fft, hop_length=hop, n_mels=n_mels, power=2.0)
+            sample_rate=analysis_rate, n_fft=n_fft, hop_length=hop, n_mels=n_mels, power=2.0)
         self.register_buffer("band_mean", torch.zeros(n_mels, 1))
         self.register_buffer("band_std", torch.ones(n_mels, 1))
         self.register_buffer("channel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
@@ -113,7 +121,8 @@ class LogMel(nn.Module):
         self.fitted = False
 
     def config(self) -> dict:
-        return {"name": "log_mel", "sample_rate": self.sample_rate, "crop_samples": self.crop_samples,
+        return {"name": "log_mel", "sample_rate": self.sample_rate, "analysis_rate": self.analysis_rate,
+                "crop_samples": self.crop_samples,
                 "n_fft": self.n_fft, "hop": self.hop, "n_mels": self.n_mels, "log": True,
                 "normalization": self.normalization, "top_db": self.top_db,
                 "band_stats": [round(float(x), 6) for x in torch.cat([self.band_mean, self.band_std]).flatten()]
@@ -121,7 +130,7 @@ class LogMel(nn.Module):
 
     def log_mel(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, n_mels, frames)`` in dB, floored ``top_db`` below each example's peak."""
-        db = 10.0 * torch.log10(self.mel(waveform).clamp_min(1e-10))
+        db = 10.0 * torch.log10(self.mel(self.resample(waveform)).clamp_min(1e-10))
         peak = db.amax(dim=(-2, -1), keepdim=True)
         return torch.maximum(db, peak - self.top_db)
 
