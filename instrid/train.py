@@ -80,6 +80,19 @@ def _optimizer(parameters, config: TrainConfig):
     return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=config.lr_gamma)
 
 
+def _epoch(model: nn.Module, batches, loss_fn, optimizer) -> float:
+    """One optimizer step per ``(inputs, targets)`` batch; the mean training loss per example."""
+    total, n = 0.0, 0
+    for x, y in batches:
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(y)
+        n += len(y)
+    return total / max(1, n)
+
+
 def train_head(train_x, train_y, val_x, val_y, config: TrainConfig | None = None, *,
                progress: bool = True) -> TrainResult:
     """Train a ``Linear(d, classes)`` head on embeddings with the given loss.
@@ -117,19 +130,13 @@ def train_head(train_x, train_y, val_x, val_y, config: TrainConfig | None = None
         epoch_start = time.perf_counter()
         head.train()
         order = torch.randperm(len(x), generator=generator)
-        running = 0.0
-        for i in range(0, len(x), config.batch_size):
-            batch = order[i: i + config.batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(head(x[batch]), y[batch])
-            loss.backward()
-            optimizer.step()
-            running += loss.item() * len(batch)
+        batches = (order[i: i + config.batch_size] for i in range(0, len(x), config.batch_size))
+        train_loss = _epoch(head, ((x[b], y[b]) for b in batches), loss_fn, optimizer)
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
         head.eval()
         val_loss = mean_loss(head, vx, vy, loss_fn)
-        rows.append({"epoch": epoch, "train_loss": running / len(x), "val_loss": val_loss, "lr": lr,
+        rows.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "lr": lr,
                      "seconds": time.perf_counter() - epoch_start})
         if val_loss < best_loss:
             best_loss, best_epoch, best = val_loss, epoch, copy.deepcopy(head.state_dict())
@@ -193,14 +200,8 @@ def finetune(net, dataset, examples, config: TrainConfig | None = None, *, devic
             net.backbone.train()
             net.head.train()
             order = torch.randperm(len(train_part), generator=generator).numpy()
-            running = 0.0
-            for i in range(0, len(order), config.batch_size):
-                x, y = batch_of(train_part, order[i: i + config.batch_size])
-                optimizer.zero_grad(set_to_none=True)
-                loss = loss_fn(net(x), y)
-                loss.backward()
-                optimizer.step()
-                running += loss.item() * len(y)
+            train_loss = _epoch(net, (batch_of(train_part, order[i: i + config.batch_size])
+                                      for i in range(0, len(order), config.batch_size)), loss_fn, optimizer)
             lr = optimizer.param_groups[0]["lr"]
             scheduler.step()
             net.eval()
@@ -208,7 +209,7 @@ def finetune(net, dataset, examples, config: TrainConfig | None = None, *, devic
                 val_loss = sum(loss_fn(net(x), y).item() * len(y) for x, y in
                                (batch_of(val_part, np.arange(i, min(i + 64, len(val_part))))
                                 for i in range(0, len(val_part), 64))) / max(1, len(val_part))
-            rows.append({"epoch": epoch, "train_loss": running / max(1, len(order)), "val_loss": val_loss, "lr": lr,
+            rows.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "lr": lr,
                          "seconds": time.perf_counter() - epoch_start})
             if val_loss < best_loss:
                 best_loss, best_epoch = val_loss, epoch
