@@ -8,6 +8,8 @@
     instrid data info     --root DIR
     instrid results-table [--results results] [--readme README.md]
     instrid tidy-notebook NOTEBOOK ...
+    instrid train   --root DIR --out MODEL.pt [--weights auto|imagenet|none|FILE] [--epochs N]
+    instrid predict MODEL.pt AUDIO ... [--hop SECONDS] [--out predictions.csv]
 
 Errors are reported as one line naming the file and the problem, exit status 2.
 """
@@ -82,6 +84,39 @@ def _tidy(args) -> None:
         plots.tidy_notebook(path)
 
 
+def _train(args) -> None:
+    from instrid import predict
+
+    weights = None if args.weights == "none" else args.weights
+    summary = predict.train_model(args.root, args.out, weights=weights, epochs=args.epochs, top_n=args.top_n,
+                                  train_examples=args.train_examples, validation_examples=args.validation_examples,
+                                  seed=args.seed, progress=not args.quiet)
+    print(f"{args.out}: saved; on validation recall {summary['recall']:.3f}, "
+          f"{summary['fp_per_frame']:.2f} false positives per frame, micro F1 {summary['f1_micro']:.3f}")
+
+
+def _predict(args) -> None:
+    import pandas as pd
+
+    from instrid import predict
+
+    net, state = predict.load_model(args.model)
+    tables = [predict.predict_file(net, state, path, hop_s=args.hop) for path in args.audio]
+    table = pd.concat(tables, ignore_index=True)
+    if args.out:
+        from instrid.files import atomic_path
+
+        with atomic_path(args.out) as tmp:
+            table.to_csv(tmp, index=False)
+    for path, part in zip(args.audio, tables):
+        named = part["instruments"].str.split(";").explode()
+        share = named[named != ""].value_counts() / len(part)
+        found = ", ".join(f"{name} {100 * s:.0f}%" for name, s in share.items()) or "nothing"
+        print(f"{path}: {len(part)} windows; {found}")
+    if not args.out:
+        print(table.to_csv(index=False), end="")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="instrid", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -117,7 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
     tidy.add_argument("notebooks", nargs="+")
     tidy.set_defaults(run=_tidy)
 
-    for sub in (synth, musicnet, info):
+    fit = commands.add_parser("train", help="fit the corrected pipeline on a dataset and save a model file")
+    fit.add_argument("--root", required=True, help="MusicNet-format tree")
+    fit.add_argument("--out", required=True, help="model file to write (.pt)")
+    fit.add_argument("--weights", default="auto", help="backbone: auto, imagenet, none, or a .pth file")
+    fit.add_argument("--epochs", type=int, default=3)
+    fit.add_argument("--top-n", type=int, default=3, help="at most this many instruments per window")
+    fit.add_argument("--train-examples", type=int, default=20_000)
+    fit.add_argument("--validation-examples", type=int, default=5_000)
+    fit.add_argument("--seed", type=int, default=0)
+    fit.set_defaults(run=_train)
+
+    apply = commands.add_parser("predict", help="instruments in your own audio files, window by window")
+    apply.add_argument("model", help="a model file from `instrid train`")
+    apply.add_argument("audio", nargs="+", help="audio files (anything soundfile reads)")
+    apply.add_argument("--hop", type=float, default=None, help="seconds between windows (default: window length)")
+    apply.add_argument("--out", help="write the per-window CSV here instead of printing it")
+    apply.set_defaults(run=_predict)
+
+    for sub in (synth, musicnet, info, fit):
         sub.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     return parser
 

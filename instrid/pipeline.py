@@ -83,7 +83,7 @@ def run_config(dataset, net, **extra) -> dict:
         "recordings": int(len(dataset.index)),
         "model": net.describe(),
         "instrid_version": instrid.__version__,
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
         "date": datetime.date.today().isoformat(),
         **extra,
     }
