@@ -356,7 +356,7 @@ class MusicNet:
                     if audio.shape[0] != stop - start:
                         raise DatasetError(f"{path}: truncated: read {audio.shape[0]} of {stop - start} samples "
                                            f"from {start}")
-                    out.append(audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0].copy())
+                    out.append(to_mono(audio))
         except (RuntimeError, soundfile.LibsndfileError) as exc:
             raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
         return out
@@ -393,6 +393,11 @@ def _read_mono(path: Path, n_samples: int) -> np.ndarray:
         raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
     if audio.shape[0] != n_samples:
         raise DatasetError(f"{path}: truncated: header says {n_samples} samples, read {audio.shape[0]}")
+    return to_mono(audio)
+
+
+def to_mono(audio: np.ndarray) -> np.ndarray:
+    """``(samples, channels)`` float32 audio averaged over channels: ``(samples,)``."""
     return audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0].copy()
 
 

@@ -2,10 +2,10 @@
 
 Every experiment of the study (a loss, a threshold, a normalization, a top-N
 choice) trains or evaluates only the small head, on cached backbone outputs.
-:func:`extract` reads each recording once (resampled to the front-end's rate
-and cached by :mod:`instrid.data`), cuts its examples' crops, runs front-end
-and backbone in batches (``torch.inference_mode``, channels-last, GPU when
-given) and stores the outputs as float16 in a memory-mapped ``.npy``.
+:func:`extract` reads only each example's crop (seeking in the file, in a
+reader thread that overlaps the forward pass), runs front-end and backbone in
+batches (``torch.inference_mode``, channels-last, GPU when given) and stores
+the outputs as float16 in a memory-mapped ``.npy``.
 
 Cache entries live in ``instrid.files.cache_dir()/embeddings/<key>/`` where
 the key hashes everything the outputs depend on: the dataset's files (paths,

@@ -23,15 +23,15 @@ import soundfile
 import torch
 
 import instrid
-from instrid import decisions, features, instruments, model, train
+from instrid import data, decisions, features, instruments, model, train
 from instrid.errors import DatasetError, InstridError
 from instrid.files import atomic_path
 
 FORMAT_VERSION = 1
 
 
-def save_model(path, net: model.InstrumentNet, head: torch.nn.Linear, thresholds, top_n: int, config: dict) -> Path:
-    """Write a self-contained model file (atomically)."""
+def save_model(path, net: model.InstrumentNet, thresholds, top_n: int, config: dict) -> Path:
+    """Write a self-contained model file (atomically): ``net`` with its trained head, and the decision rule."""
     front = net.front_end
     state = {
         "format_version": FORMAT_VERSION,
@@ -42,7 +42,7 @@ def save_model(path, net: model.InstrumentNet, head: torch.nn.Linear, thresholds
         "head_kind": net.head_kind,
         "weights_used": net.weights_used,
         "backbone": {k: v.cpu() for k, v in net.backbone.state_dict().items()},
-        "head": {k: v.cpu() for k, v in head.state_dict().items()},
+        "head": {k: v.cpu() for k, v in net.head.state_dict().items()},
         "thresholds": np.asarray(thresholds, dtype=np.float64).tolist(),
         "top_n": int(top_n),
         "instruments": list(instruments.NAMES),
@@ -90,7 +90,7 @@ def read_audio(path, sample_rate: int) -> np.ndarray:
         raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
     if audio.shape[0] == 0:
         raise DatasetError(f"{path}: audio holds no samples")
-    mono = audio.mean(axis=1, dtype=np.float32)
+    mono = data.to_mono(audio)
     if rate != sample_rate:
         import soxr
 
@@ -154,6 +154,6 @@ def train_model(data_root, out, *, front_end: str = "log_mel", head: str = "repo
     thresholds = decisions.tune_class_thresholds(p, y)
     summary = metrics.summary(y, decisions.threshold_capped(p, thresholds, top_n))
     prepared.model.head.load_state_dict(result.head.state_dict())
-    save_model(out, prepared.model, result.head, thresholds, top_n,
+    save_model(out, prepared.model, thresholds, top_n,
                {**prepared.config, "loss": loss, "optimizer": optimizer, "epochs": epochs, "validation": summary})
     return summary
