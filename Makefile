@@ -49,15 +49,24 @@ env: $(STAMP)
 data: env
 	$(BIN)/instrid data synth --root $(DATA_ROOT)
 
+# The notebooks' own default is ../data/synth; another DATA_ROOT is passed as a parameter (so the
+# committed notebooks carry no machine path).
+DATA_PARAMETER := $(if $(filter data/synth,$(DATA_ROOT)),,-p data_root "$(abspath $(DATA_ROOT))")
+# Run one notebook in place (its figures and results too), then clean it for git; $$nb names it.
+RUN_IN_PLACE = echo "papermill $$nb"; $(PAPERMILL) $(DATA_PARAMETER) "$$nb" "$$nb"; $(BIN)/instrid tidy-notebook "$$nb"
+NOTEBOOK_NAMES := $(notdir $(basename $(NOTEBOOKS)))
+
 # Runs every notebook in order, in place, so the committed notebooks hold this run's outputs,
-# and rewrites figures/, results/ and the README's results table.
+# and rewrites figures/, results/ and the README's findings.
 study: data
 	$(BIN)/instrid data info --root $(DATA_ROOT)
-	@for nb in $(NOTEBOOKS); do \
-		echo "papermill $$nb"; \
-		$(PAPERMILL) -p data_root "$(abspath $(DATA_ROOT))" "$$nb" "$$nb"; \
-		$(BIN)/instrid tidy-notebook "$$nb"; \
-	done
+	@for nb in $(NOTEBOOKS); do $(RUN_IN_PLACE); done
+	$(BIN)/instrid results-table --results results --readme README.md
+
+# One notebook after editing it: `make 05_top_n` (and the README's findings from all results).
+.PHONY: $(NOTEBOOK_NAMES)
+$(NOTEBOOK_NAMES): data
+	@nb=notebooks/$@.ipynb; $(RUN_IN_PLACE)
 	$(BIN)/instrid results-table --results results --readme README.md
 
 # The same notebooks on real MusicNet at full scale (instrid data musicnet --root DIR first).

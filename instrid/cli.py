@@ -68,20 +68,20 @@ def _data_info(args) -> None:
 
 
 def _results_table(args) -> None:
-    from instrid import plots
+    from instrid import results
 
     if args.readme:
-        changed = plots.update_readme(args.readme, args.results)
-        print(f"{args.readme}: results table {'updated' if changed else 'unchanged'}")
+        changed = results.update_readme(args.readme, args.results)
+        print(f"{args.readme}: findings {'updated' if changed else 'unchanged'}")
     else:
-        print(plots.results_table(args.results))
+        print(results.findings_section(args.results))
 
 
 def _tidy(args) -> None:
-    from instrid import plots
+    from instrid.tidy import tidy_notebook
 
     for path in args.notebooks:
-        plots.tidy_notebook(path)
+        tidy_notebook(path)
 
 
 def _train(args) -> None:
@@ -143,12 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("--root", required=True)
     info.set_defaults(run=_data_info)
 
-    table = commands.add_parser("results-table", help="the README's results table, from results/*.json")
+    table = commands.add_parser("results-table", help="the README's findings and headline numbers, from results/*.json")
     table.add_argument("--results", default="results", help="folder of the notebooks' JSON results")
     table.add_argument("--readme", help="rewrite the generated section of this README instead of printing")
     table.set_defaults(run=_results_table)
 
-    tidy = commands.add_parser("tidy-notebook", help="collapse progress-bar output of executed notebooks")
+    tidy = commands.add_parser("tidy-notebook", help="clean executed notebooks for committing (progress bars, run metadata)")
     tidy.add_argument("notebooks", nargs="+")
     tidy.set_defaults(run=_tidy)
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -288,7 +287,6 @@ def build_index(root) -> pd.DataFrame:
     )
 
 
-@dataclass
 class MusicNet:
     """A MusicNet-format dataset: index, labels and audio of each recording.
 
@@ -328,6 +326,23 @@ class MusicNet:
         """Length of recording ``rid`` in samples at the labels' 44.1 kHz."""
         rec = self.recording(rid)
         return int(round(rec["n_samples"] * LABEL_SAMPLE_RATE / rec["sample_rate"]))
+
+    def fingerprint(self) -> str:
+        """A short hash of what the study reads here, independent of where the tree lives.
+
+        Covers every recording's id, split, rate and length, the bytes of every
+        label CSV and the synthetic tree's ``synth.json`` when present; not the
+        audio bytes (a re-render with the same settings gives the same audio).
+        Results files record it instead of a machine's path.
+        """
+        digest = hashlib.sha256()
+        for row in self.index.itertuples():
+            digest.update(f"{row.id}|{row.split}|{row.sample_rate}|{row.n_samples}|".encode())
+            digest.update(hashlib.sha256(Path(row.labels_path).read_bytes()).digest())
+        manifest = self.root / "synth.json"
+        if manifest.is_file():
+            digest.update(manifest.read_bytes())
+        return digest.hexdigest()[:16]
 
     def labels(self, rid: int) -> pd.DataFrame:
         """The validated label table of recording ``rid`` (see :func:`read_labels`)."""

@@ -1,8 +1,8 @@
 """Decision rules: from scores to the set of instruments declared playing.
 
 Notebooks ``02`` (threshold), ``04_normalization`` (bias subtraction,
-class-specific thresholds), ``05_top_n`` (top-N) and ``06_final_test`` (the
-chosen rule). All take ``scores`` of shape ``(n_frames, n_classes)`` and return
+class-specific thresholds), ``05_top_n`` (top-N, and the two mixes of top-N
+with class thresholds) and ``06_final_test`` (the chosen rule). All take ``scores`` of shape ``(n_frames, n_classes)`` and return
 a bool array of the same shape; none loops over frames.
 
 Ties (equal scores) are broken towards the lower class index, i.e. the
@@ -96,13 +96,31 @@ def top_n(scores, n: int) -> np.ndarray:
 
 
 def top_n_then_threshold(scores, n: int, thresholds) -> np.ndarray:
-    """Top-``n``, then drop any of those below its class threshold (the report's closing idea)."""
+    """Top-``n``, then drop any of those below its class threshold (at most ``n``, possibly none).
+
+    Scores ``[0.9, 0.5]``, thresholds ``[0.95, 0.1]``, ``n = 1``: the top class
+    fails its threshold, so nothing is declared.
+    """
     return top_n(scores, n) & threshold(scores, thresholds)
 
 
-def threshold_capped(scores, thresholds, n: int) -> np.ndarray:
-    """Class thresholds, keeping at most the ``n`` highest-scoring classes per frame."""
-    return threshold(scores, thresholds) & top_n(scores, n)
+def threshold_then_top_n(scores, thresholds, n: int) -> np.ndarray:
+    """Class thresholds, then keep the ``n`` highest-scoring classes **among those that pass**.
+
+    The other reading of the report's closing idea ("a mix between top-n and
+    class-specific thresholding"): scores ``[0.9, 0.5]``, thresholds
+    ``[0.95, 0.1]``, ``n = 1`` declare the second class, which
+    :func:`top_n_then_threshold` never reaches. Ties: lower index first.
+    """
+    s = _scores(scores)
+    passing = threshold(s, thresholds)
+    ranked = top_n(np.where(passing, s, -np.inf), min(n, s.shape[1]))
+    return ranked & passing
+
+
+def sigmoid(logits) -> np.ndarray:
+    """Probabilities from logits, elementwise (tanh form: no overflow for large logits)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))
 
 
 def tune_class_thresholds(scores, y_true, *, grid=None, criterion: str = "f1") -> np.ndarray:
@@ -143,3 +161,21 @@ def tune_class_thresholds(scores, y_true, *, grid=None, criterion: str = "f1") -
         raise ValueError(f"criterion must be 'f1' or 'youden', got {criterion!r}")
     best = grid[np.argmax(value, axis=0)]
     return np.where(pos > 0, best, grid[-1])
+
+
+def normalizations(scores, prior, *, logits=None, noise_scores=None) -> dict:
+    """The plain scores and every bias correction the study compares (notebooks ``04`` and ``05``).
+
+    The report's three bias vectors subtracted from the probabilities (the
+    training label frequency ``prior``, the mean score on these data, the
+    mean score on white noise when ``noise_scores`` is given), and logit
+    adjustment by the log prior odds when ``logits`` is given (ours).
+    """
+    variants = {"plain": _scores(scores),
+                "minus label frequency": subtract_bias(scores, prior),
+                "minus mean validation output": subtract_bias(scores, mean_score(scores))}
+    if noise_scores is not None:
+        variants["minus mean noise output"] = subtract_bias(scores, mean_score(noise_scores))
+    if logits is not None:
+        variants["logit adjustment"] = sigmoid(logit_adjust(logits, prior))
+    return variants

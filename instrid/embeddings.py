@@ -40,11 +40,17 @@ CACHE_VERSION = 1
 
 
 def dataset_fingerprint(dataset) -> str:
-    """Hash of a dataset's files: resolved paths, sizes and modification times."""
-    digest = hashlib.sha256(str(Path(dataset.root).resolve()).encode())
+    """Hash of a dataset's files: the resolved root, each file's place in it, size and modification time.
+
+    However the root is spelled (``data/synth``, ``../data/synth``, a symlink),
+    the same files give the same fingerprint, so every notebook shares one cache.
+    """
+    root = Path(dataset.root).resolve()
+    digest = hashlib.sha256(str(root).encode())
     for path in dataset.index["audio_path"].tolist() + dataset.index["labels_path"].tolist():
+        path = Path(path).resolve()
         stat = os.stat(path)
-        digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+        digest.update(f"{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
@@ -171,7 +177,9 @@ def extract(dataset, examples, model, *, batch_size: int = 64, device: str | Non
                                 for rid, r in batch])
             return rows, torch.from_numpy(x)
 
-        bar = tqdm(total=len(examples), desc="embed", unit="ex", disable=not progress)
+        # leave=False: a finished extraction leaves no bar, so a notebook reads the same whether
+        # its embeddings were computed or read from the cache.
+        bar = tqdm(total=len(examples), desc="embed", unit="ex", disable=not progress, leave=False)
         batches = plan_batches(recordings, batch_size)
         # Reading and cropping the next batch (I/O, in C code that releases the
         # GIL) overlaps with the backbone's forward pass on this one.

@@ -21,7 +21,8 @@ Weights policy (``weights``):
   cache (``$TORCH_HOME/hub/checkpoints``) or downloaded there on first use;
 * a path to a local state-dict file (``.pth``);
 * ``None``: random initialization (seeded);
-* ``"auto"``: ImageNet when obtainable, otherwise random initialization.
+* ``"auto"``: ImageNet when obtainable, otherwise random initialization
+  (without a warning: :attr:`InstrumentNet.weights_note` says why, once).
 
 What was used is in :attr:`InstrumentNet.weights_used`; every results file and
 figure records it.
@@ -29,8 +30,9 @@ figure records it.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import urllib.error
-import warnings
 from pathlib import Path
 
 import torch
@@ -43,7 +45,11 @@ from instrid.files import file_digest
 HEADS = {"report_code": 1000, "report_text": 512}
 
 
-def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tuple[nn.Module, str]:
+#: Why ImageNet weights could not be had in this process (``weights="auto"`` asks only once).
+_IMAGENET_UNAVAILABLE: str | None = None
+
+
+def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tuple[nn.Module, str, str]:
     """A torchvision ResNet-18 (with its 1000-way layer) and a description of its weights.
 
     Returns
@@ -52,6 +58,9 @@ def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tu
     weights_used : str
         ``"imagenet:IMAGENET1K_V1"``, ``"file:<path>#sha256=<first 12>"`` or
         ``"random:seed=<seed>"``.
+    note : str
+        Empty, or why ``weights="auto"`` fell back to random initialization
+        (said once, in the configuration line of every figure and result).
 
     Raises
     ------
@@ -59,21 +68,30 @@ def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tu
         ``weights="imagenet"`` and the weights can be neither read from the hub
         cache nor downloaded (the message says where to put the file).
     """
+    global _IMAGENET_UNAVAILABLE
     torch.manual_seed(seed)
     backbone = torchvision.models.resnet18(weights=None)
     if weights is None:
-        return backbone, f"random:seed={seed}"
+        return backbone, f"random:seed={seed}", ""
     if weights in ("imagenet", "auto"):
         spec = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
+        cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(spec.url).name
+        if weights == "auto" and _IMAGENET_UNAVAILABLE and not cache.is_file():
+            return backbone, f"random:seed={seed}", _IMAGENET_UNAVAILABLE
         try:
-            backbone.load_state_dict(spec.get_state_dict(progress=progress, check_hash=True))
-            return backbone, "imagenet:IMAGENET1K_V1"
+            if weights == "auto":
+                # A failed attempt offline must not litter notebooks with download messages.
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                    state = spec.get_state_dict(progress=False, check_hash=True)
+            else:
+                state = spec.get_state_dict(progress=progress, check_hash=True)
+            backbone.load_state_dict(state)
+            return backbone, "imagenet:IMAGENET1K_V1", ""
         except (urllib.error.URLError, OSError, RuntimeError) as exc:
             if weights == "auto":
-                warnings.warn(f"ImageNet weights for ResNet-18 are unavailable ({exc}); "
-                              f"using random initialization (seed {seed})", stacklevel=2)
-                return backbone, f"random:seed={seed}"
-            cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(spec.url).name
+                _IMAGENET_UNAVAILABLE = ("ImageNet weights unavailable (not in the torch hub cache, download "
+                                         "failed), so the backbone is randomly initialized")
+                return backbone, f"random:seed={seed}", _IMAGENET_UNAVAILABLE
             raise RuntimeError(
                 f"ImageNet weights for ResNet-18 are not in {cache} and could not be downloaded "
                 f"from {spec.url} ({exc}); put the file there, pass a local file, or use weights=None"
@@ -86,7 +104,7 @@ def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tu
         backbone.load_state_dict(state)
     except (RuntimeError, KeyError, ValueError, EOFError) as exc:
         raise RuntimeError(f"{path}: not a ResNet-18 state dict: {exc}") from exc
-    return backbone, f"file:{path.name}#sha256={file_digest(path)[:12]}"
+    return backbone, f"file:{path.name}#sha256={file_digest(path)[:12]}", ""
 
 
 class InstrumentNet(nn.Module):
@@ -114,7 +132,7 @@ class InstrumentNet(nn.Module):
         if batch_norm not in ("eval", "batch"):
             raise ValueError(f"batch_norm must be 'eval' or 'batch', got {batch_norm!r}")
         self.front_end = front_end
-        self.backbone, self.weights_used = load_backbone(weights, seed=seed, progress=progress)
+        self.backbone, self.weights_used, self.weights_note = load_backbone(weights, seed=seed, progress=progress)
         if head == "report_text":
             self.backbone.fc = nn.Identity()
         for parameter in self.backbone.parameters():

@@ -9,14 +9,14 @@ stays a flat script of its own experiment.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 import instrid
-from instrid import data, embeddings, features, labels, model, train
+from instrid import data, decisions, embeddings, features, labels, model, train
+from instrid.uncertainty import Evaluation
 
 
 @dataclass
@@ -28,6 +28,10 @@ class Prepared:
     model: model.InstrumentNet
     embeddings: np.ndarray
     config: dict
+
+    @property
+    def seed(self) -> int:
+        return int(self.config["seed"])
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Embeddings and targets of one split."""
@@ -50,15 +54,14 @@ def prepare(data_root, *, dataset_kind: str = "synthetic", front_end: str = "rep
     """
     dataset = data.MusicNet(data_root)
     per_split = {"train": train_examples, "validation": validation_examples, "test": test_examples}
+    pooled = all_segments(dataset, inclusive_end=inclusive_end, progress=progress)
     if split_kind == "recordings":
-        examples = labels.segment_examples(dataset, data.read_splits(), per_split=per_split,
-                                           inclusive_end=inclusive_end, seed=seed, progress=progress)
-    elif split_kind == "report_code":
-        pooled = labels.segment_examples(dataset, data.read_splits(), inclusive_end=inclusive_end, progress=progress)
-        leaky = labels.report_code_split(pooled)
-        examples = labels.subsample(leaky, per_split, seed=seed)
+        examples = labels.sample(pooled, per_split, seed=seed)
+    elif split_kind in ("report_code", "positional"):
+        cut = labels.report_code_split(pooled, seed=seed) if split_kind == "report_code" else labels.positional_split(pooled)
+        examples = labels.subsample(cut, per_split, seed=seed)
     else:
-        raise ValueError(f"split_kind must be 'recordings' or 'report_code', got {split_kind!r}")
+        raise ValueError(f"split_kind must be 'recordings', 'report_code' or 'positional', got {split_kind!r}")
     front = features.make_front_end(front_end)
     if isinstance(front, features.LogMel) and front.normalization == "per_frequency":
         train_rows = np.flatnonzero(examples.table["split"].to_numpy() == "train")
@@ -76,17 +79,47 @@ def prepare(data_root, *, dataset_kind: str = "synthetic", front_end: str = "rep
     return Prepared(dataset, examples, net, out, config)
 
 
+_SEGMENTS: dict = {}
+
+
+def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True) -> labels.Examples:
+    """Every segment of every recording in the committed splits, relabelled once per process.
+
+    A notebook prepares several seeds and configurations of one dataset; they
+    all draw from the same segments, so relabeling (seconds for MusicNet) is
+    done once and kept, keyed by the dataset's fingerprint.
+    """
+    key = (str(dataset.root), dataset.fingerprint(), inclusive_end)
+    if key not in _SEGMENTS:
+        while len(_SEGMENTS) >= 2:  # about 40 MB each for MusicNet
+            _SEGMENTS.pop(next(iter(_SEGMENTS)))
+        _SEGMENTS[key] = labels.segment_examples(dataset, data.read_splits(), inclusive_end=inclusive_end,
+                                                 progress=progress)
+    return _SEGMENTS[key]
+
+
 def run_config(dataset, net, **extra) -> dict:
-    """What a result depends on, to be stored next to it."""
-    return {
-        "dataset_root": str(dataset.root),
+    """What a result depends on, to be stored next to it: no date, no machine path.
+
+    The dataset is named by :meth:`instrid.data.MusicNet.fingerprint`, so
+    the same run on another machine writes the same file.
+    """
+    config = {
+        "dataset": dataset.fingerprint(),
         "recordings": int(len(dataset.index)),
         "model": net.describe(),
         "instrid_version": instrid.__version__,
         "torch_version": str(torch.__version__),
-        "date": datetime.date.today().isoformat(),
         **extra,
     }
+    if getattr(net, "weights_note", ""):
+        config["weights_note"] = net.weights_note
+    return config
+
+
+def prepare_seeds(data_root, seeds, **options) -> list[Prepared]:
+    """:func:`prepare` once per seed (each seed: its own backbone draw, subsample and head)."""
+    return [prepare(data_root, seed=int(seed), **options) for seed in seeds]
 
 
 def fit_head(prepared: Prepared, config: train.TrainConfig, *, progress: bool = True) -> train.TrainResult:
@@ -96,8 +129,20 @@ def fit_head(prepared: Prepared, config: train.TrainConfig, *, progress: bool = 
     return train.train_head(x, y, vx, vy, config, progress=progress)
 
 
-def predict(prepared: Prepared, head, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Targets, probabilities and logits of one split under ``head``."""
+def evaluate(prepared: Prepared, head, split: str) -> Evaluation:
+    """Targets, probabilities and recordings of one split under ``head``."""
     x, y = prepared.split(split)
+    mask = prepared.examples.table["split"].to_numpy() == split
     logits = train.predict_logits(head, x)
-    return y, train.sigmoid(logits), logits
+    return Evaluation(y.astype(bool), decisions.sigmoid(logits), prepared.examples.table["recording"].to_numpy()[mask],
+                      logits)
+
+
+def study_config(runs: list[Prepared], **extra) -> dict:
+    """One configuration for results computed over several seeds: the seeds listed, not one seed's."""
+    config = {k: v for k, v in runs[0].config.items() if k != "seed"}
+    config["seeds"] = [p.seed for p in runs]
+    weights = {p.config["model"]["weights"] for p in runs}
+    if len(weights) > 1 and all(w.startswith("random:") for w in weights):
+        config["model"] = {**config["model"], "weights": "random (one draw per seed)"}
+    return {**config, **extra}

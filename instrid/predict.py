@@ -2,7 +2,7 @@
 
 ``instrid train`` fits the study's corrected pipeline (by default: log-mel
 front-end, 512-d head, binary cross-entropy with Adam, class thresholds tuned
-on validation and capped at ``top_n``) and saves it with :func:`save_model`;
+on validation, then at most the ``top_n`` best of those that pass) and saves it with :func:`save_model`;
 ``instrid predict MODEL AUDIO...`` applies it with :func:`predict_file` to
 consecutive windows of any audio file soundfile can read (WAV, FLAC, OGG, ...;
 any rate, any number of channels), writing one CSV row per window.
@@ -124,8 +124,8 @@ def predict_file(net: model.InstrumentNet, state: dict, path, *, hop_s: float | 
     logits = []
     for i in range(0, len(windows), batch_size):
         logits.append(net(torch.from_numpy(windows[i: i + batch_size])).double().numpy())
-    p = train.sigmoid(np.concatenate(logits))
-    on = decisions.threshold_capped(p, state["thresholds"], state["top_n"])
+    p = decisions.sigmoid(np.concatenate(logits))
+    on = decisions.threshold_then_top_n(p, state["thresholds"], state["top_n"])
     table = pd.DataFrame({"file": str(path), "start_s": np.round(starts / rate, 4),
                           "end_s": np.round(np.minimum(starts + crop, len(audio)) / rate, 4)})
     for j, name in enumerate(instruments.NAMES):
@@ -150,9 +150,10 @@ def train_model(data_root, out, *, front_end: str = "log_mel", head: str = "repo
     result = pipeline.fit_head(prepared, train.TrainConfig(loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
                                                            lr_gamma=1.0 if optimizer == "adam" else 0.5, seed=seed),
                                progress=progress)
-    y, p, _ = pipeline.predict(prepared, result.head, "validation")
+    validation = pipeline.evaluate(prepared, result.head, "validation")
+    y, p = validation.y_true, validation.scores
     thresholds = decisions.tune_class_thresholds(p, y)
-    summary = metrics.summary(y, decisions.threshold_capped(p, thresholds, top_n))
+    summary = metrics.summary(y, decisions.threshold_then_top_n(p, thresholds, top_n))
     prepared.model.head.load_state_dict(result.head.state_dict())
     save_model(out, prepared.model, thresholds, top_n,
                {**prepared.config, "loss": loss, "optimizer": optimizer, "epochs": epochs, "validation": summary})

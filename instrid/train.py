@@ -156,11 +156,6 @@ def predict_logits(head: nn.Module, x, batch_size: int = 8192) -> np.ndarray:
                           or [np.zeros((0, head.out_features))])
 
 
-def sigmoid(logits) -> np.ndarray:
-    """Probabilities from logits, elementwise (tanh form: no overflow for large logits)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))
-
-
 def finetune(net, dataset, examples, config: TrainConfig | None = None, *, device: str | None = None,
              progress: bool = True) -> TrainResult:
     """Fine-tune the whole model (backbone and head) on waveform crops: for GPU runs.

@@ -49,8 +49,31 @@ def test_mixed_rules():
     thresholds = [0.5, 0.65, 0.5, 0.5]
     # Top-2, then drop what is under its class threshold.
     assert d.top_n_then_threshold(S, 2, thresholds).astype(int).tolist() == [[1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 1]]
-    # Thresholds, capped at 1 per frame.
-    assert d.threshold_capped(S, 0.5, 1).astype(int).tolist() == [[1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 0]]
+    # Thresholds, then the best 1 of those that pass.
+    assert d.threshold_then_top_n(S, 0.5, 1).astype(int).tolist() == [[1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 0]]
+    # Ties among the passing classes go to the lower index (row 0: classes 1 and 2 both score 0.5).
+    assert d.threshold_then_top_n(S, [0.95, 0.5, 0.5, 0.0], 1).astype(int).tolist() == [
+        [0, 1, 0, 0], [0, 0, 0, 1], [0, 1, 0, 0]]
+
+
+def test_the_two_mixes_differ_where_the_top_class_fails_its_threshold():
+    scores, thresholds = np.array([[0.9, 0.5]]), [0.95, 0.1]
+    assert d.top_n_then_threshold(scores, 1, thresholds).tolist() == [[False, False]]
+    assert d.threshold_then_top_n(scores, thresholds, 1).tolist() == [[False, True]]
+    # With n at least the number of passing classes, the second mix is plain class thresholds.
+    assert (d.threshold_then_top_n(S, 0.3, 4) == d.threshold(S, 0.3)).all()
+    assert d.threshold_then_top_n(S, 0.3, 0).sum() == 0
+
+
+def test_sigmoid_and_normalizations():
+    np.testing.assert_allclose(d.sigmoid([0.0, 800.0, -800.0]), [0.5, 1.0, 0.0])
+    prior = np.array([0.5, 0.2, 0.1, 0.05])
+    variants = d.normalizations(S, prior, logits=np.zeros_like(S), noise_scores=S[:1])
+    assert list(variants) == ["plain", "minus label frequency", "minus mean validation output",
+                              "minus mean noise output", "logit adjustment"]
+    np.testing.assert_allclose(variants["minus mean noise output"], S - S[:1])
+    np.testing.assert_allclose(variants["logit adjustment"][0], d.sigmoid(-np.log(prior / (1 - prior))))
+    assert list(d.normalizations(S, prior)) == ["plain", "minus label frequency", "minus mean validation output"]
 
 
 def test_tuned_class_thresholds():

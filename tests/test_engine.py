@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from conftest import TINY, make_tree
-from instrid import data, embeddings, features, labels, model, train
+from instrid import data, decisions, embeddings, features, labels, model, train
 
 SPLITS = pd.DataFrame({"id": [1727, 1728, 1759], "split": ["train", "validation", "test"]})
 
@@ -41,14 +41,30 @@ def test_segment_examples_and_subsampling(tiny_tree):
     assert voiced.targets.any(axis=1).all() and len(voiced) < len(ex)
 
 
-def test_report_code_split_leaks_recordings(tiny_tree):
+def test_positional_and_report_code_splits(tiny_tree):
     ex = labels.segment_examples(data.MusicNet(tiny_tree), SPLITS, progress=False)
-    leaky = labels.report_code_split(ex)
-    counts = leaky.table["split"].value_counts()
+    positional = labels.positional_split(ex)
+    counts = positional.table["split"].value_counts()
     assert counts["train"] == round(0.6 * len(ex)) and counts.sum() == len(ex)
-    # The test folder's recording comes last, so the tail of the pool is test.
-    assert leaky.table["recording"].iloc[-1] == 1759 and leaky.table["split"].iloc[-1] == "test"
-    assert leaky.table.groupby("recording")["split"].nunique().max() > 1
+    # Unshuffled, the test folder's recording comes last, so the tail of the pool is test.
+    assert positional.table["recording"].iloc[-1] == 1759 and positional.table["split"].iloc[-1] == "test"
+    shuffled = labels.report_code_split(ex, seed=0)
+    assert shuffled.table["split"].value_counts().to_dict() == counts.to_dict()
+    assert not shuffled.table[["recording", "start"]].equals(positional.table[["recording", "start"]])
+    pd.testing.assert_frame_equal(shuffled.table, labels.report_code_split(ex, seed=0).table)
+    # Targets travel with their rows.
+    key = {(r, s): t.tolist() for r, s, t in zip(ex.table.recording, ex.table.start, ex.targets)}
+    assert all(key[(r, s)] == t.tolist() for r, s, t in zip(shuffled.table.recording, shuffled.table.start,
+                                                           shuffled.targets))
+
+
+def test_leak_share():
+    table = pd.DataFrame({"recording": [1, 1, 2, 2, 3, 3], "start": range(6),
+                          "split": ["train", "test", "train", "validation", "test", "test"]})
+    ex = labels.Examples(table, np.zeros((6, 11), bool))
+    assert labels.leak_share(ex) == pytest.approx(1 / 3)       # test rows: recording 1 (in train), 3, 3
+    assert labels.leak_share(ex, "validation") == 1.0
+    assert labels.leak_share(ex.subset(np.array([0, 2, 3]))) == 0.0  # no test rows
 
 
 @pytest.fixture
@@ -141,7 +157,7 @@ def test_training_is_reproducible_bit_for_bit_and_learns():
     assert not torch.equal(a.head.weight, c.head.weight)
     assert a.history["val_loss"].iloc[-1] < a.history["val_loss"].iloc[0]
     assert a.history["val_loss"].min() == pytest.approx(a.history.loc[a.best_epoch - 1, "val_loss"])
-    p = train.sigmoid(train.predict_logits(a.head, vx))
+    p = decisions.sigmoid(train.predict_logits(a.head, vx))
     assert ((p > 0.5) == vy).mean() > 0.9
 
 
@@ -163,3 +179,17 @@ def test_finetune_updates_the_backbone_and_refreezes_it(tree_and_examples):
     assert result.history["epoch"].tolist() == [1] and np.isfinite(result.history["val_loss"]).all()
     assert not torch.equal(network.backbone.conv1.weight, before)
     assert not any(p.requires_grad for p in network.backbone.parameters()) and not network.backbone.training
+
+
+def test_dataset_fingerprint_ignores_how_the_root_is_spelled(tree_and_examples, tmp_path, monkeypatch):
+    ds, _ = tree_and_examples
+    monkeypatch.chdir(ds.root.parent)
+    relative = data.MusicNet(ds.root.name)
+    assert str(relative.root) != str(ds.root)
+    assert embeddings.dataset_fingerprint(relative) == embeddings.dataset_fingerprint(ds)
+    (tmp_path / "link").symlink_to(ds.root)
+    assert embeddings.dataset_fingerprint(data.MusicNet(tmp_path / "link")) == embeddings.dataset_fingerprint(ds)
+    # What the files are still counts.
+    before = embeddings.dataset_fingerprint(ds)
+    os.utime(ds.index["labels_path"].iloc[0], ns=(1, 1))
+    assert embeddings.dataset_fingerprint(ds) != before

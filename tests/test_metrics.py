@@ -29,6 +29,17 @@ def test_per_class_by_hand():
     assert metrics.f1_macro(Y, P) == pytest.approx(1.4 / 3)
 
 
+def test_macro_averages_skip_absent_classes():
+    y = np.zeros((4, 11), bool)
+    y[:, :3] = Y
+    p = np.zeros((4, 11), bool)
+    p[:, :3] = P
+    # 8 classes never play: left out, not counted as F1 = 0.
+    assert metrics.f1_macro(y, p) == pytest.approx(1.4 / 3)
+    assert metrics.absent_classes(y) == list(metrics.instruments.NAMES[3:])
+    assert metrics.f1_macro(np.zeros((2, 3), bool), np.ones((2, 3), bool)) == 0.0
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_against_scikit_learn(seed):
     rng = np.random.default_rng(seed)
@@ -39,18 +50,38 @@ def test_against_scikit_learn(seed):
     assert metrics.recall(y, pred) == pytest.approx(sk.recall_score(y, pred, average="micro", zero_division=0))
     assert metrics.precision(y, pred) == pytest.approx(sk.precision_score(y, pred, average="micro", zero_division=0))
     assert metrics.f1_micro(y, pred) == pytest.approx(sk.f1_score(y, pred, average="micro", zero_division=0))
-    assert metrics.f1_macro(y, pred) == pytest.approx(sk.f1_score(y, pred, average="macro", zero_division=0))
+    present = y.any(axis=0)
+    assert metrics.f1_macro(y, pred) == pytest.approx(
+        sk.f1_score(y[:, present], pred[:, present], average="macro", zero_division=0))
     np.testing.assert_allclose(metrics.per_class(y, pred)["f1"], sk.f1_score(y, pred, average=None, zero_division=0))
     ap = metrics.average_precision(y, scores)
     assert np.isnan(ap[10])
     np.testing.assert_allclose(ap[:10], [sk.average_precision_score(y[:, k], scores[:, k]) for k in range(10)])
     assert metrics.mean_average_precision(y, scores) == pytest.approx(np.mean(ap[:10]))
-    # Hung & Yang: no fixed threshold does better than the per-class oracle.
-    best, thresholds = metrics.best_threshold_f1(y, scores)
+    # The oracle: no threshold of any grid does better on these data.
+    best, thresholds = metrics.oracle_f1(y, scores)
     for k in range(0, 10, 3):
         sweep = max(sk.f1_score(y[:, k], scores[:, k] >= t, zero_division=0) for t in np.unique(scores[:, k]))
         assert best[k] == pytest.approx(sweep)
         assert sk.f1_score(y[:, k], scores[:, k] >= thresholds[k]) == pytest.approx(best[k])
+    # Hung & Yang's grid and strict '>': a brute-force loop over their grid, and never above the oracle.
+    hy, hy_t = metrics.hung_yang_f1(y, scores)
+    for k in range(10):
+        loop = [sk.f1_score(y[:, k], scores[:, k] > t, zero_division=0) for t in np.arange(0, 1, 0.01)]
+        assert hy[k] == pytest.approx(max(loop)) and hy_t[k] == pytest.approx(np.argmax(loop) / 100)
+        assert hy[k] <= best[k] + 1e-12
+    assert np.isnan(hy[10]) and np.isnan(hy_t[10])
+
+
+def test_hung_yang_strict_threshold_by_hand():
+    y = np.array([[1], [1], [0], [0]], dtype=bool)
+    scores = np.array([[0.5], [0.9], [0.5], [0.1]])
+    # '>' 0.09 takes all four (F1 4/6); '>' 0.10 and 0.49 take 0.5, 0.9, 0.5 (F1 0.8, the first wins);
+    # '>' 0.50 takes only 0.9 (F1 2/3). With '>=', 0.50 would still take both 0.5s.
+    f1, t = metrics.hung_yang_f1(y, scores, grid=[0.09, 0.10, 0.49, 0.50])
+    assert f1[0] == pytest.approx(0.8) and t[0] == pytest.approx(0.10)
+    assert metrics.hung_yang_f1(y, scores, grid=[0.50])[0][0] == pytest.approx(2 / 3)
+    assert metrics.oracle_f1(y, scores)[0][0] == pytest.approx(0.8)
 
 
 def test_summary_and_table():
@@ -63,6 +94,7 @@ def test_summary_and_table():
     table = metrics.per_instrument_table(y11, p11)
     assert table["instrument"].tolist()[:3] == ["violin", "viola", "cello"]
     assert table["f1"].tolist()[:3] == pytest.approx([1.0, 0.4, 0.0])
+    assert table["present"].tolist() == [True] * 3 + [False] * 8 and table["f1"].iloc[3:].isna().all()
 
 
 def test_validation():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.error
+import warnings
 
 import numpy as np
 import pytest
@@ -76,8 +77,9 @@ def test_heads_frozen_backbone_and_eval_mode(head, size, trained):
 
 
 def test_random_weights_are_seeded():
-    a, used = model.load_backbone(None, seed=3)
-    b, _ = model.load_backbone(None, seed=3)
+    a, used, note = model.load_backbone(None, seed=3)
+    b, _, _ = model.load_backbone(None, seed=3)
+    assert note == ""
     assert used == "random:seed=3"
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
@@ -95,30 +97,43 @@ def test_imagenet_weights_from_the_hub_cache(tmp_path, monkeypatch, saved_weight
     checkpoints = tmp_path / "torch" / "hub" / "checkpoints"
     checkpoints.mkdir(parents=True)
     torch.save(saved_weights, checkpoints / "resnet18-f37072fd.pth")
-    backbone, used = model.load_backbone("imagenet")
+    backbone, used, _ = model.load_backbone("imagenet")
     assert used == "imagenet:IMAGENET1K_V1"
     assert torch.equal(backbone.conv1.weight, saved_weights["conv1.weight"])
     net = model.InstrumentNet(features.ReportSpectrogram(), weights="auto")
     assert net.weights_used == "imagenet:IMAGENET1K_V1" and net.describe()["weights"] == used
 
 
-def test_imagenet_unobtainable(tmp_path, monkeypatch):
+def test_imagenet_unobtainable(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setattr(model, "_IMAGENET_UNAVAILABLE", None)
+    attempts = []
 
     def offline(*args, **kwargs):
+        attempts.append(args)
+        print('Downloading: "https://download.pytorch.org/models/resnet18-f37072fd.pth"')
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", offline)
     with pytest.raises(RuntimeError, match=r"resnet18-f37072fd\.pth and could not be downloaded"):
         model.load_backbone("imagenet")
-    with pytest.warns(UserWarning, match=r"using random initialization \(seed 1\)"):
-        assert model.load_backbone("auto", seed=1)[1] == "random:seed=1"
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the fallback is stated in the configuration, not warned about
+        _, used, note = model.load_backbone("auto", seed=1)
+        _, used2, note2 = model.load_backbone("auto", seed=2)
+    assert used == "random:seed=1" and used2 == "random:seed=2"
+    assert note == note2 and note.startswith("ImageNet weights unavailable")
+    assert capsys.readouterr() == ("", "")  # no download message in a notebook's output
+    assert len(attempts) == 2  # "imagenet" once, "auto" once: the second "auto" does not ask again
+    net = model.InstrumentNet(features.ReportSpectrogram(), weights="auto", seed=3)
+    assert net.weights_note == note and net.weights_used == "random:seed=3"
 
 
 def test_local_weights_file(tmp_path, saved_weights):
     path = tmp_path / "mine.pth"
     torch.save(saved_weights, path)
-    backbone, used = model.load_backbone(str(path))
+    backbone, used, _ = model.load_backbone(str(path))
     assert used.startswith("file:mine.pth#sha256=")
     assert torch.equal(backbone.fc.weight, saved_weights["fc.weight"])
     with pytest.raises(FileNotFoundError, match="nope.pth: weights file not found"):

@@ -33,8 +33,11 @@ def test_prepare_by_recordings_with_log_mel(tree):
     by_split = prepared.examples.table.groupby("split")["recording"].unique()
     assert list(by_split["train"]) == [2238] and list(by_split["test"]) == [1759]
     result = pipeline.fit_head(prepared, train.TrainConfig(epochs=1), progress=False)
-    targets, probabilities, logits = pipeline.predict(prepared, result.head, "test")
-    assert probabilities.shape == targets.shape == logits.shape == (2, 11)
+    test = pipeline.evaluate(prepared, result.head, "test")
+    assert test.scores.shape == test.y_true.shape == (2, 11) and test.recordings.tolist() == [1759, 1759]
+    assert ((test.scores > 0) & (test.scores < 1)).all()
+    assert set(prepared.config) >= {"dataset", "recordings", "model"} and "date" not in prepared.config
+    assert str(tree) not in str(prepared.config)  # no machine path in what results files record
 
 
 def test_prepare_with_the_report_codes_leaky_split(tree):
@@ -43,5 +46,26 @@ def test_prepare_with_the_report_codes_leaky_split(tree):
     table = prepared.examples.table
     assert prepared.config["split_kind"] == "report_code"
     assert table.groupby("recording")["split"].nunique().max() > 1  # recordings leak across splits
+    positional = pipeline.prepare(tree, weights=None, train_examples=100, validation_examples=100,
+                                  test_examples=100, split_kind="positional", progress=False)
+    assert positional.config["split_kind"] == "positional"
     with pytest.raises(ValueError, match="split_kind"):
         pipeline.prepare(tree, weights=None, split_kind="random", progress=False)
+
+
+def test_seeds_share_one_relabeling_and_draw_what_segment_examples_draws(tree, monkeypatch):
+    from instrid import labels
+
+    calls = []
+    real = labels.segment_examples
+    monkeypatch.setattr(labels, "segment_examples", lambda *a, **k: calls.append(k) or real(*a, **k))
+    monkeypatch.setattr(pipeline, "_SEGMENTS", {})
+    sizes = {"train_examples": 2, "validation_examples": 1, "test_examples": 1}
+    runs = pipeline.prepare_seeds(tree, [0, 1], weights=None, progress=False, **sizes)
+    assert len(calls) == 1 and [r.seed for r in runs] == [0, 1]
+    direct = real(data.MusicNet(tree), data.read_splits(), per_split={"train": 2, "validation": 1, "test": 1},
+                  seed=1, progress=False)
+    assert runs[1].examples.table.equals(direct.table) and (runs[1].examples.targets == direct.targets).all()
+    config = pipeline.study_config(runs, epochs=3)
+    assert config["seeds"] == [0, 1] and "seed" not in config and config["epochs"] == 3
+    assert config["model"]["weights"] == "random (one draw per seed)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import matplotlib
 
@@ -10,79 +9,66 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
 
-from instrid import cli, plots  # noqa: E402
+from instrid import instruments, plots  # noqa: E402
 
 CONFIG = {"dataset_kind": "synthetic", "recordings": 323, "per_split": {"train": 20, "validation": 5, "test": 5},
           "model": {"front_end": {"name": "report_spectrogram"}, "weights": "random:seed=0", "head": "report_code",
                     "batch_norm": "eval"}}
 
 
-def test_describe_names_the_weights_actually_used():
-    line = plots.describe(CONFIG)
-    assert "random:seed=0" in line and "report_spectrogram" in line and "20/5/5" in line
-    assert plots.describe({"dataset_kind": "musicnet", "recordings": 330}) == "musicnet MusicNet (330 rec.)"
-
-
-def test_save_results_is_plain_json(tmp_path):
-    numbers = {"recall": np.float64(0.5), "n": np.int64(3), "table": pd.DataFrame({"a": [1.0, np.nan]}),
-               "vec": np.array([0.1234567891, 2.0])}
-    path = plots.save_results("x", numbers, CONFIG, tmp_path)
-    saved = json.loads(path.read_text())
-    assert saved["recall"] == 0.5 and saved["n"] == 3 and saved["table"] == [{"a": 1.0}, {"a": None}]
-    assert saved["vec"] == [0.123457, 2.0] and saved["config"]["recordings"] == 323
-
-
 def test_save_figure_writes_png_and_pdf(tmp_path):
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
     plots.caption(fig, CONFIG)
-    paths = plots.save_figure(fig, "f", tmp_path)
-    assert [p.name for p in paths] == ["f.png", "f.pdf"]
-    assert paths[0].read_bytes()[:4] == b"\x89PNG" and paths[1].read_bytes()[:4] == b"%PDF"
+    plots.save_figure(fig, "f", tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.pdf", "f.png"]
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "f.pdf").read_bytes()[:4] == b"%PDF"
+    pdf = (tmp_path / "f.pdf").read_bytes()
+    plots.save_figure(fig, "f", tmp_path)
+    assert (tmp_path / "f.pdf").read_bytes() == pdf  # no creation date: a rerun writes the same bytes
     plt.close(fig)
 
 
-def results_dir(tmp_path):
-    plots.save_results("06_final_test", {"recall": 0.71, "fp_per_frame": 1.9, "precision": 0.4, "f1_micro": 0.5,
-                                         "corrected": {"rule": "r", "recall": 0.6, "fp_per_frame": 0.5,
-                                                       "f1_micro": 0.62}}, CONFIG, tmp_path)
-    plots.save_results("05_top_n", {"plain": {str(n): {"recall": n / 5, "fp_per_frame": n - 0.5} for n in range(1, 6)}},
-                       CONFIG, tmp_path)
-    return tmp_path
+def iv(mean, spread=0.05):
+    return {"mean": mean, "low": mean - spread, "high": mean + spread}
 
 
-def test_results_table_comes_from_the_files(tmp_path):
-    table = plots.results_table(results_dir(tmp_path))
-    assert '| recall ("accuracy"), top-3 | test | 0.762 | 0.710 |' in table
-    assert "| false positives per frame, top-3 | test | 1.66 | 1.90 |" in table
-    assert "| top-2: recall / FP per frame | validation | 0.723 / 0.943 | 0.400 / 1.500 |" in table
-    assert "random:seed=0" in table
-    assert plots.results_table(tmp_path / "none") == "_No results yet: run `make study`._"
+def test_panels_draw_on_the_given_axes_and_return_them():
+    names = list(instruments.NAMES)
+    curves = pd.DataFrame([{"loss": loss, "value": t, "metric": m, **iv(t / 2)} for loss in ("mse", "iou_batch")
+                           for t in (0.2, 0.6) for m in ("recall", "fp_per_frame")])
+    top = {str(n): {"recall": iv(0.2 * n), "fp_per_frame": iv(n - 1.0)} for n in range(1, 4)}
+    per_inst = pd.DataFrame({"mean": np.linspace(0, 1, 11), "min": 0.0, "max": 1.0}, index=names)
+    per_inst.loc["horn", "mean"] = np.nan  # absent from the split: left out
+    calls = [
+        lambda ax: plots.split_hours(ax, pd.Series({"train": 30.0, "test": 1.0}), pd.Series({"train": 300, "test": 10})),
+        lambda ax: plots.polyphony(ax, pd.Series({1: 0.5, 2: 0.3, 4: 0.2})),
+        lambda ax: plots.ensemble_heatmap(ax, pd.DataFrame([[1, 0], [2, 3]], index=["a", "b"], columns=names[:2])),
+        lambda ax: plots.label_prior(ax, np.full(11, 1 / 11)),
+        lambda ax: plots.threshold_curves(ax, curves, "recall", {"mse": "MSE", "iou_batch": "IoU"}),
+        lambda ax: plots.noise_outputs(ax, {"-20 dBFS": np.full(11, 0.3)}, {"-20 dBFS": np.full((11, 2), [0.2, 0.4])}),
+        lambda ax: plots.top_n_curves(ax, {"plain": top}),
+        lambda ax: plots.tradeoff_points(ax, {"plain": top}),
+        lambda ax: plots.interval_bars(ax, {"rule": {"recall": iv(0.7), "fp_per_frame": iv(1.2)}},
+                                       reference={"recall": 0.76, "fp_per_frame": 1.66}),
+        lambda ax: plots.per_instrument(ax, {"rule": per_inst}),
+    ]
+    for call in calls:
+        fig, ax = plt.subplots()
+        assert call(ax) is ax
+        assert ax.lines or ax.patches or ax.collections
+        plt.close(fig)
+    fig, ax = plt.subplots()
+    plots.per_instrument(ax, {"rule": per_inst})
+    assert "horn" not in [t.get_text() for t in ax.get_xticklabels()] and len(ax.get_xticklabels()) == 10
+    plt.close(fig)
 
 
-def test_readme_section_is_rewritten_in_place(tmp_path, capsys):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{plots.README_START}\nold\n{plots.README_END}\noutro\n")
-    assert cli.main(["results-table", "--results", str(results_dir(tmp_path / "r")), "--readme", str(readme)]) == 0
-    text = readme.read_text()
-    assert text.startswith("intro\n") and text.endswith("outro\n") and "old" not in text and "0.710" in text
-    assert plots.update_readme(readme, tmp_path / "r") is False  # idempotent
-    readme.write_text("no markers")
-    with pytest.raises(ValueError, match="no results markers"):
-        plots.update_readme(readme, tmp_path / "r")
-
-
-def test_tidy_notebook_keeps_each_progress_bars_last_state(tmp_path):
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook, new_output
-
-    cell = new_code_cell("x")
-    cell.outputs = [new_output("stream", name="stderr", text="\rbar:  10%"), new_output("stream", name="stderr", text="\rbar:  50%"),
-                    new_output("stream", name="stderr", text="\rbar: 100%\n"), new_output("stream", name="stdout", text="done\n")]
-    path = tmp_path / "n.ipynb"
-    nbformat.write(new_notebook(cells=[cell]), path)
-    assert cli.main(["tidy-notebook", str(path)]) == 0
-    outputs = nbformat.read(path, as_version=4).cells[0].outputs
-    assert [(o.name, o.text) for o in outputs] == [("stderr", "bar: 100%\n"), ("stdout", "done\n")]
+def test_tradeoff_sweeps_draws_a_line_per_seed_and_variant():
+    sweeps = pd.DataFrame([{"variant": v, "seed": s, "value": t, "recall": t, "fp_per_frame": 2 * t}
+                           for v in ("plain", "minus label frequency") for s in (0, 1) for t in (0.1, 0.5)])
+    fig, ax = plt.subplots()
+    plots.tradeoff_sweeps(ax, sweeps, {"plain": {"recall": iv(0.5), "fp_per_frame": iv(1.0)}})
+    assert len(ax.lines) >= 4
+    plt.close(fig)

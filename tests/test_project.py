@@ -41,3 +41,43 @@ def test_console_script_reports_errors_with_the_file(tmp_path):
 def test_info_summarises_a_tree(tiny_tree, capsys):
     assert cli.main(["data", "info", "--root", str(tiny_tree)]) == 0
     assert "train    2 recordings" in capsys.readouterr().out
+
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_notebooks_are_short_cells_ending_with_their_finding():
+    import nbformat
+
+    assert len(NOTEBOOKS) >= 7
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        tags = [c.metadata.get("tags", []) for c in code]
+        assert ["parameters"] in tags and not any("injected-parameters" in t for t in tags), path.name
+        for cell in code:
+            if "parameters" not in cell.metadata.get("tags", []):
+                assert len(cell.source.splitlines()) <= 16, f"{path.name}: a cell of {len(cell.source.splitlines())} lines"
+            assert "def " not in cell.source, f"{path.name}: functions belong in the package"
+        findings = [c for c in code if "report.finding(" in c.source]
+        assert len(findings) == 1 and f'"{path.stem}"' in findings[0].source, path.name
+        # The Finding is the last thing computed; only the checks follow it.
+        assert all("NBVAL_CHECK_OUTPUT" in c.source for c in code[code.index(findings[0]) + 1:]), path.name
+
+
+def test_committed_notebooks_show_no_machine_facts():
+    import nbformat
+
+    from instrid.tidy import TQDM_TIMING
+
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        assert "papermill" not in notebook.metadata, path.name
+        for cell in notebook.cells:
+            assert not {"execution", "papermill"} & set(cell.metadata), path.name
+            for output in cell.get("outputs", []):
+                text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+                assert not re.search(r"/(work|home|root|tmp|Users)/", text), f"{path.name}: a machine path: {text[:80]}"
+                assert "Warning" not in text and "PosixPath" not in text, f"{path.name}: {text[:80]}"
+                assert not TQDM_TIMING.search(text), f"{path.name}: a timing: {text[:80]}"
+                assert output.get("output_type") != "error", path.name

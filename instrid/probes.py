@@ -1,0 +1,66 @@
+"""The report's bias probe: what the trained model says about inputs with no instrument in them.
+
+Notebooks ``03_bias_white_noise`` (the probe at several levels) and
+``04_normalization`` (the mean output on noise as a bias vector). Were the
+model unbiased, its output on noise would be spread evenly over the
+instruments; the report found it favoured the four most frequent ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from instrid import decisions, features, instruments, train
+
+
+@torch.inference_mode()
+def noise_scores(net, head, level_dbfs: float, n: int, *, seed: int = 0, batch_size: int = 64) -> np.ndarray:
+    """Probabilities ``(n, classes)`` for ``n`` crops of Gaussian white noise at ``level_dbfs`` (RMS, dBFS).
+
+    The noise goes through the whole model (front-end, backbone, ``head``).
+    """
+    waves = features.white_noise(n, net.eval().front_end.crop_samples, level_dbfs, seed=seed)
+    embedded = torch.cat([net.embed(waves[i: i + batch_size]) for i in range(0, n, batch_size)])
+    return decisions.sigmoid(train.predict_logits(head, embedded.numpy()))
+
+
+@torch.inference_mode()
+def bernoulli_scores(net, head, n: int, *, p: float = 0.2, seed: int = 0, batch_size: int = 64) -> np.ndarray:
+    """Probabilities for the report code's probe: images of Bernoulli(``p``) pixels fed straight to the ResNet."""
+    net.eval()
+    height, width = net.front_end(torch.zeros(1, net.front_end.crop_samples)).shape[-2:]
+    images = features.bernoulli_images(n, height, width, p=p, seed=seed)
+    embedded = torch.cat([net.backbone(images[i: i + batch_size]) for i in range(0, n, batch_size)])
+    return decisions.sigmoid(train.predict_logits(head, embedded.numpy()))
+
+
+def bias_table(label_share, mean_outputs: dict) -> pd.DataFrame:
+    """How closely the output on each probe follows the label prior.
+
+    Parameters
+    ----------
+    label_share : array_like, (classes,)
+        Each instrument's share of the positive training labels (sums to 1).
+    mean_outputs : dict
+        Probe name -> mean probability per instrument, ``(classes,)``.
+
+    Returns
+    -------
+    pandas.DataFrame, one row per probe: ``rank_correlation`` (Spearman's rho
+    between label share and mean output; 1 = same order, 0 = unrelated) and
+    ``first_four_share`` (the share of the output on the first four
+    instruments; an unbiased model gives 4/11 = 0.36).
+    """
+    share = pd.Series(np.asarray(label_share, dtype=np.float64))
+    rows = {}
+    for name, values in mean_outputs.items():
+        values = np.asarray(values, dtype=np.float64)
+        rows[name] = {"rank_correlation": float(pd.Series(values).rank().corr(share.rank())),
+                      "first_four_share": float(values[:4].sum() / values.sum())}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+#: The output share on the first four instruments of a model without preference.
+UNBIASED_FIRST_FOUR = 4 / instruments.N_INSTRUMENTS

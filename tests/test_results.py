@@ -1,0 +1,73 @@
+"""Result files and the README's generated findings: plain JSON, no machine facts, regenerated in place."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from instrid import cli, results
+from test_report import RANDOM, results as claims_results
+
+
+def test_save_results_is_plain_json_and_returns_what_it_wrote(tmp_path):
+    numbers = {"recall": np.float64(0.5), "n": np.int64(3), "ok": np.bool_(True),
+               "table": pd.DataFrame({"a": [1.0, np.nan]}), "vec": np.array([0.1234567891, 2.0])}
+    saved = results.save_results("x", numbers, RANDOM, tmp_path)
+    on_disk = json.loads((tmp_path / "x.json").read_text())
+    assert saved == on_disk
+    assert on_disk["recall"] == 0.5 and on_disk["n"] == 3 and on_disk["ok"] is True
+    assert on_disk["table"] == [{"a": 1.0}, {"a": None}] and on_disk["vec"] == [0.123457, 2.0]
+    assert on_disk["config"]["seeds"] == [0, 1, 2]
+
+
+def test_describe_names_weights_seeds_and_the_fallback():
+    line = results.describe({**RANDOM, "weights_note": "ImageNet weights unavailable"})
+    assert "random (one draw per seed)" in line and "seeds 0, 1, 2" in line and "20000/5000/5000" in line
+    assert line.endswith("(ImageNet weights unavailable)")
+    assert results.describe({"dataset_kind": "musicnet", "recordings": 330}) == "musicnet MusicNet (330 rec.)"
+
+
+def write_all(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    everything = claims_results()
+    everything["06_final_test"]["config"] = RANDOM
+    for name, content in everything.items():
+        (folder / f"{name}.json").write_text(json.dumps(content))
+    return folder
+
+
+def test_findings_section_states_the_run_before_any_number(tmp_path):
+    text = results.findings_section(write_all(tmp_path / "r"))
+    assert text.startswith("**This run.**")
+    assert text.index("randomly initialized") < text.index("### Findings") < text.index("0.")
+    assert text.count("| *\"") == 11  # one row per claim
+    assert "**held**" in text and "**not comparable here**" in text
+    assert results.findings_section(tmp_path / "none") == "_No results yet: run `make study`._"
+
+
+def test_headline_numbers_carry_intervals(tmp_path):
+    folder = write_all(tmp_path / "r")
+    final = json.loads((folder / "06_final_test.json").read_text())
+    final["chosen_n"] = 2
+    final["rows"]["chosen_n"] = final["rows"]["report_rule"]
+    (folder / "06_final_test.json").write_text(json.dumps(final))
+    text = results.findings_section(folder)
+    assert "| report's rule: IoU-like loss, top-3 | test | 0.762 / 1.66 | 0.760 [0.710, 0.810] | 1.66 [1.46, 1.86] |" in text
+    assert "top-2 (our criterion for N)" in text
+    assert "| top-2 | validation | 0.723 / 0.943 | 0.400 [0.350, 0.450] |" in text
+
+
+def test_readme_section_is_rewritten_in_place(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{results.README_START}\nold\n{results.README_END}\noutro\n")
+    folder = write_all(tmp_path / "r")
+    assert cli.main(["results-table", "--results", str(folder), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "\nold\n" not in text and "### Findings" in text
+    assert results.update_readme(readme, folder) is False  # idempotent
+    readme.write_text("no markers")
+    with pytest.raises(ValueError, match="no results markers"):
+        results.update_readme(readme, folder)

@@ -1,0 +1,116 @@
+"""Seeds and the bootstrap over recordings, against direct computation and scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score
+
+from instrid import metrics
+from instrid import uncertainty as u
+
+
+def evaluation(seed: int, n: int = 120, recordings: int = 6) -> u.Evaluation:
+    rng = np.random.default_rng(seed)
+    y = rng.random((n, 5)) < 0.3
+    y[:, 4] = False  # an instrument absent from the split
+    scores = np.clip(0.4 * y + rng.random((n, 5)) * 0.7, 0, 1)
+    return u.Evaluation(y, scores, np.sort(rng.integers(100, 100 + recordings, n)))
+
+
+def test_draws_are_seeded_counts_of_recordings():
+    ids, counts = u.recording_draws([5, 5, 7, 9], n_boot=50, seed=1)
+    assert ids.tolist() == [5, 7, 9] and counts.shape == (50, 3)
+    assert (counts.sum(axis=1) == 3).all() and (counts >= 0).all()
+    assert np.array_equal(counts, u.recording_draws([9, 7, 5], n_boot=50, seed=1)[1])
+    with pytest.raises(ValueError, match="no recordings"):
+        u.recording_draws([])
+
+
+def test_point_estimates_are_the_plain_metrics_per_seed():
+    evs = [evaluation(s) for s in range(3)]
+    preds = [ev.scores > 0.5 for ev in evs]
+    reps = u.replicates(evs, preds, with_map=True, n_boot=200)
+    for i, (ev, p) in enumerate(zip(evs, preds)):
+        assert reps["recall"].per_seed[i] == pytest.approx(metrics.recall(ev.y_true, p))
+        assert reps["fp_per_frame"].per_seed[i] == pytest.approx(metrics.fp_per_frame(ev.y_true, p))
+        assert reps["f1_micro"].per_seed[i] == pytest.approx(metrics.f1_micro(ev.y_true, p))
+        assert reps["f1_macro"].per_seed[i] == pytest.approx(metrics.f1_macro(ev.y_true, p))
+        assert reps["map"].per_seed[i] == pytest.approx(metrics.mean_average_precision(ev.y_true, ev.scores))
+    summary = u.summarize(evs, preds, n_boot=200)
+    assert summary["recall"]["mean"] == pytest.approx(np.mean(reps["recall"].per_seed))
+    assert summary["recall"]["low"] <= summary["recall"]["mean"] <= summary["recall"]["high"]
+
+
+def test_a_replicate_is_the_metric_on_the_drawn_recordings():
+    ev = evaluation(0)
+    pred = ev.scores > 0.5
+    ids, counts = u.recording_draws(ev.recordings, n_boot=5, seed=0)
+    reps = u.replicates([ev], [pred], with_map=True, n_boot=5, seed=0)
+    for b in range(5):
+        # Build the resampled data explicitly: each recording repeated as often as it was drawn.
+        rows = np.concatenate([np.repeat(np.flatnonzero(ev.recordings == rid)[None], int(c), axis=0).ravel()
+                               for rid, c in zip(ids, counts[b]) if c])
+        assert reps["recall"].boot[b] == pytest.approx(metrics.recall(ev.y_true[rows], pred[rows]))
+        assert reps["f1_macro"].boot[b] == pytest.approx(metrics.f1_macro(ev.y_true[rows], pred[rows]))
+        assert reps["map"].boot[b] == pytest.approx(metrics.mean_average_precision(ev.y_true[rows], ev.scores[rows]))
+
+
+def test_weighted_map_matches_scikit_learn_with_ties_and_weights():
+    rng = np.random.default_rng(3)
+    y = rng.random((80, 3)) < 0.4
+    scores = np.round(rng.random((80, 3)), 1)  # many ties
+    w = rng.integers(0, 3, size=(4, 80)).astype(float)
+    got = u.weighted_map(y, scores, w)
+    for b in range(4):
+        expected = np.mean([average_precision_score(y[:, k], scores[:, k], sample_weight=w[b]) for k in range(3)])
+        assert got[b] == pytest.approx(expected)
+
+
+def test_paired_difference_and_intervals():
+    evs = [evaluation(s) for s in range(2)]
+    a = u.replicates(evs, [ev.scores > 0.4 for ev in evs], n_boot=300)
+    b = u.replicates(evs, [ev.scores > 0.6 for ev in evs], n_boot=300)
+    diff = u.difference(a, b)
+    # A lower threshold declares more: more recall and more false positives in every replicate.
+    assert diff["recall"]["low"] > 0 and diff["fp_per_frame"]["low"] > 0
+    assert diff["recall"]["mean"] == pytest.approx(a["recall"].mean - b["recall"].mean)
+    assert (a["recall"] - b["recall"]).boot.min() >= 0
+    assert u.format_interval({"mean": 0.5, "low": 0.25, "high": 0.75}) == "0.500 [0.250, 0.750]"
+
+
+def test_resampling_recordings_not_segments_widens_the_interval_when_recordings_differ():
+    # Ten recordings of 100 segments; the model finds everything in half of them and nothing in the rest.
+    rng = np.random.default_rng(0)
+    recordings = np.repeat(np.arange(10), 100)
+    y = np.ones((1000, 2), bool)
+    pred = np.repeat(rng.permutation([True] * 5 + [False] * 5), 100)[:, None] & y
+    by_recording = u.replicates([u.Evaluation(y, pred * 1.0, recordings)], [pred])["recall"].interval()
+    by_segment = u.replicates([u.Evaluation(y, pred * 1.0, np.arange(1000))], [pred])["recall"].interval()
+    assert by_recording[1] - by_recording[0] > 5 * (by_segment[1] - by_segment[0])
+    assert by_recording[0] < 0.35 and by_recording[1] > 0.65
+
+
+def test_curve_and_validation():
+    evs = [evaluation(s) for s in range(2)]
+    table = u.curve(evs, lambda t: (lambda s: s >= t), [0.2, 0.8], n_boot=50)
+    recall = table[table.metric == "recall"]
+    assert recall["value"].tolist() == [0.2, 0.8] and recall["mean"].is_monotonic_decreasing
+    assert len(recall["per_seed"].iloc[0]) == 2
+    with pytest.raises(ValueError, match="one prediction per evaluation"):
+        u.replicates(evs, [evs[0].scores > 0.5])
+    with pytest.raises(ValueError, match="do not match"):
+        u.Evaluation(np.zeros((2, 3), bool), np.zeros((2, 3)), np.zeros(3))
+    stats = u.seed_stats([0.2, 0.4])
+    assert stats == {"mean": pytest.approx(0.3), "min": 0.2, "max": 0.4, "per_seed": [0.2, 0.4]}
+
+
+def test_choose_top_n_by_micro_f1_ties_to_smaller_n():
+    S = np.array([[0.9, 0.5, 0.5, 0.1], [0.2, 0.2, 0.2, 0.2], [0.1, 0.7, 0.6, 0.65]])
+    y = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 1, 1, 0]], dtype=bool)
+    n, f1 = u.choose_top_n([u.Evaluation(y, S, np.zeros(3))], 4)
+    # Top-1: 3 TP, 0 FP, 2 FN (F1 6/8); top-2: 4 TP, 2 FP, 1 FN (F1 8/11).
+    assert f1[:2] == pytest.approx([6 / 8, 8 / 11]) and n == 1
+    n_tie, _ = u.choose_top_n([u.Evaluation(np.ones((2, 4), bool), np.zeros((2, 4)), np.zeros(2))], 4)
+    assert n_tie == 4
+    assert u.choose_top_n([u.Evaluation(np.zeros((2, 4), bool), S[:2], np.zeros(2))], 3)[0] == 1  # all F1 0: the smallest N
