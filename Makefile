@@ -32,7 +32,7 @@ define run_copies
 	done
 endef
 
-.PHONY: env data study study-musicnet test test-unit test-notebooks bench clean-env
+.PHONY: env data study model study-musicnet test test-unit test-notebooks bench clean-env
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,13 @@ study: data
 	$(BIN)/instrid data info --root $(DATA_ROOT)
 	@for nb in $(NOTEBOOKS); do $(RUN_IN_PLACE); done
 	$(BIN)/instrid results-table --results results --readme README.md
+	@test -f "$(MODEL_FILE)" || $(MAKE) --no-print-directory model
+
+# The study's final model (notebook 06's corrected pipeline, seed 0), where `instrid predict` looks
+# for it; outside the repository. `make model` retrains it (seconds once the study's cache is warm).
+MODEL_FILE := $(or $(INSTRID_CACHE),$(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME)/instrid,$(HOME)/.cache/instrid))/models/instrid-default.pt
+model: data
+	$(BIN)/instrid train --root $(DATA_ROOT) --quiet
 
 # One notebook after editing it: `make 05_top_n` (and the README's findings from all results).
 .PHONY: $(NOTEBOOK_NAMES)

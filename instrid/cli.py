@@ -5,11 +5,11 @@
     instrid data synth    --root DIR [--soundfont SF2] [--recordings ID ...] [--jobs N]
     instrid data musicnet --root DIR [--md5 HASH | --no-verify] [--url URL]
     instrid data musicnet --from DIR
-    instrid data info     --root DIR
+    instrid data info     --root DIR [--decode]
     instrid results-table [--results results] [--readme README.md]
     instrid tidy-notebook NOTEBOOK ...
-    instrid train   --root DIR --out MODEL.pt [--weights auto|imagenet|none|FILE] [--epochs N]
-    instrid predict MODEL.pt AUDIO ... [--hop SECONDS] [--out predictions.csv]
+    instrid train   --root DIR [--out MODEL.pt] [--weights auto|imagenet|none|FILE] [--epochs N]
+    instrid predict AUDIO ... [--model MODEL.pt] [--out DIR] [--hop SECONDS] [--top-n N | --threshold T]
 
 Errors are reported as one line naming the file and the problem, exit status 2.
 """
@@ -17,7 +17,9 @@ Errors are reported as one line naming the file and the problem, exit status 2.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 
 from instrid.errors import InstridError
@@ -61,10 +63,11 @@ def _data_musicnet(args) -> None:
 
 
 def _data_info(args) -> None:
-    from instrid.data import MusicNet
+    from instrid import sources
+    from instrid.data import find_root
 
-    dataset = MusicNet(args.root)
-    print(f"{dataset.root}\n{_summary(dataset.index)}")
+    index = sources.validate_tree(args.root, decode=args.decode, progress=not args.quiet)
+    print(f"{find_root(args.root)}\n{_summary(index)}")
 
 
 def _results_table(args) -> None:
@@ -85,36 +88,114 @@ def _tidy(args) -> None:
 
 
 def _train(args) -> None:
-    from instrid import predict
+    from instrid import pipeline, predict
 
+    out = args.out or predict.default_model_path()
     weights = None if args.weights == "none" else args.weights
-    summary = predict.train_model(args.root, args.out, weights=weights, epochs=args.epochs, top_n=args.top_n,
-                                  train_examples=args.train_examples, validation_examples=args.validation_examples,
-                                  seed=args.seed, progress=not args.quiet)
-    print(f"{args.out}: saved; on validation recall {summary['recall']:.3f}, "
+    summary = pipeline.train_model(args.root, out, weights=weights, epochs=args.epochs, top_n=args.top_n,
+                                   train_examples=args.train_examples, validation_examples=args.validation_examples,
+                                   test_examples=args.test_examples, seed=args.seed, progress=not args.quiet)
+    print(f"{out}: saved; on validation recall {summary['recall']:.3f}, "
           f"{summary['fp_per_frame']:.2f} false positives per frame, micro F1 {summary['f1_micro']:.3f}")
 
 
-def _predict(args) -> None:
-    import pandas as pd
+def _predict(args) -> int:
+    import math
+    from pathlib import Path
 
-    from instrid import predict
+    from instrid import modelfile, predict
+    from instrid.errors import UsageError
 
-    net, state = predict.load_model(args.model)
-    tables = [predict.predict_file(net, state, path, hop_s=args.hop) for path in args.audio]
-    table = pd.concat(tables, ignore_index=True)
-    if args.out:
-        from instrid.files import atomic_path
+    from instrid.instruments import N_INSTRUMENTS
 
-        with atomic_path(args.out) as tmp:
-            table.to_csv(tmp, index=False)
-    for path, part in zip(args.audio, tables):
-        named = part["instruments"].str.split(";").explode()
-        share = named[named != ""].value_counts() / len(part)
-        found = ", ".join(f"{name} {100 * s:.0f}%" for name, s in share.items()) or "nothing"
-        print(f"{path}: {len(part)} windows; {found}")
-    if not args.out:
-        print(table.to_csv(index=False), end="")
+    if args.hop is not None and not (math.isfinite(args.hop) and args.hop >= MIN_HOP_S):
+        raise UsageError(f"--hop must be at least {MIN_HOP_S} seconds, got {args.hop}")
+    if args.top_n is not None and not 1 <= args.top_n <= N_INSTRUMENTS:
+        raise UsageError(f"--top-n must be 1..{N_INSTRUMENTS}, got {args.top_n}")
+    if args.threshold is not None and not (math.isfinite(args.threshold) and 0 <= args.threshold <= 1):
+        raise UsageError(f"--threshold must be a probability in [0, 1], got {args.threshold}")
+    model_path = Path(args.model) if args.model else predict.default_model_path()
+    if not args.model and not model_path.exists():
+        raise UsageError(f"{model_path}: no model yet; make one with `make model` (the study's final model) or "
+                         "`instrid train --root DIR`, or name one with --model")
+    if args.stream:
+        return _predict_stream(args, model_path)
+    if not args.audio:
+        raise UsageError("give audio files, or --stream to read audio from standard input")
+    inputs = [Path(a) for a in args.audio]
+    out_dir = Path(args.out) if args.out else None
+    if out_dir is not None:
+        _check_outputs(out_dir, inputs, model_path)
+    net, state = modelfile.load_model(model_path)
+    rule = (f"top-{args.top_n}" if args.top_n is not None else f"threshold {args.threshold}"
+            if args.threshold is not None else f"class thresholds, then at most {state['top_n']}")
+    failed = 0
+    for path in inputs:
+        try:
+            table = predict.predict_file(net, state, path, hop_s=args.hop, top_n=args.top_n, threshold=args.threshold)
+        except InstridError as exc:
+            print(f"instrid: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        summary = predict.summarize(table, trained_on=modelfile.trained_on(state), rule=rule)
+        found = ", ".join(f"{name} {100 * v['share_of_windows']:.0f}%" for name, v in summary["instruments"].items())
+        # Without --out, standard output is the CSV alone; the one-line summary goes to stderr.
+        print(f"{path}: {len(table)} windows; {found or 'nothing'}", file=sys.stdout if out_dir else sys.stderr)
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            predict.write_outputs(table, summary, out_dir, path.stem)
+        else:
+            print(table.to_csv(index=False), end="")
+    if failed:
+        if len(inputs) > 1:
+            print(f"instrid: {failed} of {len(inputs)} file(s) failed; the others were written", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _predict_stream(args, model_path) -> int:
+    """Windows of standard input's audio, each printed as soon as it is decided."""
+    from instrid import data, modelfile, predict
+    from instrid.errors import UsageError
+
+    if args.audio or args.out:
+        raise UsageError("--stream reads standard input and prints to standard output: no files, no --out")
+    stream = sys.stdin.buffer
+    if args.rate is None:
+        rate, channels, sample_format = data.wav_stream_header(stream)
+    else:
+        rate, channels, sample_format = args.rate, args.channels, args.format
+    net, state = modelfile.load_model(model_path)
+    blocks = data.stream_blocks(stream, net.front_end.sample_rate, rate=rate, channels=channels,
+                                sample_format=sample_format, block_frames=max(256, rate // 50))
+    print("start_s,end_s,instruments", flush=True)
+    for start, end, _, names in predict.predict_stream(net, state, blocks, hop_s=args.hop, top_n=args.top_n,
+                                                       threshold=args.threshold):
+        print(f"{start:.4f},{end:.4f},{';'.join(names)}", flush=True)
+    return 0
+
+
+#: The shortest hop ``instrid predict`` accepts: 100 windows per second of audio.
+MIN_HOP_S = 0.01
+
+
+def _check_outputs(out_dir, inputs, model_path) -> None:
+    """Refuse an output folder that is a file, or outputs that would overwrite an input or each other."""
+    from instrid.errors import UsageError
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: --out must be a folder (it will hold one .csv, .json and .png per input)")
+    protected = {p.resolve() for p in [*inputs, model_path] if p.exists()}
+    stems = {}
+    for path in inputs:
+        if path.stem in stems:
+            raise UsageError(f"{path}: writes the same outputs as {stems[path.stem]} ({path.stem}.csv ...); "
+                             "rename one or predict them separately")
+        stems[path.stem] = path
+        for suffix in (".csv", ".json", ".png"):
+            target = (out_dir / f"{path.stem}{suffix}").resolve()
+            if target in protected:
+                raise UsageError(f"{target}: is an input; refusing to write {path.name}'s output over it")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,8 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     musicnet.add_argument("--no-verify", action="store_true", help="do not check the archive's md5")
     musicnet.set_defaults(run=_data_musicnet)
 
-    info = data_commands.add_parser("info", help="summarise a MusicNet-format tree")
+    info = data_commands.add_parser("info", help="check and summarise a MusicNet-format tree")
     info.add_argument("--root", required=True)
+    info.add_argument("--decode", action="store_true",
+                      help="decode all audio, not just each file's end (finds corruption anywhere; slower)")
     info.set_defaults(run=_data_info)
 
     table = commands.add_parser("results-table", help="the README's findings and headline numbers, from results/*.json")
@@ -154,20 +237,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     fit = commands.add_parser("train", help="fit the corrected pipeline on a dataset and save a model file")
     fit.add_argument("--root", required=True, help="MusicNet-format tree")
-    fit.add_argument("--out", required=True, help="model file to write (.pt)")
+    fit.add_argument("--out", help="model file to write (default: where `instrid predict` looks, see --model)")
     fit.add_argument("--weights", default="auto", help="backbone: auto, imagenet, none, or a .pth file")
     fit.add_argument("--epochs", type=int, default=3)
     fit.add_argument("--top-n", type=int, default=3, help="at most this many instruments per window")
     fit.add_argument("--train-examples", type=int, default=20_000)
     fit.add_argument("--validation-examples", type=int, default=5_000)
+    fit.add_argument("--test-examples", type=int, default=5_000, help="drawn as in the study, to share its cache")
     fit.add_argument("--seed", type=int, default=0)
     fit.set_defaults(run=_train)
 
-    apply = commands.add_parser("predict", help="instruments in your own audio files, window by window")
-    apply.add_argument("model", help="a model file from `instrid train`")
-    apply.add_argument("audio", nargs="+", help="audio files (anything soundfile reads)")
-    apply.add_argument("--hop", type=float, default=None, help="seconds between windows (default: window length)")
-    apply.add_argument("--out", help="write the per-window CSV here instead of printing it")
+    apply = commands.add_parser(
+        "predict", help="instruments in your own audio files, window by window",
+        description="Instruments in your own audio, one 232 ms window at a time (latency: one window plus "
+                    "the model's compute). The default model is the study's final one: trained on synthetic "
+                    "audio (MusicNetEM labels rendered with a General MIDI SoundFont) with a randomly "
+                    "initialized backbone where ImageNet weights could not be loaded; it generalizes poorly to "
+                    "other timbres. Train on real MusicNet with ImageNet weights for real recordings.")
+    apply.add_argument("audio", nargs="*", help="audio files (anything soundfile reads)")
+    apply.add_argument("--model", help="model file from `instrid train` (default: the study's, made by `make model`)")
+    apply.add_argument("--out", help="folder for one CSV, JSON summary and PNG timeline per input "
+                                     "(default: print the CSV)")
+    apply.add_argument("--hop", type=float, default=None,
+                       help=f"seconds between windows, at least {MIN_HOP_S} (default: the window length)")
+    apply.add_argument("--stream", action="store_true",
+                       help="read a WAV stream (or raw PCM: --rate, --channels, --format) from standard input and "
+                            "print each window's instruments as soon as it is decided; latency: one window "
+                            "(232 ms) plus a forward pass (milliseconds), then every --hop")
+    apply.add_argument("--rate", type=int, help="raw PCM on standard input: sample rate, Hz")
+    apply.add_argument("--channels", type=int, default=1, help="raw PCM: interleaved channels (default 1)")
+    apply.add_argument("--format", default="s16", choices=("s16", "s32", "f32"),
+                       help="raw PCM: little-endian sample format (default s16)")
+    rule = apply.add_mutually_exclusive_group()
+    rule.add_argument("--top-n", type=int, help="declare the N most probable instruments (the report's rule)")
+    rule.add_argument("--threshold", type=float, help="declare every instrument above this probability")
     apply.set_defaults(run=_predict)
 
     for sub in (synth, musicnet, info, fit):
@@ -175,21 +278,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM and SIGHUP (a closed terminal, a job scheduler) stop work like Ctrl-C: every half-written
+    # file is removed on the way out, and rerunning the same command resumes.
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), _interrupt)
     if getattr(args, "url", "unset") is None:
         from instrid.sources import MUSICNET_URL
 
         args.url = MUSICNET_URL
     try:
-        args.run(args)
+        code = args.run(args)
     except InstridError as exc:
         print(f"instrid: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # Disk full, a folder where a file was expected, no permission: the OS names the path.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"instrid: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("instrid: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

@@ -157,11 +157,12 @@ def read_labels(path, *, n_samples: int | None = None) -> pd.DataFrame:
     """
     path = Path(path)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except FileNotFoundError as exc:
         raise DatasetError(f"{path}: label file is missing") from exc
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{path}: cannot parse label CSV: {exc}") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
     missing = [c for c in LABEL_COLUMNS if c not in raw.columns]
     if missing:
         raise DatasetError(f"{path}: missing column(s) {missing}; expected {list(LABEL_COLUMNS)}")
@@ -174,6 +175,11 @@ def read_labels(path, *, n_samples: int | None = None) -> pd.DataFrame:
             raise DatasetError(
                 f"{path}: line {row + 2}: {column} must be an integer, got {raw[column].iloc[row]!r}"
             )
+        # float64 holds integers exactly only below 2**53, and int64 overflows past 2**63.
+        huge = np.abs(values) >= 2.0**53
+        if huge.any():
+            row = int(np.flatnonzero(huge)[0])
+            raise DatasetError(f"{path}: line {row + 2}: {column} is out of range, got {raw[column].iloc[row]!r}")
         return values.astype(np.int64)
 
     start, end = integers("start_time"), integers("end_time")
@@ -281,6 +287,12 @@ def build_index(root) -> pd.DataFrame:
             )
     if not rows:
         raise DatasetError(f"{root}: no recordings found in train_data/ or test_data/")
+    seen = {}
+    for row in rows:
+        if row["id"] in seen:
+            raise DatasetError(f"{row['audio_path']}: recording {row['id']} is also {seen[row['id']]}; "
+                               "each id may be in one split only")
+        seen[row["id"]] = row["audio_path"]
     index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
     return index.astype({"id": "int64", "sample_rate": "int64", "n_samples": "int64"}).reset_index(
         drop=True
@@ -341,7 +353,11 @@ class MusicNet:
             digest.update(hashlib.sha256(Path(row.labels_path).read_bytes()).digest())
         manifest = self.root / "synth.json"
         if manifest.is_file():
-            digest.update(manifest.read_bytes())
+            import json
+
+            # What was rendered, not where the SoundFont happened to be installed.
+            settings = {k: v for k, v in json.loads(manifest.read_text()).items() if k != "soundfont"}
+            digest.update(json.dumps(settings, sort_keys=True).encode())
         return digest.hexdigest()[:16]
 
     def labels(self, rid: int) -> pd.DataFrame:
@@ -371,7 +387,7 @@ class MusicNet:
                     if audio.shape[0] != stop - start:
                         raise DatasetError(f"{path}: truncated: read {audio.shape[0]} of {stop - start} samples "
                                            f"from {start}")
-                    out.append(to_mono(audio))
+                    out.append(to_mono(check_finite(path, audio, start, int(rec["sample_rate"]))))
         except (RuntimeError, soundfile.LibsndfileError) as exc:
             raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
         return out
@@ -408,7 +424,164 @@ def _read_mono(path: Path, n_samples: int) -> np.ndarray:
         raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
     if audio.shape[0] != n_samples:
         raise DatasetError(f"{path}: truncated: header says {n_samples} samples, read {audio.shape[0]}")
-    return to_mono(audio)
+    return to_mono(check_finite(path, audio))
+
+
+#: Frames decoded at a time when checking a whole file.
+DECODE_BLOCK = 1 << 18
+
+
+def check_audio(path, n_samples: int, *, decode: bool = False) -> None:
+    """Read an audio file's end, or decode all of it, and raise :class:`DatasetError` on a fault.
+
+    Headers can promise more than a file holds: a FLAC cut in half keeps its
+    full length in STREAMINFO. Reading the last samples finds a truncation
+    cheaply (``decode=False``); decoding every block also finds corruption and
+    non-finite samples anywhere (``decode=True``, about 2,000 times real time).
+    """
+    try:
+        with soundfile.SoundFile(str(path)) as f:
+            if decode:
+                done = 0
+                for block in f.blocks(blocksize=DECODE_BLOCK, dtype="float32", always_2d=True):
+                    check_finite(path, block, done, f.samplerate)
+                    done += len(block)
+            else:
+                tail = min(n_samples, 4096)
+                f.seek(n_samples - tail)
+                done = n_samples - tail + len(check_finite(path, f.read(tail, dtype="float32", always_2d=True),
+                                                           n_samples - tail, f.samplerate))
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
+    if done != n_samples:
+        raise DatasetError(f"{path}: truncated: header says {n_samples} samples, decoded {done}")
+
+
+def open_audio(path) -> soundfile.SoundFile:
+    """Open any file soundfile reads, or raise :class:`DatasetError` saying why not (missing, a dangling
+    link, a truncated WAV, not audio)."""
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"{path}: audio file not found" + (" (a dangling symbolic link)" if path.is_symlink() else ""))
+    if path.is_dir():
+        raise DatasetError(f"{path}: is a folder, not an audio file")
+    if path.suffix.lower() == ".wav":
+        problem = wav_truncation(path)
+        if problem and problem != "not a RIFF/WAVE file":
+            raise DatasetError(f"{path}: {problem}")
+    try:
+        return soundfile.SoundFile(str(path))
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
+
+
+def audio_blocks(path, sample_rate: int, *, block_s: float = 30.0):
+    """Any audio file as float32 mono at ``sample_rate`` Hz, in consecutive blocks.
+
+    Read, downmixed and resampled (soxr's streaming resampler) a block at a
+    time, so memory does not grow with the length of the file. Every sample
+    is checked (:func:`check_finite`); a file that ends before its header
+    says raises :class:`DatasetError`.
+    """
+    import soxr
+
+    with open_audio(path) as f:
+        rate, expected = f.samplerate, f.frames
+        if expected <= 0:
+            raise DatasetError(f"{path}: audio holds no samples")
+        stream = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32") if rate != sample_rate else None
+        done = 0
+        try:
+            for block in f.blocks(blocksize=max(1, int(block_s * rate)), dtype="float32", always_2d=True):
+                mono = to_mono(check_finite(path, block, done, rate))
+                done += len(block)
+                yield stream.resample_chunk(mono, last=False) if stream else mono
+        except (RuntimeError, soundfile.LibsndfileError) as exc:
+            raise DatasetError(f"{path}: unreadable audio after sample {done}: {exc}") from exc
+        if done != expected:
+            raise DatasetError(f"{path}: truncated: header says {expected} samples, decoded {done}")
+        if stream:
+            yield stream.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+
+
+#: Raw PCM sample formats ``instrid predict --stream`` reads: numpy dtype and full scale.
+PCM_FORMATS = {"s16": ("<i2", 32768.0), "s32": ("<i4", 2147483648.0), "f32": ("<f4", 1.0)}
+
+
+def wav_stream_header(stream) -> tuple[int, int, str]:
+    """Read a WAV header from a non-seekable byte stream up to its ``data`` chunk: (rate, channels, format).
+
+    Accepts 16- and 32-bit integer PCM and 32-bit float; raises
+    :class:`DatasetError` for anything else.
+    """
+    head = stream.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        raise DatasetError("<stdin>: not a WAV stream (give --rate, --channels and --format for raw PCM)")
+    rate = channels = fmt = None
+    while True:
+        chunk = stream.read(8)
+        if len(chunk) < 8:
+            raise DatasetError("<stdin>: WAV stream ended before its data chunk")
+        kind, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+        if kind == b"data":
+            if rate is None:
+                raise DatasetError("<stdin>: WAV stream has no fmt chunk before its data")
+            return rate, channels, fmt
+        body = stream.read(size + (size & 1))
+        if kind == b"fmt ":
+            tag, channels, rate = (int.from_bytes(body[i:j], "little") for i, j in ((0, 2), (2, 4), (4, 8)))
+            bits = int.from_bytes(body[14:16], "little")
+            if tag == 0xFFFE and len(body) >= 26:  # WAVE_FORMAT_EXTENSIBLE: the real tag opens the sub-format
+                tag = int.from_bytes(body[24:26], "little")
+            fmt = {(1, 16): "s16", (1, 32): "s32", (3, 32): "f32"}.get((tag, bits))
+            if fmt is None:
+                raise DatasetError(f"<stdin>: WAV format {tag} with {bits} bits is not supported "
+                                   "(16/32-bit PCM or 32-bit float)")
+
+
+def stream_blocks(stream, sample_rate: int, *, rate: int, channels: int, sample_format: str = "s16",
+                  block_frames: int = 2048):
+    """Raw interleaved PCM from a byte stream as float32 mono blocks at ``sample_rate``, as it arrives."""
+    import soxr
+
+    if sample_format not in PCM_FORMATS:
+        raise DatasetError(f"<stdin>: sample format must be one of {sorted(PCM_FORMATS)}, got {sample_format!r}")
+    dtype, scale = PCM_FORMATS[sample_format]
+    frame_bytes = np.dtype(dtype).itemsize * channels
+    resampler = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32") if rate != sample_rate else None
+    pending, done = b"", 0
+    while True:
+        chunk = stream.read(block_frames * frame_bytes)
+        if not chunk:
+            break
+        pending += chunk
+        usable = len(pending) - len(pending) % frame_bytes
+        frames = np.frombuffer(pending[:usable], dtype=dtype).reshape(-1, channels).astype(np.float32) / scale
+        pending = pending[usable:]
+        mono = to_mono(check_finite("<stdin>", frames, done, rate))
+        done += len(frames)
+        yield resampler.resample_chunk(mono, last=False) if resampler else mono
+    if resampler:
+        yield resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True)
+
+
+def read_audio(path, sample_rate: int) -> np.ndarray:
+    """A whole audio file as float32 mono at ``sample_rate`` (see :func:`audio_blocks`)."""
+    return np.concatenate(list(audio_blocks(path, sample_rate))).astype(np.float32, copy=False)
+
+
+def check_finite(path, audio: np.ndarray, first: int = 0, sample_rate: int | None = None) -> np.ndarray:
+    """``audio`` unchanged, or :class:`DatasetError` naming the first NaN or infinite sample.
+
+    ``first`` is the file position of ``audio[0]``, so the message gives the
+    sample's place in the file (and its time when ``sample_rate`` is given).
+    """
+    bad = ~np.isfinite(audio)
+    if bad.any():
+        position = first + int(np.flatnonzero(bad.reshape(len(audio), -1).any(axis=1))[0])
+        when = f" ({position / sample_rate:.3f} s)" if sample_rate else ""
+        raise DatasetError(f"{path}: non-finite sample (NaN or infinity) at sample {position}{when}")
+    return audio
 
 
 def to_mono(audio: np.ndarray) -> np.ndarray:

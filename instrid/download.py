@@ -16,6 +16,8 @@ Used by ``instrid data musicnet`` (the 11 GB MusicNet archive from Zenodo) and
 
 from __future__ import annotations
 
+import errno
+import gzip
 import http.client
 import os
 import shutil
@@ -27,15 +29,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from instrid.errors import ArchiveError, ChecksumError, InstridError
+from instrid.errors import ArchiveError, ChecksumError, DownloadError, InstridError  # noqa: F401 (DownloadError: re-exported)
 from instrid.files import atomic_path, file_digest
 
 SEED_ENV = "INSTRID_SEED_DIR"
 USER_AGENT = "instrid (+https://github.com/instrid)"
-
-
-class DownloadError(InstridError):
-    """A download failed or was cut off (the partial file is kept to resume)."""
 
 
 def seed_dirs() -> list[Path]:
@@ -204,17 +202,31 @@ def safe_extract(archive, dest, *, progress: bool = True) -> Path:
         with open(archive, "rb") as raw, tqdm.wrapattr(
             raw, "read", total=archive.stat().st_size, desc=f"extract {archive.name}",
             disable=not progress, leave=False,
-        ) as counted, tarfile.open(fileobj=counted, mode="r|*") as tar:
-            for member in tar:
-                # The data filter would quietly strip a leading "/"; an archive
-                # that asks for one is not what we expect, so refuse it.
-                if member.name.startswith("/") or ".." in Path(member.name).parts:
-                    raise tarfile.FilterError(f"{member.name!r} points outside the destination")
-                tar.extract(member, staging, filter="data")
+        ) as counted:
+            gzipped = raw.read(2) == b"\x1f\x8b"
+            raw.seek(0)
+            # tarfile's own stream decompression never checks gzip's CRC; the gzip
+            # module does, once the stream is read to its end (drained below).
+            stream = gzip.GzipFile(fileobj=counted, mode="rb") if gzipped else counted
+            with tarfile.open(fileobj=stream, mode="r|" if gzipped else "r|*") as tar:
+                for member in tar:
+                    # The data filter would quietly strip a leading "/"; an archive
+                    # that asks for one is not what we expect, so refuse it.
+                    if member.name.startswith("/") or ".." in Path(member.name).parts:
+                        raise tarfile.FilterError(f"{member.name!r} points outside the destination")
+                    tar.extract(member, staging, filter="data")
+            while gzipped and stream.read(1 << 20):
+                pass
     except tarfile.FilterError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ArchiveError(f"{archive}: refused unsafe member: {exc}") from exc
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise InstridError(f"{dest}: no space left on the device while extracting {archive}; "
+                               "free some space and run the same command again") from exc
+        raise ArchiveError(f"{archive}: corrupt or truncated archive: {exc}") from exc
+    except (tarfile.TarError, EOFError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ArchiveError(f"{archive}: corrupt or truncated archive: {exc}") from exc
     except BaseException:

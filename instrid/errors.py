@@ -1,8 +1,8 @@
-"""Exceptions raised by instrid. Every message names the file and the problem."""
+"""Exceptions raised by instrid: one family, caught once in the CLI. Every message names the file and the problem."""
 
 
 class InstridError(Exception):
-    """Base class of instrid's errors."""
+    """Base class of instrid's errors: the CLI prints the message on one line and exits 2."""
 
 
 class DatasetError(InstridError, ValueError):
@@ -15,3 +15,15 @@ class ChecksumError(InstridError):
 
 class ArchiveError(InstridError):
     """An archive is unsafe (path traversal, links, devices) or malformed."""
+
+
+class DownloadError(InstridError):
+    """A download failed or was cut off (the partial file is kept to resume)."""
+
+
+class ModelError(InstridError):
+    """A model file is missing, not an instrid model, or does not fit this instrid."""
+
+
+class UsageError(InstridError):
+    """A command-line value is out of range or would overwrite an input."""

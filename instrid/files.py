@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def atomic_path(dest, suffix: str | None = None):
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{dest.name}.",
+        prefix=f".{dest.name}.{os.getpid()}.",
         suffix=".part" + (dest.suffix if suffix is None else suffix),
         dir=dest.parent,
     )
@@ -59,6 +60,37 @@ def atomic_path(dest, suffix: str | None = None):
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+#: ``.<name>.<pid>.<random>.part<suffix>``: what :func:`atomic_path` leaves if its process is killed.
+_PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.part")
+
+
+def remove_stale_parts(folder) -> list[Path]:
+    """Delete the temporary files of :func:`atomic_path` in ``folder`` whose process no longer runs.
+
+    A process killed outright (SIGKILL, power loss) cannot clean up; the next
+    run does. Temporary files of live processes (a concurrent run) are kept.
+    Returns what was deleted.
+    """
+    removed = []
+    for path in Path(folder).glob(".*.part*"):
+        match = _PART.match(path.name)
+        if match and not pid_alive(int(match["pid"])):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def write_text_atomic(dest, text: str) -> None:

@@ -146,3 +146,31 @@ def study_config(runs: list[Prepared], **extra) -> dict:
     if len(weights) > 1 and all(w.startswith("random:") for w in weights):
         config["model"] = {**config["model"], "weights": "random (one draw per seed)"}
     return {**config, **extra}
+
+
+def train_model(data_root, out, *, front_end: str = "log_mel", head: str = "report_text", weights="auto",
+                loss: str = "bce", optimizer: str = "adam", lr: float = 1e-3, epochs: int = 3, top_n: int = 3,
+                train_examples: int = 20_000, validation_examples: int = 5_000, test_examples: int = 5_000,
+                seed: int = 0, progress: bool = True) -> dict:
+    """Fit the study's corrected pipeline on a MusicNet-format tree and save it as one model file.
+
+    The defaults are notebook ``06``'s corrected pipeline (seed 0), so after
+    ``make study`` the embeddings are read from the cache. Class thresholds
+    are tuned for F1 on validation; the rule keeps at most ``top_n`` of the
+    instruments that pass. Returns the validation summary of that rule.
+    """
+    from instrid import metrics, modelfile
+
+    prepared = prepare(data_root, front_end=front_end, head=head, weights=weights, train_examples=train_examples,
+                       validation_examples=validation_examples, test_examples=test_examples, seed=seed,
+                       progress=progress)
+    result = fit_head(prepared, train.TrainConfig(loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
+                                                  lr_gamma=1.0 if optimizer == "adam" else 0.5, seed=seed),
+                      progress=progress)
+    validation = evaluate(prepared, result.head, "validation")
+    thresholds = decisions.tune_class_thresholds(validation.scores, validation.y_true)
+    summary = metrics.summary(validation.y_true, decisions.threshold_then_top_n(validation.scores, thresholds, top_n))
+    prepared.model.head.load_state_dict(result.head.state_dict())
+    modelfile.save_model(out, prepared.model, thresholds, top_n, {**prepared.config, "loss": loss,
+                         "optimizer": optimizer, "epochs": epochs, "validation": summary})
+    return summary

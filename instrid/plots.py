@@ -297,3 +297,29 @@ def per_instrument(ax, f1_by_rule: dict):
     ax.set(ylabel="F1 on test (bars: seed range)")
     ax.legend(fontsize=7)
     return ax
+
+
+# ---- instrid predict ---------------------------------------------------------------------
+
+
+def timeline(ax, table: pd.DataFrame):
+    """One row per instrument over time: probabilities shaded, declared spans drawn as bars on top.
+
+    ``table`` is :func:`instrid.predict.predict_file`'s: ``start_s``, ``end_s``,
+    ``p_<name>`` and ``instruments``. Readable for a 10-minute piece (about
+    2,600 windows of 232 ms).
+    """
+    names = list(instruments.NAMES)
+    p = table[[f"p_{n}" for n in names]].to_numpy().T
+    end = float(table["end_s"].max())
+    image = ax.imshow(p, aspect="auto", origin="lower", cmap="Greys", vmin=0, vmax=1, interpolation="nearest",
+                      extent=(float(table["start_s"].min()), end, -0.5, len(names) - 0.5))
+    declared = table["instruments"].fillna("").str.split(";")
+    for j, name in enumerate(names):
+        on = declared.apply(lambda chosen, name=name: name in chosen).to_numpy()
+        spans = list(zip(table["start_s"].to_numpy()[on], table["end_s"].to_numpy()[on]))
+        ax.broken_barh([(s, e - s) for s, e in spans], (j - 0.18, 0.36), color=f"C{j % 10}")
+    ax.set_yticks(range(len(names)), names)
+    ax.set(xlabel="time (s)", xlim=(0, end))
+    ax.figure.colorbar(image, ax=ax, pad=0.01, label="probability")
+    return ax

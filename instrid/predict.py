@@ -1,160 +1,173 @@
-"""A trained model as one file, and instruments predicted in anyone's audio.
+"""Instruments in anyone's audio, window by window (``instrid predict``).
 
-``instrid train`` fits the study's corrected pipeline (by default: log-mel
-front-end, 512-d head, binary cross-entropy with Adam, class thresholds tuned
-on validation, then at most the ``top_n`` best of those that pass) and saves it with :func:`save_model`;
-``instrid predict MODEL AUDIO...`` applies it with :func:`predict_file` to
-consecutive windows of any audio file soundfile can read (WAV, FLAC, OGG, ...;
-any rate, any number of channels), writing one CSV row per window.
-
-The saved file holds everything needed to rebuild the network (front-end
-configuration and fitted statistics, the backbone's weights, the head, the
-decision rule), so predictions do not depend on what is in the torch hub
-cache.
+A model file (:mod:`instrid.modelfile`, written by ``instrid train``) is
+applied to consecutive windows of any file soundfile reads (WAV, FLAC, OGG,
+...; any rate, any number of channels). The file is read, downmixed and
+resampled in blocks (:func:`instrid.data.audio_blocks`), so memory stays flat
+however long it is. For each file: one table row per window (start, end, the
+probability of each instrument, the instruments declared), a summary
+(instruments present, for how long, share of windows) and a timeline figure.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import soundfile
 import torch
 
-import instrid
-from instrid import data, decisions, features, instruments, model, train
-from instrid.errors import DatasetError, InstridError
-from instrid.files import atomic_path
+from instrid import data, decisions, features, instruments
+from instrid.files import atomic_path, cache_dir
 
-FORMAT_VERSION = 1
-
-
-def save_model(path, net: model.InstrumentNet, thresholds, top_n: int, config: dict) -> Path:
-    """Write a self-contained model file (atomically): ``net`` with its trained head, and the decision rule."""
-    front = net.front_end
-    state = {
-        "format_version": FORMAT_VERSION,
-        "instrid_version": instrid.__version__,
-        "front_end": front.config(),
-        "front_end_state": {k: v.cpu() for k, v in front.state_dict().items()},
-        "front_end_fitted": bool(getattr(front, "fitted", False)),
-        "head_kind": net.head_kind,
-        "weights_used": net.weights_used,
-        "backbone": {k: v.cpu() for k, v in net.backbone.state_dict().items()},
-        "head": {k: v.cpu() for k, v in net.head.state_dict().items()},
-        "thresholds": np.asarray(thresholds, dtype=np.float64).tolist(),
-        "top_n": int(top_n),
-        "instruments": list(instruments.NAMES),
-        "config": config,
-    }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-    return Path(path)
+#: Where ``make study`` (``make model``) leaves the study's final model, and ``instrid predict`` looks for it.
+DEFAULT_MODEL_NAME = "instrid-default.pt"
 
 
-def load_model(path) -> tuple[model.InstrumentNet, dict]:
-    """Rebuild the network saved by :func:`save_model`; return it (eval mode) and the file's contents."""
-    path = Path(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise InstridError(f"{path}: model file not found") from None
-    except Exception as exc:  # torch raises many kinds on a bad file
-        raise InstridError(f"{path}: not an instrid model file ({exc})") from exc
-    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
-        raise InstridError(f"{path}: not an instrid model file (format {FORMAT_VERSION} expected)")
-    if state["instruments"] != list(instruments.NAMES):
-        raise InstridError(f"{path}: instrument order {state['instruments']} differs from this instrid's")
-    spec = dict(state["front_end"])
-    name = spec.pop("name")
-    options = {k: spec[k] for k in ("sample_rate", "analysis_rate", "crop_samples", "n_fft", "hop", "n_mels",
-                                    "normalization", "top_db") if k in spec} if name == "log_mel" else {}
-    front = features.make_front_end(name, **options)
-    front.load_state_dict(state["front_end_state"])
-    if hasattr(front, "fitted"):
-        front.fitted = state["front_end_fitted"]
-    net = model.InstrumentNet(front, head=state["head_kind"], weights=None, progress=False)
-    net.backbone.load_state_dict(state["backbone"])
-    net.head.load_state_dict(state["head"])
-    net.weights_used = state["weights_used"]
-    return net.eval(), state
+def default_model_path() -> Path:
+    """``instrid.files.cache_dir()/models/instrid-default.pt`` (outside the repository: it is 45 MB)."""
+    return cache_dir() / "models" / DEFAULT_MODEL_NAME
 
 
-def read_audio(path, sample_rate: int) -> np.ndarray:
-    """Any soundfile-readable file as float32 mono at ``sample_rate`` (soxr)."""
-    path = Path(path)
-    try:
-        audio, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError) as exc:
-        raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
-    if audio.shape[0] == 0:
-        raise DatasetError(f"{path}: audio holds no samples")
-    mono = data.to_mono(audio)
-    if rate != sample_rate:
-        import soxr
+def windows(blocks, crop: int, hop: int):
+    """``(start, end, window)`` for windows of ``crop`` samples every ``hop`` samples over a stream of blocks.
 
-        mono = soxr.resample(mono, rate, sample_rate).astype(np.float32)
-    return mono
+    Windows start at 0, ``hop``, ... while a window still begins before the
+    end and before ``end - crop + hop``; a last window shorter than ``crop``
+    is tiled (:func:`instrid.features.crop_or_tile`), as short segments were
+    in training. Only the audio of the windows still to come is kept.
+    """
+    buffer, offset, start = np.zeros(0, dtype=np.float32), 0, 0
+    for block in blocks:
+        buffer = np.concatenate([buffer, block])
+        while start + crop <= offset + len(buffer):
+            i = start - offset
+            yield start, start + crop, buffer[i: i + crop]
+            start += hop
+        drop = min(start - offset, len(buffer))
+        buffer, offset = buffer[drop:], offset + drop
+    total = offset + len(buffer)
+    while start < total and start < max(1, total - crop + hop):
+        piece = buffer[start - offset: start - offset + crop]
+        yield start, total, features.crop_or_tile(piece, 0, len(piece), crop)
+        start += hop
+
+
+def decide(p: np.ndarray, state: dict, *, top_n: int | None = None, threshold: float | None = None) -> np.ndarray:
+    """The model's own rule (class thresholds, then at most its N best), or top-N, or one global threshold."""
+    if top_n is not None:
+        return decisions.top_n(p, top_n)
+    if threshold is not None:
+        return decisions.threshold(p, threshold)
+    return decisions.threshold_then_top_n(p, state["thresholds"], state["top_n"])
 
 
 @torch.no_grad()
-def predict_file(net: model.InstrumentNet, state: dict, path, *, hop_s: float | None = None,
-                 batch_size: int = 64) -> pd.DataFrame:
+def predict_file(net, state: dict, path, *, hop_s: float | None = None, top_n: int | None = None,
+                 threshold: float | None = None, batch_size: int = 64) -> pd.DataFrame:
     """Instrument probabilities and decisions for consecutive windows of one file.
-
-    Windows are the model's crop length (232 ms by default), every ``hop_s``
-    seconds (default: the window length); the last window is padded by
-    repeating the audio, as short segments were in training.
 
     Returns
     -------
     pandas.DataFrame
         ``file``, ``start_s``, ``end_s``, one probability column per instrument
         (``p_<name>``) and ``instruments``: the names declared playing,
-        ``;``-separated (class thresholds, at most ``top_n``).
+        ``;``-separated.
     """
-    front = net.front_end
+    front = net.eval().front_end
     rate, crop = front.sample_rate, front.crop_samples
-    audio = read_audio(path, rate)
     hop = crop if hop_s is None else max(1, int(round(hop_s * rate)))
-    starts = np.arange(0, max(1, len(audio) - crop + hop), hop)
-    starts = starts[starts < len(audio)]
-    windows = np.stack([features.crop_or_tile(audio, int(s), min(len(audio), int(s) + crop), crop) for s in starts])
-    logits = []
-    for i in range(0, len(windows), batch_size):
-        logits.append(net(torch.from_numpy(windows[i: i + batch_size])).double().numpy())
-    p = decisions.sigmoid(np.concatenate(logits))
-    on = decisions.threshold_then_top_n(p, state["thresholds"], state["top_n"])
-    table = pd.DataFrame({"file": str(path), "start_s": np.round(starts / rate, 4),
-                          "end_s": np.round(np.minimum(starts + crop, len(audio)) / rate, 4)})
+    spans, probabilities, batch = [], [], []
+
+    def flush():
+        probabilities.append(decisions.sigmoid(net(torch.from_numpy(np.stack(batch))).double().numpy()))
+        batch.clear()
+
+    for start, end, window in windows(data.audio_blocks(path, rate), crop, hop):
+        spans.append((start, end))
+        batch.append(np.ascontiguousarray(window, dtype=np.float32))
+        if len(batch) == batch_size:
+            flush()
+    if batch:
+        flush()
+    p = np.concatenate(probabilities)
+    spans = np.asarray(spans, dtype=np.float64)
+    on = decide(p, state, top_n=top_n, threshold=threshold)
+    table = pd.DataFrame({"file": str(path), "start_s": np.round(spans[:, 0] / rate, 4),
+                          "end_s": np.round(spans[:, 1] / rate, 4)})
     for j, name in enumerate(instruments.NAMES):
         table[f"p_{name}"] = np.round(p[:, j], 4)
     table["instruments"] = [";".join(np.asarray(instruments.NAMES)[row]) for row in on]
     return table
 
 
-def train_model(data_root, out, *, front_end: str = "log_mel", head: str = "report_text", weights="auto",
-                loss: str = "bce", optimizer: str = "adam", lr: float = 1e-3, epochs: int = 3, top_n: int = 3,
-                train_examples: int = 20_000, validation_examples: int = 5_000, seed: int = 0,
-                progress: bool = True) -> dict:
-    """Fit the corrected pipeline on a MusicNet-format tree and save it to ``out``.
+def summarize(table: pd.DataFrame, *, trained_on: str = "", rule: str = "") -> dict:
+    """Instruments present in one file's table: windows, share of windows and seconds declared playing.
 
-    Returns the validation summary of the saved decision rule.
+    Seconds count each declared window's stretch once, so overlapping windows
+    (a hop shorter than the window) are not counted twice.
     """
-    from instrid import metrics, pipeline
+    duration = float(table["end_s"].max()) if len(table) else 0.0
+    present = {}
+    for name in instruments.NAMES:
+        on = table["instruments"].str.split(";").apply(lambda names, name=name: name in names).to_numpy()
+        if on.any():
+            present[name] = {"windows": int(on.sum()), "share_of_windows": round(float(on.mean()), 4),
+                             "seconds": round(_covered(table["start_s"].to_numpy()[on], table["end_s"].to_numpy()[on]), 3)}
+    ordered = dict(sorted(present.items(), key=lambda item: -item[1]["share_of_windows"]))
+    return {"file": str(table["file"].iloc[0]) if len(table) else "", "duration_s": round(duration, 3),
+            "windows": int(len(table)), "rule": rule, "model_trained_on": trained_on, "instruments": ordered}
 
-    prepared = pipeline.prepare(data_root, front_end=front_end, head=head, weights=weights,
-                                train_examples=train_examples, validation_examples=validation_examples,
-                                test_examples=0, seed=seed, progress=progress)
-    result = pipeline.fit_head(prepared, train.TrainConfig(loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
-                                                           lr_gamma=1.0 if optimizer == "adam" else 0.5, seed=seed),
-                               progress=progress)
-    validation = pipeline.evaluate(prepared, result.head, "validation")
-    y, p = validation.y_true, validation.scores
-    thresholds = decisions.tune_class_thresholds(p, y)
-    summary = metrics.summary(y, decisions.threshold_then_top_n(p, thresholds, top_n))
-    prepared.model.head.load_state_dict(result.head.state_dict())
-    save_model(out, prepared.model, thresholds, top_n,
-               {**prepared.config, "loss": loss, "optimizer": optimizer, "epochs": epochs, "validation": summary})
-    return summary
+
+def _covered(starts: np.ndarray, ends: np.ndarray) -> float:
+    """Length of the union of intervals ``[start, end)``, in their unit."""
+    total, reach = 0.0, -np.inf
+    for start, end in sorted(zip(starts, ends)):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return float(total)
+
+
+def write_outputs(table: pd.DataFrame, summary: dict, out_dir, stem: str) -> list[Path]:
+    """``<out_dir>/<stem>.csv``, ``.json`` and ``.png`` (the timeline), each written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from instrid import plots
+
+    out_dir = Path(out_dir)
+    paths = [out_dir / f"{stem}{suffix}" for suffix in (".csv", ".json", ".png")]
+    with atomic_path(paths[0]) as tmp:
+        table.to_csv(tmp, index=False)
+    with atomic_path(paths[1]) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    duration = max(1.0, summary["duration_s"])
+    fig, ax = plt.subplots(figsize=(min(24, 6 + duration / 30), 4.2))
+    plots.timeline(ax, table)
+    ax.set_title(f"{Path(summary['file']).name}: instruments over time ({summary['rule']})")
+    with atomic_path(paths[2]) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+@torch.no_grad()
+def predict_stream(net, state: dict, blocks, *, hop_s: float | None = None, top_n: int | None = None,
+                   threshold: float | None = None):
+    """``(start_s, end_s, probabilities, names)`` for each window of a live stream, as soon as it is complete.
+
+    ``blocks`` yields float32 mono audio at the model's rate
+    (:func:`instrid.data.stream_blocks`). The latency of a window is its
+    length (232 ms) plus one forward pass, a few milliseconds on a CPU.
+    """
+    front = net.eval().front_end
+    rate, crop = front.sample_rate, front.crop_samples
+    hop = crop if hop_s is None else max(1, int(round(hop_s * rate)))
+    for start, end, window in windows(blocks, crop, hop):
+        p = decisions.sigmoid(net(torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32)[None])).double().numpy())
+        on = decide(p, state, top_n=top_n, threshold=threshold)[0]
+        yield start / rate, end / rate, p[0], [name for name, flag in zip(instruments.NAMES, on) if flag]

@@ -34,13 +34,14 @@ recording is then peak-normalised to -1 dBFS, so nothing clips.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import importlib.util
 import json
 import os
+import signal
 import zipfile
 from collections import defaultdict, deque
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -54,7 +55,7 @@ from tqdm import tqdm
 import instrid
 from instrid import data, instruments
 from instrid.errors import DatasetError
-from instrid.files import atomic_path, file_digest, write_json_atomic
+from instrid.files import atomic_path, file_digest, remove_stale_parts, write_json_atomic
 
 #: MusicNetEM programs (0-based) that do not map to ``program + 1``.
 EM_PROGRAM_TO_CODE = {45: 44}
@@ -280,6 +281,46 @@ def _render_one(task) -> dict:
             "raw_peak": raw_peak}
 
 
+def check_soundfont(path) -> None:
+    """Raise :class:`DatasetError` unless ``path`` is a SoundFont the synthesizer can load."""
+    import tinysoundfont
+
+    try:
+        tinysoundfont.Synth(samplerate=data.LABEL_SAMPLE_RATE).sfload(str(path))
+    except Exception as exc:  # tinysoundfont raises a bare Exception for a bad file
+        raise DatasetError(f"{path}: not a SoundFont the synthesizer can load ({exc})") from None
+
+
+def _raise_on_signal(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _worker_init() -> None:
+    """In each render worker: die with the parent, and clean up (temporary files) when told to stop."""
+    signal.signal(signal.SIGTERM, _raise_on_signal)
+    try:  # Linux: the kernel sends SIGTERM to this worker when its parent dies, however it dies.
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+@contextlib.contextmanager
+def _interrupt_on_termination():
+    """SIGTERM and SIGHUP stop the render like Ctrl-C does: workers stopped, temporary files removed."""
+    handled = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    try:
+        previous = {s: signal.signal(s, _raise_on_signal) for s in handled}
+    except ValueError:  # not the main thread: leave signals alone
+        previous = {}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
 def _is_done(root: Path, rid: int, split: str, suffix: str) -> bool:
     return (root / f"{split}_data" / f"{rid}{suffix}").exists() and (root / f"{split}_labels" / f"{rid}.csv").exists()
 
@@ -330,6 +371,7 @@ def build_synthetic_musicnet(
     soundfont = Path(soundfont).expanduser() if soundfont else default_soundfont()
     if not soundfont.is_file():
         raise DatasetError(f"{soundfont}: SoundFont not found")
+    check_soundfont(soundfont)  # before synth.json is written: a bad font must not claim the tree
     source_zip = Path(source_zip) if source_zip else fetch_musicnet_em(progress=progress)
     settings = SynthSettings(
         source_sha256=file_digest(source_zip),
@@ -379,17 +421,21 @@ def build_synthetic_musicnet(
     # Longest first keeps all workers busy to the end.
     todo.sort(key=lambda task: -len(task[1]))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    for folder in (root / f"{split}_{kind}" for split in data.SPLITS for kind in ("data", "labels")):
+        remove_stale_parts(folder)
     results = []
     bar = tqdm(total=len(todo), desc="render", unit="rec", disable=not progress)
-    if jobs == 1:
-        for task in todo:
-            results.append(_render_one(task))
-            bar.update()
-    else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-            for future in as_completed([pool.submit(_render_one, task) for task in todo]):
-                results.append(future.result())
+    with _interrupt_on_termination():
+        if jobs == 1:
+            for task in todo:
+                results.append(_render_one(task))
                 bar.update()
+        else:
+            # Leaving the block for any reason (an error, Ctrl-C, SIGTERM) terminates the workers.
+            with get_context("spawn").Pool(jobs, initializer=_worker_init) as pool:
+                for result in pool.imap_unordered(_render_one, todo):
+                    results.append(result)
+                    bar.update()
     bar.close()
     return {
         "recordings": len(results),

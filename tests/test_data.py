@@ -164,3 +164,24 @@ def test_packaged_metadata_is_musicnets():
     assert len(meta) == 330
     assert set(data.TEST_IDS) <= set(meta.index)
     assert meta.loc[1759, "ensemble"] == "Solo Piano"
+
+
+def test_fingerprint_names_the_content_not_the_machine(tmp_path):
+    import json
+    import shutil
+
+    from conftest import TINY, make_tree
+
+    a = make_tree(tmp_path / "a", TINY)
+    settings = {"soundfont": "/home/me/.venv/TimGM6mb.sf2", "soundfont_sha256": "abc", "gain_db": -12.0}
+    (a / "synth.json").write_text(json.dumps(settings))
+    b = tmp_path / "elsewhere" / "b"
+    shutil.copytree(a, b)
+    (b / "synth.json").write_text(json.dumps({**settings, "soundfont": "/tmp/clone/.venv/TimGM6mb.sf2"}))
+    assert data.MusicNet(a).fingerprint() == data.MusicNet(b).fingerprint()
+    (b / "synth.json").write_text(json.dumps({**settings, "soundfont_sha256": "def"}))
+    assert data.MusicNet(a).fingerprint() != data.MusicNet(b).fingerprint()  # another font: other audio
+    (b / "synth.json").write_text(json.dumps(settings))
+    labels = b / "train_labels" / "1727.csv"
+    labels.write_text(labels.read_text().replace("\n0,", "\n1,", 1))
+    assert data.MusicNet(a).fingerprint() != data.MusicNet(b).fingerprint()

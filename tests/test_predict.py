@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,8 +11,8 @@ import soundfile
 import torch
 
 from conftest import make_tree
-from instrid import cli, instruments, predict
-from instrid.errors import InstridError
+from instrid import cli, data, instruments, modelfile, predict
+from instrid.errors import ModelError
 from test_pipeline import TREE
 
 
@@ -24,45 +26,132 @@ def model_file(tmp_path_factory):
     return path
 
 
+def tone_file(path, seconds=1.0, rate=22_050, channels=2):
+    t = np.arange(int(seconds * rate)) / rate
+    audio = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)][:channels], axis=1)
+    soundfile.write(str(path), audio, rate)
+    return path
+
+
 def test_model_file_rebuilds_the_same_network(model_file):
-    net, state = predict.load_model(model_file)
-    again, _ = predict.load_model(model_file)
+    net, state = modelfile.load_model(model_file)
+    again, _ = modelfile.load_model(model_file)
     assert state["top_n"] == 3 and len(state["thresholds"]) == instruments.N_INSTRUMENTS
     assert state["weights_used"] == "random:seed=0" and state["config"]["loss"] == "bce"
     assert net.front_end.fitted and net.head_kind == "report_text"
     x = torch.randn(2, net.front_end.crop_samples, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.equal(net(x), again(x))
+    assert "synthetic MusicNet" in modelfile.trained_on(state) or "MusicNet" in modelfile.trained_on(state)
 
 
-def test_predict_any_rate_and_channels(model_file, tmp_path, capsys):
-    rate = 22_050
-    t = np.arange(int(1.0 * rate)) / rate
-    stereo = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)], axis=1)
-    audio = tmp_path / "mine.ogg"
-    soundfile.write(str(audio), stereo, rate)
-    out = tmp_path / "p.csv"
-    assert cli.main(["predict", str(model_file), str(audio), "--out", str(out)]) == 0
+def test_predict_any_rate_and_channels_into_a_folder(model_file, tmp_path, capsys):
+    audio = tone_file(tmp_path / "mine.ogg")
+    out = tmp_path / "out"
+    assert cli.main(["predict", str(audio), "--model", str(model_file), "--out", str(out)]) == 0
     assert f"{audio}: 5 windows" in capsys.readouterr().out  # 1 s in 232 ms windows, the last one tiled
-    table = pd.read_csv(out, keep_default_na=False)
+    assert sorted(p.name for p in out.iterdir()) == ["mine.csv", "mine.json", "mine.png"]
+    table = pd.read_csv(out / "mine.csv", keep_default_na=False)
     assert list(table.columns) == ["file", "start_s", "end_s"] + [f"p_{n}" for n in instruments.NAMES] + ["instruments"]
     assert table["start_s"].tolist() == pytest.approx([i * 10_240 / 44_100 for i in range(5)], abs=1e-4)
     assert table["end_s"].iloc[-1] == pytest.approx(1.0, abs=1e-4)
     probabilities = table[[f"p_{n}" for n in instruments.NAMES]].to_numpy()
     assert ((probabilities >= 0) & (probabilities <= 1)).all()
     assert all(len([n for n in s.split(";") if n]) <= 3 for s in table["instruments"])
-    hop = predict.predict_file(*predict.load_model(model_file), audio, hop_s=0.1)
+    summary = json.loads((out / "mine.json").read_text())
+    assert summary["windows"] == 5 and summary["duration_s"] == pytest.approx(1.0, abs=1e-3)
+    for name, v in summary["instruments"].items():
+        declared = table["instruments"].str.split(";").apply(lambda names, name=name: name in names)
+        assert v["windows"] == declared.sum() and 0 < v["seconds"] <= 1.0 + 1e-6
+    assert (out / "mine.png").read_bytes()[:4] == b"\x89PNG"
+    hop = predict.predict_file(*modelfile.load_model(model_file), audio, hop_s=0.1)
     # Windows every 0.1 s until one reaches the end: starts 0.0 .. 0.8 s, the last one ends at 1.0 s.
     assert len(hop) == 9 and hop["start_s"].iloc[1] == pytest.approx(0.1, abs=1e-4)
     assert hop["end_s"].iloc[-1] == pytest.approx(1.0, abs=1e-4)
+    top1 = predict.predict_file(*modelfile.load_model(model_file), audio, top_n=1)
+    assert (top1["instruments"].str.count(";") == 0).all() and (top1["instruments"] != "").all()
 
 
-def test_clear_errors(model_file, tmp_path, capsys):
-    assert cli.main(["predict", str(tmp_path / "none.pt"), "x.wav"]) == 2
-    assert "none.pt: model file not found" in capsys.readouterr().err
-    (tmp_path / "bad.pt").write_bytes(b"nope")
-    with pytest.raises(InstridError, match="bad.pt: not an instrid model file"):
-        predict.load_model(tmp_path / "bad.pt")
-    (tmp_path / "noise.wav").write_bytes(b"RIFF....garbage")
-    assert cli.main(["predict", str(model_file), str(tmp_path / "noise.wav")]) == 2
-    assert "noise.wav: unreadable audio" in capsys.readouterr().err
+@pytest.mark.parametrize("rate", [44_100, 16_000])
+def test_streaming_in_blocks_gives_what_the_whole_file_gives(model_file, tmp_path, rate, monkeypatch):
+    audio = tone_file(tmp_path / "long.wav", seconds=3.3, rate=rate, channels=1)
+    net, state = modelfile.load_model(model_file)
+    whole = predict.predict_file(net, state, audio, hop_s=0.15)
+    # Blocks of 0.37 s: windows span block edges; the resampler runs as a stream.
+    monkeypatch.setattr(data, "audio_blocks", lambda path, sr: original_blocks(path, sr, block_s=0.37))
+    blocked = predict.predict_file(net, state, audio, hop_s=0.15)
+    pd.testing.assert_frame_equal(whole[["start_s", "end_s"]], blocked[["start_s", "end_s"]])
+    np.testing.assert_allclose(whole.filter(like="p_").to_numpy(), blocked.filter(like="p_").to_numpy(), atol=2e-3)
+
+
+original_blocks = data.audio_blocks
+
+
+def test_windows_match_the_whole_file_rule():
+    audio = np.arange(100, dtype=np.float32)
+    for crop, hop in ((30, 30), (30, 7), (30, 45), (150, 10)):
+        starts = np.arange(0, max(1, len(audio) - crop + hop), hop)
+        starts = starts[starts < len(audio)]
+        for blocks in ([audio], np.array_split(audio, 7), np.array_split(audio, 100)):
+            got = list(predict.windows(iter(blocks), crop, hop))
+            assert [s for s, _, _ in got] == starts.tolist()
+            for s, e, w in got:
+                assert e == min(s + crop, len(audio)) and len(w) == crop
+                assert np.array_equal(w[: e - s], audio[s:e])
+
+
+def test_the_default_model_and_what_it_says_when_missing(model_file, tmp_path, capsys, monkeypatch):
+    audio = tone_file(tmp_path / "a.wav")
+    assert cli.main(["predict", str(audio)]) == 2
+    err = capsys.readouterr().err
+    assert "no model yet; make one with `make model`" in err and str(predict.default_model_path()) in err
+    predict.default_model_path().parent.mkdir(parents=True)
+    predict.default_model_path().write_bytes(model_file.read_bytes())
+    assert cli.main(["predict", str(audio)]) == 0
+    captured = capsys.readouterr()
+    assert "a.wav: 5 windows" in captured.err  # stdout is the CSV alone
+    assert captured.out.splitlines()[0].startswith("file,start_s,end_s,p_violin") and len(captured.out.splitlines()) == 6
+
+
+def test_train_writes_where_predict_looks(tmp_path, capsys):
+    tree = make_tree(tmp_path / "tree", TREE)
+    assert cli.main(["train", "--root", str(tree), "--weights", "none", "--epochs", "1", "--train-examples", "4",
+                     "--validation-examples", "3", "--quiet"]) == 0
+    assert predict.default_model_path().is_file()
+    assert str(predict.default_model_path()) in capsys.readouterr().out
+
+
+def test_covered_counts_overlaps_once():
+    assert predict._covered(np.array([0.0, 0.5, 3.0]), np.array([1.0, 1.5, 4.0])) == pytest.approx(2.5)
+    with pytest.raises(ModelError):
+        modelfile.load_model(__file__)
+
+
+@pytest.mark.parametrize("kind", ["wav", "raw"])
+def test_stream_from_standard_input_prints_each_window(model_file, tmp_path, kind):
+    import io
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rate = 16_000
+    t = np.arange(rate) / rate
+    audio = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    if kind == "wav":
+        buffer = io.BytesIO()
+        soundfile.write(buffer, audio, rate, format="WAV", subtype="PCM_16")
+        payload, extra = buffer.getvalue(), []
+    else:
+        payload, extra = (audio * 32767).astype("<i2").tobytes(), ["--rate", str(rate), "--format", "s16"]
+    env = {"PYTHONPATH": str(Path(predict.__file__).parents[1]), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "instrid.cli", "predict", "--stream", "--model", str(model_file),
+                             *extra], input=payload, capture_output=True, env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    lines = result.stdout.decode().splitlines()
+    assert lines[0] == "start_s,end_s,instruments" and len(lines) == 1 + 5  # 1 s in 232 ms windows
+    # The same windows and decisions as the file.
+    path = tmp_path / "a.wav"
+    soundfile.write(str(path), audio, rate, subtype="PCM_16")
+    table = predict.predict_file(*modelfile.load_model(model_file), path)
+    assert [line.split(",")[2] for line in lines[1:]] == table["instruments"].tolist()
+    assert [float(line.split(",")[0]) for line in lines[1:]] == pytest.approx(table["start_s"].tolist(), abs=1e-3)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import zipfile
+from pathlib import Path
 
 import mido
 import numpy as np
@@ -231,3 +237,73 @@ def test_musicnet_em_is_fetched_and_verified_from_the_seed(seed_dir):
     assert path.name == "musicnet_em.zip" and path.stat().st_size == (seed_dir / "musicnet_em.zip").stat().st_size
     with zipfile.ZipFile(path) as z:
         assert sum(n.endswith(".mid") for n in z.namelist()) == 323
+
+
+def children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux /proc")
+@pytest.mark.parametrize("jobs", [2, 1])
+def test_sigterm_stops_the_render_cleanly_and_a_rerun_finishes_it(tmp_path, seed_dir, jobs):
+    ids = ["1759", "2382", "2106", "2191"]  # official test recordings, a few minutes of audio each
+    root = tmp_path / "r"
+    command = [sys.executable, "-m", "instrid.cli", "data", "synth", "--root", str(root), "--recordings", *ids,
+               "--jobs", str(jobs), "--quiet"]
+    env = {**os.environ, "PYTHONPATH": str(Path(synth.__file__).parents[1])}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (root / "synth.json").exists():
+        time.sleep(0.05)
+    time.sleep(1.0)  # rendering now
+    workers = children(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) != 0
+    if jobs > 1:
+        assert len(workers) >= jobs  # the render workers (and spawn's resource tracker)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers), "worker processes outlived their parent"
+    assert "interrupted; rerun the same command to resume" in proc.stderr.read().decode()
+    assert not list(root.rglob("*.part*"))  # nothing half-written is left behind
+    assert subprocess.run(command, env=env, capture_output=True).returncode == 0
+    clean = tmp_path / "clean"
+    synth.build_synthetic_musicnet(clean, recordings=[int(i) for i in ids], jobs=2, progress=False)
+    for rid in ids:
+        for part in (f"test_data/{rid}.flac", f"test_labels/{rid}.csv"):
+            assert (root / part).read_bytes() == (clean / part).read_bytes(), part
+
+
+def test_a_soundfont_that_cannot_be_loaded_claims_nothing(tmp_path, em_zip):
+    bad = tmp_path / "bad.sf2"
+    bad.write_bytes(b"RIFF\x10\x00\x00\x00sfbkLIST" + bytes(64))
+    root = tmp_path / "synth"
+    with pytest.raises(DatasetError, match=r"bad\.sf2: not a SoundFont the synthesizer can load"):
+        synth.build_synthetic_musicnet(root, source_zip=em_zip, soundfont=bad, progress=False)
+    assert not (root / synth.MANIFEST_NAME).exists()
+    # The tree is still free for a good font.
+    assert synth.build_synthetic_musicnet(root, source_zip=em_zip, recordings=[9001], progress=False)["recordings"] == 1
+
+
+def test_stale_parts_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
+    from instrid.files import remove_stale_parts
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f".9001.flac.{dead}.x1y2.part.flac"
+    live = tmp_path / f".9002.flac.{os.getpid()}.a1b2.part.flac"
+    foreign = tmp_path / ".notes.part.txt"
+    for path in (stale, live, foreign):
+        path.write_bytes(b"x")
+    assert remove_stale_parts(tmp_path) == [stale]
+    assert live.exists() and foreign.exists() and not stale.exists()
