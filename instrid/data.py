@@ -402,29 +402,16 @@ class MusicNet:
         rec = self.recording(rid)
         path = Path(rec["audio_path"])
         if int(sample_rate) == int(rec["sample_rate"]):
-            return _read_mono(path, int(rec["n_samples"]))
+            return read_audio(path, int(sample_rate))
         stat = path.stat()
         key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
         cached = cache_dir() / "audio" / str(int(sample_rate)) / f"{rid}-{key[:16]}.npy"
         if cached.exists():
             return np.load(cached)
-        import soxr
-
-        audio = soxr.resample(_read_mono(path, int(rec["n_samples"])), int(rec["sample_rate"]), int(sample_rate))
-        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        audio = np.ascontiguousarray(read_audio(path, int(sample_rate)), dtype=np.float32)
         with atomic_path(cached) as tmp:
             np.save(tmp, audio)
         return audio
-
-
-def _read_mono(path: Path, n_samples: int) -> np.ndarray:
-    try:
-        audio, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError) as exc:
-        raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
-    if audio.shape[0] != n_samples:
-        raise DatasetError(f"{path}: truncated: header says {n_samples} samples, read {audio.shape[0]}")
-    return to_mono(check_finite(path, audio))
 
 
 #: Frames decoded at a time when checking a whole file.

@@ -174,3 +174,12 @@ def train_model(data_root, out, *, front_end: str = "log_mel", head: str = "repo
     modelfile.save_model(out, prepared.model, thresholds, top_n, {**prepared.config, "loss": loss,
                          "optimizer": optimizer, "epochs": epochs, "validation": summary})
     return summary
+
+
+def model_with_head(prepared: Prepared, head) -> model.InstrumentNet:
+    """A copy of the prepared model carrying a trained ``head``: the whole network, ready for audio."""
+    import copy
+
+    net = copy.deepcopy(prepared.model)
+    net.head.load_state_dict(head.state_dict())
+    return net.eval()

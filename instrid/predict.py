@@ -171,3 +171,32 @@ def predict_stream(net, state: dict, blocks, *, hop_s: float | None = None, top_
         p = decisions.sigmoid(net(torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32)[None])).double().numpy())
         on = decide(p, state, top_n=top_n, threshold=threshold)[0]
         yield start / rate, end / rate, p[0], [name for name, flag in zip(instruments.NAMES, on) if flag]
+
+
+def true_windows(labels_table: pd.DataFrame, n_samples: int, table: pd.DataFrame, *, min_share: float = 0.5,
+                 sample_rate: int = data.LABEL_SAMPLE_RATE) -> pd.DataFrame:
+    """The true instruments of each window of ``table`` (:func:`predict_file`'s), in the same format.
+
+    An instrument counts as playing in a window when it sounds for at least
+    ``min_share`` of it (:func:`instrid.labels.frame_labels` on the windows'
+    own grid); ``p_<name>`` columns hold 1 or 0.
+    """
+    from instrid import labels
+
+    starts = np.round(table["start_s"].to_numpy() * sample_rate).astype(np.int64)
+    ends = np.round(table["end_s"].to_numpy() * sample_rate).astype(np.int64)
+    on = np.zeros((len(table), instruments.N_INSTRUMENTS), dtype=bool)
+    # Each window as its own frame: the union of the notes' sounding time inside it.
+    for i, (start, end) in enumerate(zip(starts, ends)):
+        inside = labels_table[(labels_table["end_time"] > start) & (labels_table["start_time"] < end)].copy()
+        if len(inside):
+            inside["start_time"] = inside["start_time"].clip(lower=start) - start
+            inside["end_time"] = inside["end_time"].clip(upper=end) - start
+            frames = labels.frame_labels(inside, int(end - start), sample_rate=sample_rate,
+                                         frame_s=(end - start) / sample_rate, min_share=min_share)
+            on[i] = frames.instruments[0]
+    truth = table[["file", "start_s", "end_s"]].copy()
+    for j, name in enumerate(instruments.NAMES):
+        truth[f"p_{name}"] = on[:, j].astype(float)
+    truth["instruments"] = [";".join(np.asarray(instruments.NAMES)[row]) for row in on]
+    return truth

@@ -155,3 +155,14 @@ def test_stream_from_standard_input_prints_each_window(model_file, tmp_path, kin
     table = predict.predict_file(*modelfile.load_model(model_file), path)
     assert [line.split(",")[2] for line in lines[1:]] == table["instruments"].tolist()
     assert [float(line.split(",")[0]) for line in lines[1:]] == pytest.approx(table["start_s"].tolist(), abs=1e-3)
+
+
+def test_true_windows_count_an_instrument_that_sounds_half_the_window():
+    from conftest import label_table
+
+    table = pd.DataFrame({"file": "x", "start_s": [0.0, 0.1, 0.2], "end_s": [0.1, 0.2, 0.25]})
+    # Violin (41) sounds 0.00-0.06 s; piano (1) 0.14-0.16 s and again 0.21-0.25 s.
+    notes = label_table([(0, 2646, 41, 60), (6174, 7056, 1, 60), (9261, 11025, 1, 62)])
+    truth = predict.true_windows(notes, 11025, table)
+    assert truth["instruments"].tolist() == ["violin", "", "piano"]  # 60% / 20% / 80% of each window
+    assert truth["p_violin"].tolist() == [1.0, 0.0, 0.0]
