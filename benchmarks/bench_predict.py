@@ -53,9 +53,8 @@ def predict(model: Path, audio: Path, out: Path) -> dict:
 
 
 def main() -> None:
-    from conftest import make_tree
+    from conftest import TREE, make_tree
     from instrid import cli
-    from test_pipeline import TREE
 
     with tempfile.TemporaryDirectory(prefix="instrid-predict-") as work:
         work = Path(work)

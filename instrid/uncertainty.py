@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 #: Bootstrap replicates per interval, and the interval's coverage.
 N_BOOT = 1000
@@ -261,8 +262,6 @@ def curve(evaluations, rule_at, values, metrics=("recall", "fp_per_frame", "f1_m
     ``rule_at(value)`` returns a rule (scores -> decisions). Columns: ``value``,
     ``metric``, ``mean``, ``low``, ``high``, ``per_seed``.
     """
-    import pandas as pd
-
     rows = []
     for value in values:
         reps = replicates(evaluations, apply(evaluations, rule_at(value)), n_boot=n_boot, seed=seed)
@@ -272,16 +271,12 @@ def curve(evaluations, rule_at, values, metrics=("recall", "fp_per_frame", "f1_m
 
 def table(summaries: dict, metrics=("recall", "fp_per_frame", "precision", "f1_micro", "map"), digits: int = 3):
     """Rules x metrics as ``"mean [low, high]"`` strings, for display in a notebook."""
-    import pandas as pd
-
     return pd.DataFrame({name: {m: format_interval(s[m], digits) for m in metrics if m in s}
                          for name, s in summaries.items()}).T
 
 
-def sweep(evaluation: Evaluation, rule_at, values) -> "pd.DataFrame":
+def sweep(evaluation: Evaluation, rule_at, values) -> pd.DataFrame:
     """One seed's recall and false positives per frame for a rule swept over ``values`` (no bootstrap)."""
-    import pandas as pd
-
     from instrid import metrics
 
     rows = []
@@ -305,10 +300,8 @@ def choose_top_n(evaluations, max_n: int) -> tuple[int, list[float]]:
     return int(np.argmax(f1)) + 1, f1
 
 
-def per_instrument_f1(evaluations, predictions) -> "pd.DataFrame":
+def per_instrument_f1(evaluations, predictions) -> pd.DataFrame:
     """Per-instrument F1 over seeds: ``mean``, ``min``, ``max`` (NaN for instruments absent from the split)."""
-    import pandas as pd
-
     from instrid import metrics
 
     f1 = pd.concat([metrics.per_instrument_table(ev.y_true, p).set_index("instrument")["f1"]

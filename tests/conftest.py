@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +68,47 @@ TINY = {
 @pytest.fixture
 def tiny_tree(tmp_path) -> Path:
     return make_tree(tmp_path / "tiny", TINY)
+
+
+def make_tar(path: Path, members: dict, links: dict | None = None) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, body in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            tar.addfile(info, io.BytesIO(body))
+        for name, target in (links or {}).items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            tar.addfile(info)
+    return path
+
+
+# Ids from the committed splits: 2238 train, 2232 validation, 1759 test.
+TREE = {
+    2238: ("train", 1.0, [(0, 22050, 1, 60), (11025, 33075, 41, 67), (33075, 44100, 43, 48)]),
+    2232: ("train", 0.8, [(100, 20000, 72, 70), (20000, 35000, 1, 60)]),
+    1759: ("test", 0.8, [(0, 30000, 1, 62), (0, 30000, 41, 66)]),
+}
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    """A model file of the study's architecture, trained for a moment on :data:`TREE` (its own cache)."""
+    from instrid import cli
+
+    tmp = tmp_path_factory.mktemp("model")
+    tree = make_tree(tmp / "tree", TREE)
+    path = tmp / "model.pt"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INSTRID_CACHE", str(tmp / "cache"))
+        assert cli.main(["train", "--root", str(tree), "--out", str(path), "--weights", "none", "--epochs", "1",
+                         "--train-examples", "4", "--validation-examples", "3", "--quiet"]) == 0
+    return path
+
+
+def tone_file(path, seconds=1.0, rate=22_050, channels=2):
+    """A short stereo (or mono) tone file, in whatever format the suffix names."""
+    t = np.arange(int(seconds * rate)) / rate
+    audio = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)][:channels], axis=1)
+    soundfile.write(str(path), audio, rate)
+    return path

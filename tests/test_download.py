@@ -7,11 +7,10 @@ import http.server
 import io
 import tarfile
 import threading
-from pathlib import Path
 
 import pytest
 
-from conftest import TINY, make_tree
+from conftest import TINY, make_tar, make_tree
 from instrid import cli, sources
 from instrid.download import DownloadError, fetch, safe_extract
 from instrid.errors import ArchiveError, ChecksumError, DatasetError
@@ -150,19 +149,6 @@ def test_seed_folder_is_used_and_checked(tmp_path, monkeypatch):
 
 
 # ---- extraction ---------------------------------------------------------------------------
-
-
-def make_tar(path: Path, members: dict, links: dict | None = None) -> Path:
-    with tarfile.open(path, "w:gz") as tar:
-        for name, body in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(body)
-            tar.addfile(info, io.BytesIO(body))
-        for name, target in (links or {}).items():
-            info = tarfile.TarInfo(name)
-            info.type, info.linkname = tarfile.SYMTYPE, target
-            tar.addfile(info)
-    return path
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from conftest import TINY, make_tree
+from conftest import TINY, make_tar, make_tree, tone_file
 from instrid import cli, data, sources
 from instrid.download import safe_extract
 from instrid.errors import ArchiveError, DatasetError, InstridError
@@ -132,13 +132,7 @@ def test_a_flipped_bit_in_the_gzip_stream_is_found_without_a_checksum(tmp_path):
 
 
 def test_disk_full_during_extraction_is_named_as_such(tmp_path, monkeypatch):
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        info = tarfile.TarInfo("f.txt")
-        info.size = 2
-        tar.addfile(info, io.BytesIO(b"hi"))
-    archive = tmp_path / "a.tar.gz"
-    archive.write_bytes(buffer.getvalue())
+    archive = make_tar(tmp_path / "a.tar.gz", {"f.txt": b"hi"})
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -160,7 +154,6 @@ def test_install_replaces_only_its_own_interrupted_tree(tmp_path, monkeypatch):
 
 # ---- instrid predict -------------------------------------------------------------------------
 
-from test_predict import model_file, tone_file  # noqa: E402,F401 (the module-scoped model fixture)
 
 
 @pytest.mark.parametrize("hop", ["0", "-1", "1e-9", "nan", "inf"])
@@ -180,9 +173,6 @@ def test_predict_refuses_rules_out_of_range(model_file, tmp_path, capsys, option
 
 @pytest.mark.parametrize("victim", ["audio", "model"])
 def test_predict_never_writes_over_an_input(model_file, tmp_path, capsys, victim):
-    audio = tone_file(tmp_path / "a.csv.wav")
-    # An output named like an input: a.csv.wav's stem is "a.csv", so its table would be a.csv.csv; make the
-    # folder hold the input itself instead.
     folder = tmp_path / "here"
     folder.mkdir()
     target = folder / ("x.csv" if victim == "audio" else "x.png")
@@ -285,8 +275,6 @@ def test_disk_full_while_writing_is_one_line(model_file, tmp_path, capsys, monke
 
 def busy_tree(root):
     """Three recordings (train, validation, test in the committed splits) with a note every 50 ms."""
-    from conftest import make_tree
-
     def notes(seconds, code):
         step = 2205
         return [(i * step, (i + 1) * step, code if i % 3 else 1, 60 + i % 12) for i in range(int(seconds * 20) - 1)]
@@ -327,3 +315,24 @@ def test_sigterm_during_train_leaves_nothing_half_written_and_a_rerun_gives_the_
     resumed, clean = (torch.load(tmp_path / name, weights_only=True) for name in ("m.pt", "clean.pt"))
     assert all(torch.equal(resumed["head"][k], clean["head"][k]) for k in clean["head"])
     assert resumed["thresholds"] == clean["thresholds"]
+
+
+def test_extraction_stopped_midway_leaves_nothing_and_a_rerun_extracts_all(tmp_path, monkeypatch):
+    # What SIGTERM becomes in the CLI (KeyboardInterrupt; see the train and synth tests) arriving mid-archive.
+    archive = make_tar(tmp_path / "a.tar.gz", {f"musicnet/train_data/{i}.bin": bytes([i]) * 1000 for i in range(20)})
+    real = tarfile.TarFile.extract
+    count = {"n": 0}
+
+    def stop_at_ten(self, member, *args, **kwargs):
+        count["n"] += 1
+        if count["n"] == 10:
+            raise KeyboardInterrupt("signal 15")
+        return real(self, member, *args, **kwargs)
+
+    monkeypatch.setattr(tarfile.TarFile, "extract", stop_at_ten)
+    with pytest.raises(KeyboardInterrupt):
+        safe_extract(archive, tmp_path / "out", progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar.gz"]  # no tree, no staging folder
+    monkeypatch.setattr(tarfile.TarFile, "extract", real)
+    out = safe_extract(archive, tmp_path / "out", progress=False)
+    assert len(list((out / "musicnet" / "train_data").iterdir())) == 20

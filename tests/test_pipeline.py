@@ -5,15 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import make_tree
+from conftest import TREE, make_tree
 from instrid import data, pipeline, train
 
-# Ids from the committed splits: 2238 train, 2232 validation, 1759 test.
-TREE = {
-    2238: ("train", 1.0, [(0, 22050, 1, 60), (11025, 33075, 41, 67), (33075, 44100, 43, 48)]),
-    2232: ("train", 0.8, [(100, 20000, 72, 70), (20000, 35000, 1, 60)]),
-    1759: ("test", 0.8, [(0, 30000, 1, 62), (0, 30000, 41, 66)]),
-}
 
 
 @pytest.fixture

@@ -10,27 +10,9 @@ import pytest
 import soundfile
 import torch
 
-from conftest import make_tree
+from conftest import TREE, make_tree, tone_file
 from instrid import cli, data, instruments, modelfile, predict
 from instrid.errors import ModelError
-from test_pipeline import TREE
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("model")
-    tree = make_tree(tmp / "tree", TREE)
-    path = tmp / "model.pt"
-    assert cli.main(["train", "--root", str(tree), "--out", str(path), "--weights", "none", "--epochs", "1",
-                     "--train-examples", "4", "--validation-examples", "3", "--quiet"]) == 0
-    return path
-
-
-def tone_file(path, seconds=1.0, rate=22_050, channels=2):
-    t = np.arange(int(seconds * rate)) / rate
-    audio = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)][:channels], axis=1)
-    soundfile.write(str(path), audio, rate)
-    return path
 
 
 def test_model_file_rebuilds_the_same_network(model_file):
