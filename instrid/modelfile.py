@@ -9,6 +9,7 @@ what is in the torch hub cache. Every fault in a model file is a
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,10 @@ def load_model(path) -> tuple[model.InstrumentNet, dict]:
     if not path.is_file():
         raise ModelError(f"{path}: model file not found" if not path.exists() else f"{path}: not a file")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # A random file can make torch warn about its pickle protocol before it fails; the error says it all.
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds on a bad file, with multi-paragraph advice
         raise ModelError(f"{path}: not an instrid model file (cannot be read: {type(exc).__name__})") from None
     if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
