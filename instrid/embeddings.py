@@ -22,6 +22,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,10 @@ from tqdm import tqdm
 
 from instrid.data import LABEL_SAMPLE_RATE
 from instrid.features import crop_or_tile
-from instrid.files import cache_dir, pid_alive
+from instrid.files import cache_dir, remove_stale_parts
+
+#: ``.<key>.<pid>.<random>``: a cache entry being written (removed by the next run if its process died).
+STAGING = re.compile(r"^\.[0-9a-f]+\.(?P<pid>\d+)\.[^.]+$")
 
 #: Bump when extraction changes what it computes.
 CACHE_VERSION = 1
@@ -123,14 +127,6 @@ def crops(dataset, rid: int, start: np.ndarray, end: np.ndarray, sample_rate: in
     return out
 
 
-def remove_stale_staging(parent: Path) -> None:
-    """Delete half-written cache entries (``.<key>.<pid>.<random>``) whose process no longer runs."""
-    for staging in Path(parent).glob(".*.*.*"):
-        parts = staging.name.split(".")
-        if staging.is_dir() and len(parts) >= 4 and parts[2].isdigit() and not pid_alive(int(parts[2])):
-            shutil.rmtree(staging, ignore_errors=True)
-
-
 def plan_batches(recordings: np.ndarray, batch_size: int) -> list[list[tuple[int, np.ndarray]]]:
     """Split example rows into batches of exactly ``batch_size`` (the last may be short).
 
@@ -172,7 +168,7 @@ def extract(dataset, examples, model, *, batch_size: int = 64, device: str | Non
     model = model.to(device).eval()
     recordings = examples.table["recording"].to_numpy()
     folder.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(folder.parent)
+    remove_stale_parts(folder.parent, STAGING)
     staging = Path(tempfile.mkdtemp(prefix=f".{key}.{os.getpid()}.", dir=folder.parent))
     try:
         out = np.lib.format.open_memmap(staging / "embeddings.npy", mode="w+", dtype=np.float16,

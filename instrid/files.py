@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -63,21 +64,26 @@ def atomic_path(dest, suffix: str | None = None):
 
 
 #: ``.<name>.<pid>.<random>.part<suffix>``: what :func:`atomic_path` leaves if its process is killed.
-_PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.part")
+PART = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.part")
 
 
-def remove_stale_parts(folder) -> list[Path]:
-    """Delete the temporary files of :func:`atomic_path` in ``folder`` whose process no longer runs.
+def remove_stale_parts(folder, pattern: re.Pattern = PART) -> list[Path]:
+    """Delete the temporaries in ``folder`` whose names match ``pattern`` and whose process no longer runs.
 
-    A process killed outright (SIGKILL, power loss) cannot clean up; the next
-    run does. Temporary files of live processes (a concurrent run) are kept.
-    Returns what was deleted.
+    ``pattern`` names the owning process in a ``pid`` group: by default the
+    temporary files of :func:`atomic_path`; the embedding cache passes its
+    staging folders'. A process killed outright (SIGKILL, power loss) cannot
+    clean up; the next run does. Temporaries of live processes (a concurrent
+    run) are kept. Returns what was deleted.
     """
     removed = []
-    for path in Path(folder).glob(".*.part*"):
-        match = _PART.match(path.name)
+    for path in Path(folder).glob(".*"):
+        match = pattern.match(path.name)
         if match and not pid_alive(int(match["pid"])):
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             removed.append(path)
     return removed
 

@@ -314,9 +314,11 @@ def timeline(ax, table: pd.DataFrame):
     end = float(table["end_s"].max())
     image = ax.imshow(p, aspect="auto", origin="lower", cmap="Greys", vmin=0, vmax=1, interpolation="nearest",
                       extent=(float(table["start_s"].min()), end, -0.5, len(names) - 0.5))
-    declared = table["instruments"].fillna("").str.split(";")
-    for j, name in enumerate(names):
-        on = declared.apply(lambda chosen, name=name: name in chosen).to_numpy()
+    from instrid.predict import declared
+
+    mask = declared(table)
+    for j in range(len(names)):
+        on = mask[:, j]
         spans = list(zip(table["start_s"].to_numpy()[on], table["end_s"].to_numpy()[on]))
         ax.broken_barh([(s, e - s) for s, e in spans], (j - 0.18, 0.36), color=f"C{j % 10}")
     ax.set_yticks(range(len(names)), names)

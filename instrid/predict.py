@@ -102,6 +102,13 @@ def predict_file(net, state: dict, path, *, hop_s: float | None = None, top_n: i
     return table
 
 
+def declared(table: pd.DataFrame) -> np.ndarray:
+    """``(windows, instruments)`` bool: the ``;``-separated ``instruments`` column of a window table as a mask."""
+    names = table["instruments"].fillna("").str.split(";")
+    return np.array([[name in chosen for name in instruments.NAMES] for chosen in names], dtype=bool).reshape(
+        len(table), instruments.N_INSTRUMENTS)
+
+
 def summarize(table: pd.DataFrame, *, trained_on: str = "", rule: str = "") -> dict:
     """Instruments present in one file's table: windows, share of windows and seconds declared playing.
 
@@ -110,8 +117,9 @@ def summarize(table: pd.DataFrame, *, trained_on: str = "", rule: str = "") -> d
     """
     duration = float(table["end_s"].max()) if len(table) else 0.0
     present = {}
-    for name in instruments.NAMES:
-        on = table["instruments"].str.split(";").apply(lambda names, name=name: name in names).to_numpy()
+    mask = declared(table)
+    for j, name in enumerate(instruments.NAMES):
+        on = mask[:, j]
         if on.any():
             present[name] = {"windows": int(on.sum()), "share_of_windows": round(float(on.mean()), 4),
                              "seconds": round(_covered(table["start_s"].to_numpy()[on], table["end_s"].to_numpy()[on]), 3)}

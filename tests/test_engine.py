@@ -193,3 +193,20 @@ def test_dataset_fingerprint_ignores_how_the_root_is_spelled(tree_and_examples, 
     before = embeddings.dataset_fingerprint(ds)
     os.utime(ds.index["labels_path"].iloc[0], ns=(1, 1))
     assert embeddings.dataset_fingerprint(ds) != before
+
+
+def test_half_written_cache_entries_of_dead_processes_are_swept(tmp_path):
+    import subprocess
+    import sys
+
+    from instrid.files import remove_stale_parts
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale, live = tmp_path / f".0a1b2c.{dead}.k3j4", tmp_path / f".0a1b2c.{os.getpid()}.q9r8"
+    entry = tmp_path / "0a1b2c"  # a finished entry
+    for folder in (stale, live, entry):
+        folder.mkdir()
+        (folder / "embeddings.npy").write_bytes(b"x")
+    assert remove_stale_parts(tmp_path, embeddings.STAGING) == [stale]
+    assert live.exists() and entry.exists() and not stale.exists()
