@@ -22,7 +22,8 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result  # noqa: E402
 
-from instrid import instruments, labels as relabel  # noqa: E402
+from instrid import instruments  # noqa: E402
+from instrid import labels as relabel
 from instrid.data import MusicNet  # noqa: E402
 
 

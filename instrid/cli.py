@@ -105,7 +105,6 @@ def _predict(args) -> int:
 
     from instrid import modelfile, predict
     from instrid.errors import UsageError
-
     from instrid.instruments import N_INSTRUMENTS
 
     if args.hop is not None and not (math.isfinite(args.hop) and args.hop >= MIN_HOP_S):

@@ -49,7 +49,7 @@ INDEX_COLUMNS = (
 
 def packaged_metadata_path() -> Path:
     """Path of the MusicNet metadata CSV shipped with instrid (CC BY 4.0)."""
-    return Path(str(importlib.resources.files("instrid") / "data" / METADATA_NAME))
+    return Path(str(importlib.resources.files("instrid") / "tables" / METADATA_NAME))
 
 
 def read_metadata(path=None) -> pd.DataFrame:
@@ -570,56 +570,3 @@ def check_finite(path, audio: np.ndarray, first: int = 0, sample_rate: int | Non
 def to_mono(audio: np.ndarray) -> np.ndarray:
     """``(samples, channels)`` float32 audio averaged over channels: ``(samples,)``."""
     return audio.mean(axis=1, dtype=np.float32) if audio.shape[1] > 1 else audio[:, 0].copy()
-
-
-# ---- splits --------------------------------------------------------------------------------
-
-#: Share of each ensemble's training recordings held out for validation.
-VALIDATION_SHARE = 0.15
-SPLITS_SEED = 2023
-SPLIT_NAMES = ("train", "validation", "test")
-
-
-def make_splits(metadata: pd.DataFrame | None = None, *, share: float = VALIDATION_SHARE,
-                seed: int = SPLITS_SEED) -> pd.DataFrame:
-    """The study's recording-level split of all 330 MusicNet ids.
-
-    * test: MusicNet's official 10 test recordings (:data:`TEST_IDS`);
-    * validation: from every ensemble (metadata ``ensemble``) with at least
-      3 training recordings, ``max(1, round(share * n))`` of its ``n``
-      recordings, drawn by a permutation seeded with ``seed`` of its ids in
-      ascending order; so every kind of ensemble, and with it every
-      instrument, is validated, and no recording is in two splits;
-    * train: the rest.
-
-    The result is committed as ``instrid/data/splits.csv`` (read it with
-    :func:`read_splits`); a test checks that the file equals this function.
-    """
-    meta = read_metadata() if metadata is None else metadata
-    ids = meta["id"].to_numpy()
-    split = np.where(np.isin(ids, TEST_IDS), "test", "train").astype(object)
-    rng = np.random.default_rng(seed)
-    train = meta.loc[split == "train"]
-    for ensemble in sorted(train["ensemble"].unique()):
-        members = np.sort(train.loc[train["ensemble"] == ensemble, "id"].to_numpy())
-        if len(members) < 3:
-            continue
-        n_val = max(1, int(round(share * len(members))))
-        chosen = members[rng.permutation(len(members))[:n_val]]
-        split[np.isin(ids, chosen)] = "validation"
-    out = pd.DataFrame({"id": ids.astype(np.int64), "split": split.astype(str), "ensemble": meta["ensemble"].to_numpy()})
-    return out.sort_values("id").reset_index(drop=True)
-
-
-def splits_path() -> Path:
-    return Path(str(importlib.resources.files("instrid") / "data" / "splits.csv"))
-
-
-def read_splits(path=None) -> pd.DataFrame:
-    """The committed recording split: columns ``id``, ``split`` (train/validation/test), ``ensemble``."""
-    path = Path(path) if path is not None else splits_path()
-    splits = pd.read_csv(path)
-    bad = set(splits["split"]) - set(SPLIT_NAMES)
-    if bad or splits["id"].duplicated().any():
-        raise DatasetError(f"{path}: splits must name each id once as one of {SPLIT_NAMES}")
-    return splits

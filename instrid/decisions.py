@@ -123,8 +123,8 @@ def sigmoid(logits) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))
 
 
-def tune_class_thresholds(scores, y_true, *, grid=None, criterion: str = "f1") -> np.ndarray:
-    """Per-class thresholds that maximize ``criterion`` on (validation) data.
+def tune_class_thresholds(scores, y_true, *, grid=None) -> np.ndarray:
+    """Per-class thresholds that maximize each class's F1 on (validation) data.
 
     Parameters
     ----------
@@ -132,9 +132,6 @@ def tune_class_thresholds(scores, y_true, *, grid=None, criterion: str = "f1") -
     grid : array_like, optional
         Candidate thresholds (default 0.00, 0.01, ..., 1.00). For bias-subtracted
         scores pass a grid that covers their range.
-    criterion : {"f1", "youden"}
-        Per-class F1, or Youden's J = recall + specificity - 1 (balances the
-        two error kinds without regard to class frequency).
 
     Returns
     -------
@@ -150,15 +147,8 @@ def tune_class_thresholds(scores, y_true, *, grid=None, criterion: str = "f1") -
     tp = (on & t).sum(axis=1)
     fp = (on & ~t).sum(axis=1)
     pos = t.sum(axis=0)
-    neg = len(t) - pos
-    if criterion == "f1":
-        fn = pos - tp
-        value = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(tp.shape), where=(2 * tp + fp + fn) > 0)
-    elif criterion == "youden":
-        value = np.divide(tp, pos, out=np.zeros(tp.shape), where=pos > 0) - np.divide(
-            fp, neg, out=np.zeros(fp.shape), where=neg > 0)
-    else:
-        raise ValueError(f"criterion must be 'f1' or 'youden', got {criterion!r}")
+    fn = pos - tp
+    value = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(tp.shape), where=(2 * tp + fp + fn) > 0)
     best = grid[np.argmax(value, axis=0)]
     return np.where(pos > 0, best, grid[-1])
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import shutil
@@ -32,8 +31,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from instrid.data import LABEL_SAMPLE_RATE
-from instrid.features import crop_or_tile
+from instrid.examples import crops
 from instrid.files import cache_dir, remove_stale_parts
 
 #: ``.<key>.<pid>.<random>``: a cache entry being written (removed by the next run if its process died).
@@ -82,49 +80,6 @@ def cache_key(dataset, examples, model, *, batch_size: int) -> tuple[str, dict]:
     key = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
     return key, description
 
-
-#: Context read on each side of a crop that is resampled, in samples at the file's rate.
-RESAMPLE_PAD = 256
-
-
-def crops(dataset, rid: int, start: np.ndarray, end: np.ndarray, sample_rate: int, crop_samples: int) -> np.ndarray:
-    """``(len(start), crop_samples)`` float32 crops of one recording's examples.
-
-    ``start``/``end`` are in samples at the labels' 44.1 kHz. Each crop is the
-    stretch's first ``crop_samples`` samples at ``sample_rate``, or the stretch
-    tiled when shorter (:func:`instrid.features.crop_or_tile`). Only the
-    needed samples are read. When ``sample_rate`` differs from the file's, each
-    piece is resampled (soxr) from a read that starts on a sample shared by
-    both rates' grids, with :data:`RESAMPLE_PAD` samples of context on each
-    side, so crops agree with resampling the whole recording.
-    """
-    import soxr
-
-    rec = dataset.recording(rid)
-    native, n_native = int(rec["sample_rate"]), int(rec["n_samples"])
-    common = math.gcd(native, int(sample_rate))
-    step, up = native // common, int(sample_rate) // common  # step native samples = up target samples
-    n_target = n_native * up // step
-    to_target = sample_rate / LABEL_SAMPLE_RATE
-    t0 = np.minimum(np.floor(np.asarray(start) * to_target).astype(np.int64), n_target - 1)
-    t1 = np.ceil(np.asarray(end) * to_target).astype(np.int64)
-    t1 = np.minimum(np.minimum(np.maximum(t1, t0 + 1), t0 + crop_samples), n_target)
-    if sample_rate == native:
-        pieces = dataset.read_spans(rid, zip(t0.tolist(), t1.tolist()))
-    else:
-        blocks = np.maximum(0, (t0 * step // up - RESAMPLE_PAD) // step)
-        lo = blocks * step
-        hi = np.minimum(n_native, -(-t1 * step // up) + RESAMPLE_PAD)
-        pieces = []
-        for wide, a, b, first in zip(dataset.read_spans(rid, zip(lo.tolist(), hi.tolist())),
-                                     t0.tolist(), t1.tolist(), (blocks * up).tolist()):
-            wide = soxr.resample(wide, native, int(sample_rate))
-            # soxr may return a sample less at the very end of a recording.
-            pieces.append(wide[a - first: b - first] if a - first < len(wide) else wide[-1:])
-    out = np.empty((len(pieces), crop_samples), dtype=np.float32)
-    for i, piece in enumerate(pieces):
-        out[i] = crop_or_tile(piece, 0, len(piece), crop_samples)
-    return out
 
 
 def plan_batches(recordings: np.ndarray, batch_size: int) -> list[list[tuple[int, np.ndarray]]]:

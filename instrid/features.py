@@ -13,14 +13,14 @@ Two front-ends, both ``torch.nn.Module`` so they sit inside the model:
   (46 ms), normalized per frequency (statistics fitted on training crops) or
   ImageNet-style, copied to 3 channels.
 
-An example is a stretch of a recording (a segment); :func:`crop_or_tile`
-turns it into a fixed number of samples the way the report's code did: keep
-its first ``n`` samples, or repeat it until it is ``n`` samples long.
+Each takes ``(batch, samples)`` waveform crops as cut by
+:func:`instrid.examples.crops`.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import asdict, dataclass, fields
+
 import torch
 import torchaudio
 from torch import nn
@@ -29,28 +29,6 @@ from torch import nn
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
-
-def crop_or_tile(audio: np.ndarray, start: int, end: int, n: int) -> np.ndarray:
-    """The first ``n`` samples of ``audio[start:end]``, tiled by repetition if shorter.
-
-    Parameters
-    ----------
-    audio : numpy.ndarray, shape (n_samples,)
-    start, end : int
-        The example's stretch, ``0 <= start < end <= len(audio)``.
-    n : int
-        Output length in samples.
-
-    Returns
-    -------
-    numpy.ndarray of float32, shape (n,)
-    """
-    if not 0 <= start < end <= len(audio):
-        raise ValueError(f"need 0 <= start < end <= {len(audio)}, got start={start}, end={end}")
-    piece = audio[start: min(end, start + n)]
-    if len(piece) < n:
-        piece = np.tile(piece, -(-n // len(piece)))[:n]
-    return np.asarray(piece, dtype=np.float32)
 
 
 class ReportSpectrogram(nn.Module):
@@ -75,10 +53,11 @@ class ReportSpectrogram(nn.Module):
         return self.spectrogram(waveform).unsqueeze(1).expand(-1, 3, -1, -1)
 
 
-class LogMel(nn.Module):
-    """Log-mel spectrogram, normalized, 3 identical channels.
+@dataclass(frozen=True)
+class LogMelSettings:
+    """The settings of a :class:`LogMel` front-end: what it takes, what it records, what a model file keeps.
 
-    Parameters
+    Attributes
     ----------
     sample_rate : int
         Rate of the input waveform, Hz (MusicNet's 44.1 kHz: crops are read
@@ -92,39 +71,58 @@ class LogMel(nn.Module):
         at ``analysis_rate``.
     normalization : {"per_frequency", "imagenet"}
         ``per_frequency``: subtract each mel band's mean and divide by its
-        standard deviation, both fitted with :meth:`fit` on training crops
+        standard deviation, both fitted with :meth:`LogMel.fit` on training crops
         (identity until fitted). ``imagenet``: map ``[-top_db, 0]`` dB to
         ``[0, 1]``, then apply ImageNet's channel mean and std.
     top_db : float
         Dynamic range kept below each example's peak, dB.
-
-    Output ``(batch, 3, n_mels, 1 + analysis samples // hop)``: 128 x 41 by default.
     """
 
-    def __init__(self, sample_rate: int = 44_100, analysis_rate: int = 22_050, crop_samples: int = 10_240,
-                 n_fft: int = 1024, hop: int = 128, n_mels: int = 128, normalization: str = "per_frequency",
-                 top_db: float = 80.0):
+    sample_rate: int = 44_100
+    analysis_rate: int = 22_050
+    crop_samples: int = 10_240
+    n_fft: int = 1024
+    hop: int = 128
+    n_mels: int = 128
+    normalization: str = "per_frequency"
+    top_db: float = 80.0
+
+    def __post_init__(self):
+        if self.normalization not in ("per_frequency", "imagenet"):
+            raise ValueError(f"normalization must be 'per_frequency' or 'imagenet', got {self.normalization!r}")
+
+    @classmethod
+    def from_config(cls, config: dict) -> "LogMelSettings":
+        """The settings recorded in a :meth:`LogMel.config` (other keys ignored)."""
+        return cls(**{f.name: config[f.name] for f in fields(cls) if f.name in config})
+
+
+class LogMel(nn.Module):
+    """Log-mel spectrogram, normalized, 3 identical channels.
+
+    Takes the fields of :class:`LogMelSettings` as keyword arguments (each
+    also an attribute). Output ``(batch, 3, n_mels, 1 + analysis samples // hop)``:
+    128 x 41 by default.
+    """
+
+    def __init__(self, **options):
         super().__init__()
-        if normalization not in ("per_frequency", "imagenet"):
-            raise ValueError(f"normalization must be 'per_frequency' or 'imagenet', got {normalization!r}")
-        self.sample_rate, self.analysis_rate, self.crop_samples = sample_rate, analysis_rate, crop_samples
-        self.n_fft, self.hop, self.n_mels = n_fft, hop, n_mels
-        self.normalization, self.top_db = normalization, top_db
-        self.resample = (torchaudio.transforms.Resample(sample_rate, analysis_rate)
-                         if analysis_rate != sample_rate else nn.Identity())
+        self.settings = LogMelSettings(**options)
+        for name, value in asdict(self.settings).items():
+            setattr(self, name, value)
+        self.resample = (torchaudio.transforms.Resample(self.sample_rate, self.analysis_rate)
+                         if self.analysis_rate != self.sample_rate else nn.Identity())
         self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=analysis_rate, n_fft=n_fft, hop_length=hop, n_mels=n_mels, power=2.0)
-        self.register_buffer("band_mean", torch.zeros(n_mels, 1))
-        self.register_buffer("band_std", torch.ones(n_mels, 1))
+            sample_rate=self.analysis_rate, n_fft=self.n_fft, hop_length=self.hop, n_mels=self.n_mels, power=2.0)
+        self.register_buffer("band_mean", torch.zeros(self.n_mels, 1))
+        self.register_buffer("band_std", torch.ones(self.n_mels, 1))
         self.register_buffer("channel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("channel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
         self.fitted = False
 
     def config(self) -> dict:
-        return {"name": "log_mel", "sample_rate": self.sample_rate, "analysis_rate": self.analysis_rate,
-                "crop_samples": self.crop_samples,
-                "n_fft": self.n_fft, "hop": self.hop, "n_mels": self.n_mels, "log": True,
-                "normalization": self.normalization, "top_db": self.top_db,
+        """The settings, ``name`` and the fitted band statistics (rounded): part of the embedding cache's key."""
+        return {"name": "log_mel", **asdict(self.settings), "log": True,
                 "band_stats": [round(float(x), 6) for x in torch.cat([self.band_mean, self.band_std]).flatten()]
                 if self.fitted else None}
 

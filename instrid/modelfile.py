@@ -10,6 +10,7 @@ what is in the torch hub cache. Every fault in a model file is a
 from __future__ import annotations
 
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +25,6 @@ FORMAT_VERSION = 1
 #: Keys every model file holds.
 KEYS = ("format_version", "instrid_version", "front_end", "front_end_state", "front_end_fitted", "head_kind",
         "weights_used", "backbone", "head", "thresholds", "top_n", "instruments", "config")
-#: The log-mel settings a model file records and :class:`instrid.features.LogMel` takes.
-LOG_MEL_OPTIONS = ("sample_rate", "analysis_rate", "crop_samples", "n_fft", "hop", "n_mels", "normalization",
-                   "top_db")
 
 
 def save_model(path, net: model.InstrumentNet, thresholds, top_n: int, config: dict) -> Path:
@@ -82,7 +80,7 @@ def load_model(path) -> tuple[model.InstrumentNet, dict]:
     try:
         spec = dict(state["front_end"])
         name = spec.pop("name")
-        options = {k: spec[k] for k in LOG_MEL_OPTIONS if k in spec} if name == "log_mel" else {}
+        options = asdict(features.LogMelSettings.from_config(spec)) if name == "log_mel" else {}
         front = features.make_front_end(name, **options)
         front.load_state_dict(state["front_end_state"])
         if hasattr(front, "fitted"):

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 import instrid
-from instrid import data, decisions, embeddings, features, labels, model, train
+from instrid import data, decisions, embeddings, examples, features, model, splits, train
 from instrid.uncertainty import Evaluation
 
 
@@ -24,7 +24,7 @@ class Prepared:
     """Dataset, examples, model and the examples' cached embeddings."""
 
     dataset: data.MusicNet
-    examples: labels.Examples
+    examples: examples.Examples
     model: model.InstrumentNet
     embeddings: np.ndarray
     config: dict
@@ -56,33 +56,29 @@ def prepare(data_root, *, dataset_kind: str = "synthetic", front_end: str = "rep
     per_split = {"train": train_examples, "validation": validation_examples, "test": test_examples}
     pooled = all_segments(dataset, inclusive_end=inclusive_end, progress=progress)
     if split_kind == "recordings":
-        examples = labels.sample(pooled, per_split, seed=seed)
+        chosen = examples.sample(pooled, per_split, seed=seed)
     elif split_kind in ("report_code", "positional"):
-        cut = labels.report_code_split(pooled, seed=seed) if split_kind == "report_code" else labels.positional_split(pooled)
-        examples = labels.subsample(cut, per_split, seed=seed)
+        cut = (examples.report_code_split(pooled, seed=seed) if split_kind == "report_code"
+               else examples.positional_split(pooled))
+        chosen = examples.subsample(cut, per_split, seed=seed)
     else:
         raise ValueError(f"split_kind must be 'recordings', 'report_code' or 'positional', got {split_kind!r}")
     front = features.make_front_end(front_end)
     if isinstance(front, features.LogMel) and front.normalization == "per_frequency":
-        train_rows = np.flatnonzero(examples.table["split"].to_numpy() == "train")
-        chosen = np.sort(np.random.default_rng(seed).choice(train_rows, size=min(512, len(train_rows)), replace=False))
-        table = examples.table.iloc[chosen]
-        crops = [embeddings.crops(dataset, rid, part["start"].to_numpy(), part["end"].to_numpy(),
-                                  front.sample_rate, front.crop_samples)
-                 for rid, part in table.groupby("recording", sort=True)]
-        front.fit(torch.from_numpy(np.concatenate(crops)))
+        front.fit(torch.from_numpy(examples.training_crops(dataset, chosen, front.sample_rate, front.crop_samples,
+                                                           seed=seed)))
     net = model.InstrumentNet(front, head=head, weights=weights, batch_norm=batch_norm, seed=seed,
                               progress=progress)
-    out = embeddings.extract(dataset, examples, net, device=device, progress=progress)
+    out = embeddings.extract(dataset, chosen, net, device=device, progress=progress)
     config = run_config(dataset, net, dataset_kind=dataset_kind, split_kind=split_kind, inclusive_end=inclusive_end,
-                        per_split={k: int((examples.table["split"] == k).sum()) for k in per_split}, seed=seed)
-    return Prepared(dataset, examples, net, out, config)
+                        per_split={k: int((chosen.table["split"] == k).sum()) for k in per_split}, seed=seed)
+    return Prepared(dataset, chosen, net, out, config)
 
 
 _SEGMENTS: dict = {}
 
 
-def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True) -> labels.Examples:
+def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True) -> examples.Examples:
     """Every segment of every recording in the committed splits, relabelled once per process.
 
     A notebook prepares several seeds and configurations of one dataset; they
@@ -93,7 +89,7 @@ def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True)
     if key not in _SEGMENTS:
         while len(_SEGMENTS) >= 2:  # about 40 MB each for MusicNet
             _SEGMENTS.pop(next(iter(_SEGMENTS)))
-        _SEGMENTS[key] = labels.segment_examples(dataset, data.read_splits(), inclusive_end=inclusive_end,
+        _SEGMENTS[key] = examples.segment_examples(dataset, splits.read_splits(), inclusive_end=inclusive_end,
                                                  progress=progress)
     return _SEGMENTS[key]
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from instrid import data, decisions, features, instruments
+from instrid import data, decisions, examples, instruments
 from instrid.files import atomic_path, cache_dir
 
 #: Where ``make study`` (``make model``) leaves the study's final model, and ``instrid predict`` looks for it.
@@ -35,7 +35,7 @@ def windows(blocks, crop: int, hop: int):
 
     Windows start at 0, ``hop``, ... while a window still begins before the
     end and before ``end - crop + hop``; a last window shorter than ``crop``
-    is tiled (:func:`instrid.features.crop_or_tile`), as short segments were
+    is tiled (:func:`instrid.examples.crop_or_tile`), as short segments were
     in training. Only the audio of the windows still to come is kept.
     """
     buffer, offset, start = np.zeros(0, dtype=np.float32), 0, 0
@@ -50,7 +50,7 @@ def windows(blocks, crop: int, hop: int):
     total = offset + len(buffer)
     while start < total and start < max(1, total - crop + hop):
         piece = buffer[start - offset: start - offset + crop]
-        yield start, total, features.crop_or_tile(piece, 0, len(piece), crop)
+        yield start, total, examples.crop_or_tile(piece, 0, len(piece), crop)
         start += hop
 
 

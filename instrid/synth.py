@@ -35,8 +35,8 @@ recording is then peak-normalised to -1 dBFS, so nothing clips.
 from __future__ import annotations
 
 import contextlib
-import io
 import importlib.util
+import io
 import json
 import os
 import signal

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -32,11 +32,9 @@ class TrainConfig:
     loss: str = "iou_batch"
     optimizer: str = "sgd"          # "sgd" (report) or "adam"
     lr: float = 1e-3
-    momentum: float = 0.0
     batch_size: int = 10
     epochs: int = 3
     lr_gamma: float = 0.5           # StepLR(step_size=1, gamma)
-    weight_decay: float = 0.0
     seed: int = 0
 
 
@@ -47,7 +45,6 @@ class TrainResult:
     best_epoch: int
     config: TrainConfig
     seconds: float = 0.0
-    extra: dict = field(default_factory=dict)
 
 
 def _tensor(x) -> torch.Tensor:
@@ -71,10 +68,9 @@ def mean_loss(head: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, batch_
 def _optimizer(parameters, config: TrainConfig):
     """The configured optimizer and its StepLR(step_size=1, gamma=lr_gamma) schedule."""
     if config.optimizer == "sgd":
-        optimizer = torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum,
-                                    weight_decay=config.weight_decay)
+        optimizer = torch.optim.SGD(parameters, lr=config.lr)  # no momentum, as the report
     elif config.optimizer == "adam":
-        optimizer = torch.optim.Adam(parameters, lr=config.lr, weight_decay=config.weight_decay)
+        optimizer = torch.optim.Adam(parameters, lr=config.lr)
     else:
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {config.optimizer!r}")
     return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=config.lr_gamma)
@@ -154,66 +150,3 @@ def predict_logits(head: nn.Module, x, batch_size: int = 8192) -> np.ndarray:
     head.eval()
     return np.concatenate([head(t[i: i + batch_size]).double().numpy() for i in range(0, len(t), batch_size)]
                           or [np.zeros((0, head.out_features))])
-
-
-def finetune(net, dataset, examples, config: TrainConfig | None = None, *, device: str | None = None,
-             progress: bool = True) -> TrainResult:
-    """Fine-tune the whole model (backbone and head) on waveform crops: for GPU runs.
-
-    The study's default keeps the backbone frozen and trains the head on cached
-    embeddings; this unfreezes the backbone, trains on the ``train`` examples
-    with BatchNorm in training mode, selects the epoch with the lowest loss on
-    the ``validation`` examples (in eval mode) and leaves the model frozen again.
-    Crops are read per batch (no cache), so it runs wherever extraction does,
-    only slower. Returns the training history; ``result.head`` is ``net.head``.
-    """
-    from instrid.embeddings import crops
-
-    config = config or TrainConfig()
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    loss_fn = get_loss(config.loss)
-    front = net.front_end
-    generator = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)
-    net = net.to(device)
-    for parameter in net.backbone.parameters():
-        parameter.requires_grad_(True)
-    optimizer, scheduler = _optimizer([p for p in net.parameters() if p.requires_grad], config)
-
-    def batch_of(part, rows):
-        table = part.table.iloc[rows]
-        x = np.concatenate([crops(dataset, int(r.recording), np.array([r.start]), np.array([r.end]),
-                                  front.sample_rate, front.crop_samples) for r in table.itertuples()])
-        return torch.from_numpy(x).to(device), torch.as_tensor(part.targets[rows], dtype=torch.float32, device=device)
-
-    train_part, val_part = examples.split("train"), examples.split("validation")
-    rows, best, best_loss, best_epoch = [], None, np.inf, 0
-    started = time.perf_counter()
-    try:
-        for epoch in tqdm(range(1, config.epochs + 1), desc="fine-tune", disable=not progress, leave=False):
-            epoch_start = time.perf_counter()
-            net.backbone.train()
-            net.head.train()
-            order = torch.randperm(len(train_part), generator=generator).numpy()
-            train_loss = _epoch(net, (batch_of(train_part, order[i: i + config.batch_size])
-                                      for i in range(0, len(order), config.batch_size)), loss_fn, optimizer)
-            lr = optimizer.param_groups[0]["lr"]
-            scheduler.step()
-            net.eval()
-            with torch.no_grad():
-                val_loss = sum(loss_fn(net(x), y).item() * len(y) for x, y in
-                               (batch_of(val_part, np.arange(i, min(i + 64, len(val_part))))
-                                for i in range(0, len(val_part), 64))) / max(1, len(val_part))
-            rows.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "lr": lr,
-                         "seconds": time.perf_counter() - epoch_start})
-            if val_loss < best_loss:
-                best_loss, best_epoch = val_loss, epoch
-                best = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    finally:
-        for parameter in net.backbone.parameters():
-            parameter.requires_grad_(False)
-        net.eval()
-    if best is not None:
-        net.load_state_dict(best)
-    return TrainResult(head=net.head, history=pd.DataFrame(rows), best_epoch=best_epoch, config=config,
-                       seconds=time.perf_counter() - started, extra={"fine_tuned": True})

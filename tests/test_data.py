@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conftest import TINY, make_tree
-from instrid import data, instruments
+from conftest import SETTINGS, TINY, make_tree, one_line, run
+from instrid import data
 from instrid.errors import DatasetError
-
-
-def test_instrument_order_is_the_report_codes():
-    assert instruments.NAMES[:4] == ("violin", "viola", "cello", "piano")
-    assert instruments.CODES == (41, 42, 43, 1, 61, 69, 71, 72, 74, 7, 44)
-    assert instruments.index_of([1, 44, 41]).tolist() == [3, 10, 0]
-    assert instruments.render_program(44) == 43
-    with pytest.raises(DatasetError, match=r"f\.csv: unknown instrument code\(s\) \[45\]"):
-        instruments.index_of([41, 45], source="f.csv")
 
 
 def test_index_is_typed_and_complete(tiny_tree):
@@ -185,3 +180,111 @@ def test_fingerprint_names_the_content_not_the_machine(tmp_path):
     labels = b / "train_labels" / "1727.csv"
     labels.write_text(labels.read_text().replace("\n0,", "\n1,", 1))
     assert data.MusicNet(a).fingerprint() != data.MusicNet(b).fingerprint()
+
+
+def test_non_finite_samples_are_named_with_their_position(tmp_path, capsys):
+    tree = make_tree(tmp_path / "t", TINY, audio_format="flac")
+    path = tree / "train_data" / "1728.flac"
+    audio, rate = soundfile.read(str(path), dtype="float32")
+    wav = tree / "train_data" / "1728.wav"
+    path.unlink()
+    audio[1000] = np.nan
+    soundfile.write(str(wav), audio, rate, subtype="FLOAT")
+    ds = data.MusicNet(tree)
+    with pytest.raises(DatasetError, match=r"1728\.wav: non-finite sample \(NaN or infinity\) at sample 1000 "):
+        ds.read(1728, 0, 5000)
+    assert ds.read(1728, 2000, 3000).shape == (1000,)  # the rest of the file still reads
+    with pytest.raises(DatasetError, match="non-finite sample"):
+        ds.audio(1728)
+    # Found by the checks before anything trains on it.
+    code, err = run(capsys, "data", "info", "--root", str(tree), "--decode", "--quiet")
+    assert code == 2 and "1728.wav: non-finite sample (NaN or infinity) at sample 1000" in one_line(err)
+    code, err = run(capsys, "data", "musicnet", "--from", str(tree), "--quiet")
+    assert code == 2 and "at sample 1000" in one_line(err)
+
+
+def test_the_same_id_in_two_splits(tmp_path, capsys):
+    tree = make_tree(tmp_path / "t", TINY)
+    make_tree(tmp_path / "t", {1727: ("test", 0.5, [(0, 100, 1, 60)])})
+    code, err = run(capsys, "data", "info", "--root", str(tree), "--quiet")
+    assert code == 2
+    assert "1727.wav: recording 1727 is also" in one_line(err) and "one split only" in err
+
+
+@pytest.mark.parametrize("cut", ["half", "corrupt"])
+def test_a_damaged_flac_is_found_by_the_checks(tmp_path, capsys, cut):
+    tree = make_tree(tmp_path / "t", {**TINY, 1727: ("train", 3.0, TINY[1727][2])}, audio_format="flac")
+    path = tree / "train_data" / "1727.flac"
+    raw = bytearray(path.read_bytes())
+    if cut == "half":
+        path.write_bytes(bytes(raw[: len(raw) // 2]))
+        code, err = run(capsys, "data", "info", "--root", str(tree), "--quiet")  # the cheap check finds it
+    else:
+        for i in range(len(raw) // 2, len(raw) // 2 + 400):
+            raw[i] ^= 0xFF
+        path.write_bytes(bytes(raw))
+        code, err = run(capsys, "data", "info", "--root", str(tree), "--decode", "--quiet")
+    assert code == 2 and "1727.flac" in one_line(err)
+    assert "truncated" in err or "unreadable audio" in err or "non-finite" in err
+
+
+def test_data_info_validates_the_labels(tmp_path, capsys):
+    tree = make_tree(tmp_path / "t", TINY)
+    (tree / "train_labels" / "1728.csv").write_text("start_time,end_time,instrument,note,start_beat,end_beat,"
+                                                    "note_value\n100,50,72,70,0,1,Quarter\n")
+    code, err = run(capsys, "data", "info", "--root", str(tree), "--quiet")
+    assert code == 2 and "1728.csv: line 2: note ends before it starts" in one_line(err)
+
+
+def test_label_csv_with_spaces_after_commas_and_huge_values(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_text("start_time, end_time, instrument, note, start_beat, end_beat, note_value\n"
+                    "0, 100, 1, 60, 0.0, 1.0, Quarter\n")
+    table = data.read_labels(path)
+    assert table["end_time"].tolist() == [100] and table["note_value"].tolist() == ["Quarter"]
+    path.write_text("start_time,end_time,instrument,note,start_beat,end_beat,note_value\n"
+                    "0,99999999999999999999999,1,60,0,1,Quarter\n")
+    with pytest.raises(DatasetError, match=r"line 2: end_time is out of range, got '99999999999999999999999'"):
+        data.read_labels(path)
+
+
+def valid_wav(seconds=0.3, rate=8000) -> bytes:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, 0.1 * np.sin(np.arange(int(seconds * rate)) / 3), rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def valid_flac(seconds=0.3, rate=8000) -> bytes:
+    buffer = io.BytesIO()
+    soundfile.write(buffer, 0.1 * np.sin(np.arange(int(seconds * rate)) / 3), rate, format="FLAC", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("suffix, good", [(".wav", valid_wav()), (".flac", valid_flac()), (".ogg", b"")])
+@SETTINGS
+@given(cut=st.floats(0, 1), noise=st.binary(max_size=300), flip=st.integers(0, 10_000))
+def test_audio_readers_answer_with_a_dataset_error_or_the_whole_file(tmp_path, suffix, good, cut, noise, flip):
+    path = tmp_path / f"x{suffix}"
+    body = bytearray(good[: int(cut * len(good))] + noise if good else noise)
+    if body and flip < len(body) * 8 and good:
+        body[flip // 8] ^= 1 << (flip % 8)
+    path.write_bytes(bytes(body))
+    try:
+        audio = data.read_audio(path, 8000)
+    except DatasetError as exc:
+        assert str(exc).startswith(str(path))
+    else:
+        assert np.isfinite(audio).all() and len(audio) > 0
+
+
+@SETTINGS
+@given(st.binary(max_size=2000))
+def test_label_reader_on_random_bytes(tmp_path, raw):
+    path = tmp_path / "l.csv"
+    path.write_bytes(b"start_time,end_time,instrument,note,start_beat,end_beat,note_value\n" + raw)
+    try:
+        table = data.read_labels(path)
+    except DatasetError as exc:
+        assert str(exc).startswith(str(path))
+    else:
+        assert isinstance(table, pd.DataFrame) and (table["end_time"] >= table["start_time"]).all()

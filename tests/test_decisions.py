@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
+from conftest import SETTINGS, matrices
+from instrid import decisions
 from instrid import decisions as d
 
 S = np.array([[0.9, 0.5, 0.5, 0.1],
@@ -85,5 +90,22 @@ def test_tuned_class_thresholds():
     # Class 1: 0.4..0.6 separate perfectly (at 0.3 the negative scoring 0.3 is on); 0.4 is the smallest.
     np.testing.assert_allclose(t, [0.3, 0.4])
     assert d.tune_class_thresholds(scores, np.zeros_like(y), grid=[0.1, 0.9]).tolist() == [0.9, 0.9]
-    youden = d.tune_class_thresholds(scores, y, grid=grid, criterion="youden")
-    np.testing.assert_allclose(youden, [0.3, 0.4])
+
+
+@SETTINGS
+@given(matrices, st.data())
+def test_decision_rules(scores, draw):
+    k = scores.shape[1]
+    n = draw.draw(st.integers(0, k))
+    assert (decisions.top_n(scores, n).sum(axis=1) == n).all()  # exactly N, ties or not
+    low, high = sorted(draw.draw(st.lists(st.floats(0, 1), min_size=2, max_size=2)))
+    assert (decisions.threshold(scores, high) <= decisions.threshold(scores, low)).all()  # monotone
+    t = draw.draw(hnp.arrays(np.float64, k, elements=st.floats(0, 1)))
+    then_top = decisions.threshold_then_top_n(scores, t, n)
+    assert (then_top <= decisions.threshold(scores, t)).all() and (then_top.sum(axis=1) <= n).all()
+    # It keeps min(n, passing) classes: as many as it can.
+    assert (then_top.sum(axis=1) == np.minimum(n, decisions.threshold(scores, t).sum(axis=1))).all()
+    top_then = decisions.top_n_then_threshold(scores, n, t)
+    assert (top_then <= decisions.top_n(scores, n)).all() and (top_then <= decisions.threshold(scores, t)).all()
+    # Whatever the top-N-first mix declares, the thresholds-first mix declares too (it can only add).
+    assert (top_then <= then_top).all()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import errno
+import gzip
 import hashlib
 import http.server
 import io
 import tarfile
 import threading
 
+import numpy as np
 import pytest
 
 from conftest import TINY, make_tar, make_tree
 from instrid import cli, sources
 from instrid.download import DownloadError, fetch, safe_extract
-from instrid.errors import ArchiveError, ChecksumError, DatasetError
+from instrid.errors import ArchiveError, ChecksumError, DatasetError, InstridError
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -227,15 +230,31 @@ def test_archive_without_musicnet_layout(server, tmp_path):
         sources.install_musicnet(tmp_path / "mn", url=server.url + "/m.tar.gz", md5=None, progress=False)
 
 
-def test_from_existing_copy(tmp_path, capsys):
-    make_tree(tmp_path / "kaggle", TINY, nested="musicnet/musicnet")
-    assert cli.main(["data", "musicnet", "--from", str(tmp_path / "kaggle"), "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert "train    2 recordings" in out and "test     1 recordings" in out
+def test_a_flipped_bit_in_the_gzip_stream_is_found_without_a_checksum(tmp_path):
+    body = np.random.default_rng(0).integers(0, 255, 200_000, dtype=np.uint8).tobytes()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("musicnet/train_data/x.bin")
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+    packed = bytearray(gzip.compress(buffer.getvalue(), mtime=0))
+    packed[-6] ^= 0x01  # inside the CRC32 trailer: every member decompresses, only the CRC can tell
+    archive = tmp_path / "a.tar.gz"
+    archive.write_bytes(bytes(packed))
+    with pytest.raises(ArchiveError, match="corrupt or truncated archive"):
+        safe_extract(archive, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+    archive.write_bytes(gzip.compress(buffer.getvalue(), mtime=0))
+    assert (safe_extract(archive, tmp_path / "ok", progress=False) / "musicnet" / "train_data" / "x.bin").exists()
 
 
-def test_from_existing_copy_with_bad_labels(tmp_path, capsys):
-    tree = make_tree(tmp_path / "copy", TINY)
-    (tree / "train_labels" / "1728.csv").write_text("start_time,end_time\n1,2\n")
-    assert cli.main(["data", "musicnet", "--from", str(tmp_path / "copy"), "--quiet"]) == 2
-    assert "1728.csv: missing column(s) ['instrument', 'note'" in capsys.readouterr().err
+def test_disk_full_during_extraction_is_named_as_such(tmp_path, monkeypatch):
+    archive = make_tar(tmp_path / "a.tar.gz", {"f.txt": b"hi"})
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tarfile.TarFile, "extract", full)
+    with pytest.raises(InstridError, match="no space left on the device while extracting"):
+        safe_extract(archive, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.extracting").exists()

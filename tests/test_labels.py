@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from instrid import instruments
+from conftest import CODES, CODES_BY_INDEX, SETTINGS, label_table
+from instrid import instruments, labels
 from instrid.labels import frame_labels, segment_labels
 
 VIOLIN, VIOLA, PIANO, FLUTE = 41, 42, 1, 74
@@ -132,3 +135,45 @@ def test_segments_match_per_boundary_scan(inclusive_end):
         want = {instruments.index_of([r[2]])[0] for r in rows
                 if r[0] <= b and (r[1] >= b if inclusive_end else r[1] > b)}
         assert set(np.flatnonzero(seg.instruments[i])) == want
+
+
+@st.composite
+def note_tables(draw, max_notes=12, n_samples=200):
+    n = draw(st.integers(0, max_notes))
+    rows = []
+    for _ in range(n):
+        start = draw(st.integers(0, n_samples - 1))
+        end = draw(st.integers(start, n_samples))
+        rows.append((start, end, draw(st.sampled_from(CODES)), draw(st.integers(0, 127))))
+    return label_table(rows), n_samples
+
+
+@SETTINGS
+@given(note_tables())
+def test_segments_tile_the_recording_and_hold_exactly_the_sounding_notes(table_and_n):
+    table, n = table_and_n
+    seg = labels.segment_labels(table, n)
+    assert seg.start[0] == 0 and seg.end[-1] == n and (seg.start[1:] == seg.end[:-1]).all() and (seg.length > 0).all()
+    codes = table["instrument"].to_numpy()
+    for i, t in enumerate(seg.start):
+        sounding = (table["start_time"] <= t) & (t < table["end_time"])
+        expected = set(codes[sounding.to_numpy()].tolist())
+        got = {CODES_BY_INDEX[j] for j in np.flatnonzero(seg.instruments[i])}
+        assert got == expected
+    inclusive = labels.segment_labels(table, n, inclusive_end=True)
+    assert (inclusive.instruments >= seg.instruments).all()  # the inclusive end only ever adds
+
+
+@SETTINGS
+@given(note_tables(max_notes=6, n_samples=120), st.integers(5, 40), st.sampled_from([0.25, 0.5, 1.0]))
+def test_frames_match_a_brute_force_count(table_and_n, frame, share):
+    table, n = table_and_n
+    frames = labels.frame_labels(table, n, sample_rate=1000, frame_s=frame / 1000, min_share=share)
+    for i, start in enumerate(frames.start):
+        sounding = np.zeros((frame, 11), bool)
+        for row in table.itertuples():
+            j = instruments.index_of([row.instrument])[0]
+            lo, hi = max(row.start_time, start), min(row.end_time, start + frame)
+            if hi > lo:
+                sounding[lo - start: hi - start, j] = True
+        assert (frames.instruments[i] == (sounding.sum(axis=0) >= share * frame)).all()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from sklearn import metrics as sk
 
+from conftest import SETTINGS, matrices
 from instrid import metrics
 
 Y = np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=bool)
@@ -102,3 +106,16 @@ def test_validation():
         metrics.recall(Y, P[:, :2])
     with pytest.raises(ValueError, match="y_pred must be 0/1"):
         metrics.recall(Y, P * 0.5)
+
+
+@SETTINGS
+@given(matrices, st.data())
+def test_metrics_stay_in_range(scores, draw):
+    y = draw.draw(hnp.arrays(bool, scores.shape))
+    pred = scores >= draw.draw(st.floats(0, 1))
+    for value in (metrics.recall(y, pred), metrics.precision(y, pred), metrics.f1_micro(y, pred),
+                  metrics.f1_macro(y, pred)):
+        assert 0 <= value <= 1
+    assert 0 <= metrics.fp_per_frame(y, pred) <= scores.shape[1]
+    c = metrics.counts(y, pred)
+    assert c["tp"] + c["fp"] + c["fn"] + c["tn"] == y.size

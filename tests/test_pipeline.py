@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import TREE, make_tree
-from instrid import data, pipeline, train
-
+from instrid import data, examples, pipeline, splits, train
 
 
 @pytest.fixture
@@ -16,7 +15,7 @@ def tree(tmp_path):
 
 
 def test_prepare_by_recordings_with_log_mel(tree):
-    assert data.read_splits().set_index("id").loc[[2238, 2232, 1759], "split"].tolist() == ["train", "validation", "test"]
+    assert splits.read_splits().set_index("id").loc[[2238, 2232, 1759], "split"].tolist() == ["train", "validation", "test"]
     prepared = pipeline.prepare(tree, front_end="log_mel", head="report_text", weights=None, train_examples=3,
                                 validation_examples=2, test_examples=2, progress=False)
     assert prepared.config["per_split"] == {"train": 3, "validation": 2, "test": 2}
@@ -48,16 +47,15 @@ def test_prepare_with_the_report_codes_leaky_split(tree):
 
 
 def test_seeds_share_one_relabeling_and_draw_what_segment_examples_draws(tree, monkeypatch):
-    from instrid import labels
 
     calls = []
-    real = labels.segment_examples
-    monkeypatch.setattr(labels, "segment_examples", lambda *a, **k: calls.append(k) or real(*a, **k))
+    real = examples.segment_examples
+    monkeypatch.setattr(examples, "segment_examples", lambda *a, **k: calls.append(k) or real(*a, **k))
     monkeypatch.setattr(pipeline, "_SEGMENTS", {})
     sizes = {"train_examples": 2, "validation_examples": 1, "test_examples": 1}
     runs = pipeline.prepare_seeds(tree, [0, 1], weights=None, progress=False, **sizes)
     assert len(calls) == 1 and [r.seed for r in runs] == [0, 1]
-    direct = real(data.MusicNet(tree), data.read_splits(), per_split={"train": 2, "validation": 1, "test": 1},
+    direct = real(data.MusicNet(tree), splits.read_splits(), per_split={"train": 2, "validation": 1, "test": 1},
                   seed=1, progress=False)
     assert runs[1].examples.table.equals(direct.table) and (runs[1].examples.targets == direct.targets).all()
     config = pipeline.study_config(runs, epochs=3)

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile
-import torch
 
-from conftest import TREE, make_tree, tone_file
+from conftest import TREE, make_tree, one_line, run, tone_file
 from instrid import cli, data, instruments, modelfile, predict
 from instrid.errors import ModelError
-
-
-def test_model_file_rebuilds_the_same_network(model_file):
-    net, state = modelfile.load_model(model_file)
-    again, _ = modelfile.load_model(model_file)
-    assert state["top_n"] == 3 and len(state["thresholds"]) == instruments.N_INSTRUMENTS
-    assert state["weights_used"] == "random:seed=0" and state["config"]["loss"] == "bce"
-    assert net.front_end.fitted and net.head_kind == "report_text"
-    x = torch.randn(2, net.front_end.crop_samples, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        assert torch.equal(net(x), again(x))
-    assert "synthetic MusicNet" in modelfile.trained_on(state) or "MusicNet" in modelfile.trained_on(state)
 
 
 def test_predict_any_rate_and_channels_into_a_folder(model_file, tmp_path, capsys):
@@ -111,7 +100,6 @@ def test_covered_counts_overlaps_once():
 
 @pytest.mark.parametrize("kind", ["wav", "raw"])
 def test_stream_from_standard_input_prints_each_window(model_file, tmp_path, kind):
-    import io
     import subprocess
     import sys
     from pathlib import Path
@@ -148,3 +136,94 @@ def test_true_windows_count_an_instrument_that_sounds_half_the_window():
     truth = predict.true_windows(notes, 11025, table)
     assert truth["instruments"].tolist() == ["violin", "", "piano"]  # 60% / 20% / 80% of each window
     assert truth["p_violin"].tolist() == [1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("hop", ["0", "-1", "1e-9", "nan", "inf"])
+def test_predict_refuses_a_hop_that_is_not_a_positive_length(model_file, tmp_path, capsys, hop):
+    audio = tone_file(tmp_path / "a.wav")
+    code, err = run(capsys, "predict", str(audio), "--model", str(model_file), f"--hop={hop}")
+    assert code == 2 and "--hop must be at least 0.01 seconds" in one_line(err)
+
+
+@pytest.mark.parametrize("option, message", [("--top-n=0", "--top-n must be 1..11"), ("--top-n=12", "1..11"),
+                                             ("--threshold=nan", "--threshold must be a probability"),
+                                             ("--threshold=1.5", "in [0, 1]")])
+def test_predict_refuses_rules_out_of_range(model_file, tmp_path, capsys, option, message):
+    code, err = run(capsys, "predict", str(tone_file(tmp_path / "a.wav")), "--model", str(model_file), option)
+    assert code == 2 and message in one_line(err)
+
+
+@pytest.mark.parametrize("victim", ["audio", "model"])
+def test_predict_never_writes_over_an_input(model_file, tmp_path, capsys, victim):
+    folder = tmp_path / "here"
+    folder.mkdir()
+    target = folder / ("x.csv" if victim == "audio" else "x.png")
+    if victim == "audio":
+        tone_file(folder / "x.wav")
+        (folder / "x.wav").rename(target)  # an audio file named x.csv, as a careless user might have
+        inputs = [str(target)]
+        model = str(model_file)
+    else:
+        target.write_bytes(model_file.read_bytes())
+        inputs = [str(tone_file(folder / "x.ogg"))]
+        model = str(target)
+    before = target.read_bytes()
+    code, err = run(capsys, "predict", *inputs, "--model", model, "--out", str(folder))
+    assert code == 2 and "is an input; refusing to write" in one_line(err)
+    assert target.read_bytes() == before
+
+
+def test_predict_out_must_be_a_folder_and_outputs_must_not_collide(model_file, tmp_path, capsys):
+    audio = tone_file(tmp_path / "a.wav")
+    (tmp_path / "file").write_text("mine")
+    code, err = run(capsys, "predict", str(audio), "--model", str(model_file), "--out", str(tmp_path / "file"))
+    assert code == 2 and "--out must be a folder" in one_line(err) and (tmp_path / "file").read_text() == "mine"
+    (tmp_path / "b").mkdir()
+    other = tone_file(tmp_path / "b" / "a.flac")
+    code, err = run(capsys, "predict", str(audio), str(other), "--model", str(model_file), "--out", str(tmp_path / "o"))
+    assert code == 2 and "writes the same outputs as" in one_line(err)
+
+
+def test_one_bad_file_among_several(model_file, tmp_path, capsys):
+    good = [tone_file(tmp_path / "g1.wav"), tone_file(tmp_path / "g2.flac")]
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF....garbage")
+    code = cli.main(["predict", str(good[0]), str(bad), str(good[1]), "--model", str(model_file),
+                     "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "bad.wav: " in captured.err and "1 of 3 file(s) failed; the others were written" in captured.err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        f"{g}.{s}" for g in ("g1", "g2") for s in ("csv", "json", "png"))
+
+
+@pytest.mark.parametrize("fault", ["nan", "inf", "truncated", "missing", "dangling link"])
+def test_bad_audio_is_named(model_file, tmp_path, capsys, fault):
+    path = tmp_path / "a.wav"
+    audio = np.zeros(30_000, dtype=np.float32)
+    if fault in ("nan", "inf"):
+        audio[12_345] = np.nan if fault == "nan" else np.inf
+        soundfile.write(str(path), audio, 44_100, subtype="FLOAT")
+    elif fault == "truncated":
+        soundfile.write(str(path), audio, 44_100, subtype="PCM_16")
+        path.write_bytes(path.read_bytes()[:30_000])
+    elif fault == "dangling link":
+        path.symlink_to(tmp_path / "gone.wav")
+    code, err = run(capsys, "predict", str(path), "--model", str(model_file))
+    line = one_line(err)
+    expected = {"nan": "non-finite sample (NaN or infinity) at sample 12345", "inf": "at sample 12345",
+                "truncated": "truncated: data chunk declares 60000 bytes", "missing": "audio file not found",
+                "dangling link": "audio file not found (a dangling symbolic link)"}[fault]
+    assert code == 2 and expected in line and "a.wav" in line
+
+
+def test_disk_full_while_writing_is_one_line(model_file, tmp_path, capsys, monkeypatch):
+    from instrid import predict
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "a.csv"))
+
+    monkeypatch.setattr(predict, "write_outputs", full)
+    code, err = run(capsys, "predict", str(tone_file(tmp_path / "a.wav")), "--model", str(model_file),
+                    "--out", str(tmp_path / "out"))
+    assert code == 2 and "a.csv: No space left on device" in one_line(err)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
+
 import tomllib
 
 from conftest import REPO
-from instrid import cli
 
 
 def pip_pins(lines):
@@ -29,18 +27,6 @@ def test_ci_runs_the_readme_test_command():
     readme = (REPO / "README.md").read_text()
     assert "make study" in readme and "make test" in readme
     assert (REPO / ".ci" / "run").read_text().strip().splitlines()[-1] == "make test"
-
-
-def test_console_script_reports_errors_with_the_file(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "instrid.cli", "data", "info", "--root", str(tmp_path)],
-                            capture_output=True, text=True)
-    assert result.returncode == 2
-    assert result.stderr.startswith(f"instrid: error: {tmp_path}: not a MusicNet-format root")
-
-
-def test_info_summarises_a_tree(tiny_tree, capsys):
-    assert cli.main(["data", "info", "--root", str(tiny_tree)]) == 0
-    assert "train    2 recordings" in capsys.readouterr().out
 
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import RANDOM
+from conftest import agreeing_results as claims_results
 from instrid import cli, results
-from test_report import RANDOM, results as claims_results
 
 
 def test_save_results_is_plain_json_and_returns_what_it_wrote(tmp_path):

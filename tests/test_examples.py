@@ -1,0 +1,69 @@
+"""Training examples, their re-splits and their audio crops (instrid.examples)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SPLITS
+from instrid import data, examples
+
+
+def test_segment_examples_and_subsampling(tiny_tree):
+    ds = data.MusicNet(tiny_tree)
+    ex = examples.segment_examples(ds, SPLITS, progress=False)
+    assert ex.table["split"].tolist()[:1] == ["train"] and set(ex.table["split"]) == {"train", "validation", "test"}
+    first = ex.split("train")
+    assert first.table[["start", "end"]].values.tolist() == [[0, 11025], [11025, 22050], [22050, 33075], [33075, 44100]]
+    assert first.targets[:, [0, 2, 3]].astype(int).tolist() == [[0, 0, 1], [1, 0, 1], [1, 0, 0], [0, 1, 0]]
+    sampled = examples.segment_examples(ds, SPLITS, per_split={"train": 2, "test": 1}, seed=1, progress=False)
+    assert sampled.table["split"].value_counts().to_dict() == {"train": 2, "test": 1}
+    again = examples.segment_examples(ds, SPLITS, per_split={"train": 2, "test": 1}, seed=1, progress=False)
+    pd.testing.assert_frame_equal(sampled.table, again.table)
+    voiced = examples.segment_examples(ds, SPLITS, include_silent=False, progress=False)
+    assert voiced.targets.any(axis=1).all() and len(voiced) < len(ex)
+
+
+def test_positional_and_report_code_splits(tiny_tree):
+    ex = examples.segment_examples(data.MusicNet(tiny_tree), SPLITS, progress=False)
+    positional = examples.positional_split(ex)
+    counts = positional.table["split"].value_counts()
+    assert counts["train"] == round(0.6 * len(ex)) and counts.sum() == len(ex)
+    # Unshuffled, the test folder's recording comes last, so the tail of the pool is test.
+    assert positional.table["recording"].iloc[-1] == 1759 and positional.table["split"].iloc[-1] == "test"
+    shuffled = examples.report_code_split(ex, seed=0)
+    assert shuffled.table["split"].value_counts().to_dict() == counts.to_dict()
+    assert not shuffled.table[["recording", "start"]].equals(positional.table[["recording", "start"]])
+    pd.testing.assert_frame_equal(shuffled.table, examples.report_code_split(ex, seed=0).table)
+    # Targets travel with their rows.
+    key = {(r, s): t.tolist() for r, s, t in zip(ex.table.recording, ex.table.start, ex.targets)}
+    assert all(key[(r, s)] == t.tolist() for r, s, t in zip(shuffled.table.recording, shuffled.table.start,
+                                                           shuffled.targets))
+
+
+def test_leak_share():
+    table = pd.DataFrame({"recording": [1, 1, 2, 2, 3, 3], "start": range(6),
+                          "split": ["train", "test", "train", "validation", "test", "test"]})
+    ex = examples.Examples(table, np.zeros((6, 11), bool))
+    assert examples.leak_share(ex) == pytest.approx(1 / 3)       # test rows: recording 1 (in train), 3, 3
+    assert examples.leak_share(ex, "validation") == 1.0
+    assert examples.leak_share(ex.subset(np.array([0, 2, 3]))) == 0.0  # no test rows
+
+
+def test_crops_cut_the_right_samples(tree_and_examples):
+    ds, _ = tree_and_examples
+    audio = ds.audio(1727)
+    out = examples.crops(ds, 1727, np.array([100, 0]), np.array([20_000, 50]), 44_100, 128)
+    np.testing.assert_array_equal(out[0], audio[100:228])
+    np.testing.assert_array_equal(out[1], np.tile(audio[:50], 3)[:128])
+    low = examples.crops(ds, 1727, np.array([22_050]), np.array([44_100]), 16_000, 1000)
+    np.testing.assert_allclose(low[0], ds.audio(1727, sample_rate=16_000)[8000:9000], atol=1e-4)
+
+
+def test_crop_or_tile():
+    audio = np.arange(10, dtype=np.float32)
+    assert examples.crop_or_tile(audio, 2, 9, 4).tolist() == [2, 3, 4, 5]
+    assert examples.crop_or_tile(audio, 7, 10, 8).tolist() == [7, 8, 9, 7, 8, 9, 7, 8]
+    with pytest.raises(ValueError, match="start < end"):
+        examples.crop_or_tile(audio, 5, 5, 4)

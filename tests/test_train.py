@@ -1,0 +1,46 @@
+"""Training the head on cached embeddings (instrid.train)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from instrid import decisions, train
+
+
+def toy(seed, n=300):
+    """Embeddings that a linear head can decode: targets mixed linearly, plus noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.random((n, 11)) < 0.25
+    x = (y @ MIXING + 0.1 * rng.normal(size=(n, 16))).astype(np.float16)
+    return x, y
+
+
+def test_training_is_reproducible_bit_for_bit_and_learns():
+    x, y = toy(0)
+    vx, vy = toy(1)
+    config = train.TrainConfig(loss="iou_batch", optimizer="adam", lr=0.01, epochs=4, seed=5)
+    a = train.train_head(x, y, vx, vy, config, progress=False)
+    b = train.train_head(x, y, vx, vy, config, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(a.head.state_dict().values(), b.head.state_dict().values()))
+    pd.testing.assert_frame_equal(a.history.drop(columns="seconds"), b.history.drop(columns="seconds"))
+    c = train.train_head(x, y, vx, vy, train.TrainConfig(**{**config.__dict__, "seed": 6}), progress=False)
+    assert not torch.equal(a.head.weight, c.head.weight)
+    assert a.history["val_loss"].iloc[-1] < a.history["val_loss"].iloc[0]
+    assert a.history["val_loss"].min() == pytest.approx(a.history.loc[a.best_epoch - 1, "val_loss"])
+    p = decisions.sigmoid(train.predict_logits(a.head, vx))
+    assert ((p > 0.5) == vy).mean() > 0.9
+
+
+def test_report_optimizer_schedule():
+    x, y = toy(0, n=40)
+    result = train.train_head(x, y, x, y, train.TrainConfig(epochs=3), progress=False)
+    assert result.history["lr"].tolist() == pytest.approx([1e-3, 5e-4, 2.5e-4])
+    assert result.config.batch_size == 10 and result.config.optimizer == "sgd"
+    with pytest.raises(ValueError, match="optimizer must be"):
+        train.train_head(x, y, x, y, train.TrainConfig(optimizer="rmsprop"), progress=False)
+
+
+MIXING = np.random.default_rng(99).normal(size=(11, 16))
