@@ -19,20 +19,20 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # ensembles) and notebooks/ci.yaml; everything goes under build/ci, not figures/ or results/.
 CI_DIR := build/ci
 CI_RECORDINGS := 2238 2506 2232 2203 2191 2382
-PAPERMILL := $(BIN)/papermill --kernel instrid --cwd notebooks --log-level WARNING --no-progress-bar
+# Every notebook run, in place or as a copy, is this one command: papermill with only the parameters the
+# notebook declares (a parameters file serves them all), the result written whole, then tidied for git.
+RUN_NOTEBOOK := $(BIN)/instrid run-notebook
 # $(call run_copies,PARAMETER_FILE,DATA_ROOT,OUT): every notebook with those parameters into OUT/notebooks,
 # its figures and results into OUT/figures and OUT/results (the committed ones stay untouched).
 define run_copies
-	@rm -rf $(3)/notebooks $(3)/figures $(3)/results && mkdir -p $(3)/notebooks
+	@rm -rf $(3)/notebooks $(3)/figures $(3)/results
 	@for nb in $(NOTEBOOKS); do \
-		echo "papermill $$nb ($(1))"; \
-		$(PAPERMILL) -f $(1) -p data_root "$(abspath $(2))" -p figures_dir "$(abspath $(3)/figures)" \
-			-p results_dir "$(abspath $(3)/results)" "$$nb" "$(3)/$$nb"; \
-		$(BIN)/instrid tidy-notebook "$(3)/$$nb"; \
+		$(RUN_NOTEBOOK) "$$nb" --out "$(3)/$$nb" -f $(1) -p data_root "$(abspath $(2))" \
+			-p figures_dir "$(abspath $(3)/figures)" -p results_dir "$(abspath $(3)/results)"; \
 	done
 endef
 
-.PHONY: env data study model study-musicnet test test-unit test-notebooks bench clean-env
+.PHONY: env data study model study-musicnet test lint test-unit test-notebooks bench clean-env
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,7 +53,7 @@ data: env
 # committed notebooks carry no machine path).
 DATA_PARAMETER := $(if $(filter data/synth,$(DATA_ROOT)),,-p data_root "$(abspath $(DATA_ROOT))")
 # Run one notebook in place (its figures and results too), then clean it for git; $$nb names it.
-RUN_IN_PLACE = echo "papermill $$nb"; $(PAPERMILL) $(DATA_PARAMETER) "$$nb" "$$nb"; $(BIN)/instrid tidy-notebook "$$nb"
+RUN_IN_PLACE = $(RUN_NOTEBOOK) "$$nb" $(DATA_PARAMETER)
 NOTEBOOK_NAMES := $(notdir $(basename $(NOTEBOOKS)))
 
 # Runs every notebook in order, in place, so the committed notebooks hold this run's outputs,
@@ -85,7 +85,13 @@ study-musicnet: env
 	$(call run_copies,notebooks/musicnet.yaml,$(MUSICNET_ROOT),$(MUSICNET_OUT))
 	$(BIN)/instrid results-table --results $(MUSICNET_OUT)/results
 
-test: test-unit test-notebooks
+test: lint test-unit test-notebooks
+
+# Style: ruff (pinned in the test extra, configured in pyproject.toml) over the package, tests, benchmarks
+# and the notebooks' code.
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-unit: env
 	$(BIN)/python -m pytest

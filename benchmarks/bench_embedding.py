@@ -47,22 +47,37 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["INSTRID_CACHE"] = tempfile.mkdtemp(prefix="instrid-bench-")  # cold embedding cache
     dataset = data.MusicNet(args.root)
-    chosen = examples.segment_examples(dataset, splits.read_splits(), per_split={"train": args.examples},
-                                       progress=False)
-    figures = {"examples": len(chosen), "batch_size": args.batch_size, "torch_threads": torch.get_num_threads(),
-               "front_ends": {}}
+    chosen = examples.segment_examples(
+        dataset, splits.read_splits(), per_split={"train": args.examples}, progress=False
+    )
+    figures = {
+        "examples": len(chosen),
+        "batch_size": args.batch_size,
+        "torch_threads": torch.get_num_threads(),
+        "front_ends": {},
+    }
     for name, front in (("report_spectrogram", features.ReportSpectrogram()), ("log_mel", features.LogMel())):
         net = model.InstrumentNet(front, head="report_text", weights=None)
         bare = bare_forward(net, args.batch_size, max(4, args.examples // args.batch_size // 2))
         start = time.perf_counter()
         out = embeddings.extract(dataset, chosen, net, batch_size=args.batch_size, progress=False)
         extract_s = time.perf_counter() - start
-        figures["front_ends"][name] = {"bare_samples_per_s": bare, "samples_per_s": len(chosen) / extract_s,
-                                       "ratio": len(chosen) / extract_s / bare, "seconds": extract_s}
+        figures["front_ends"][name] = {
+            "bare_samples_per_s": bare,
+            "samples_per_s": len(chosen) / extract_s,
+            "ratio": len(chosen) / extract_s / bare,
+            "seconds": extract_s,
+        }
         if name == "report_spectrogram":
             start = time.perf_counter()
-            result = train.train_head(out, chosen.targets, out[:256], chosen.targets[:256],
-                                      train.TrainConfig(epochs=3), progress=False)
+            result = train.train_head(
+                out,
+                chosen.targets,
+                out[:256],
+                chosen.targets[:256],
+                train.TrainConfig(epochs=3),
+                progress=False,
+            )
             figures["head_train_seconds"] = time.perf_counter() - start
             figures["head_train_examples_per_s"] = 3 * len(chosen) / result.seconds
     default = figures["front_ends"]["report_spectrogram"]

@@ -30,9 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from common import write_result  # noqa: E402
 
 RATE = 44_100
-RUN = ("import json, resource, sys, time; from instrid import cli; t = time.perf_counter(); "
-       "code = cli.main(sys.argv[1:]); print(json.dumps({'code': code, 'seconds': time.perf_counter() - t, "
-       "'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))")
+RUN = (
+    "import json, resource, sys, time; from instrid import cli; t = time.perf_counter(); "
+    "code = cli.main(sys.argv[1:]); print(json.dumps({'code': code, 'seconds': time.perf_counter() - t, "
+    "'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
+)
 
 
 def write_audio(path: Path, minutes: float) -> Path:
@@ -47,8 +49,12 @@ def write_audio(path: Path, minutes: float) -> Path:
 
 
 def predict(model: Path, audio: Path, out: Path) -> dict:
-    result = subprocess.run([sys.executable, "-c", RUN, "predict", str(audio), "--model", str(model), "--out",
-                             str(out)], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", RUN, "predict", str(audio), "--model", str(model), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -61,9 +67,29 @@ def main() -> None:
         os.environ["INSTRID_CACHE"] = str(work / "cache")  # the tiny model's embeddings stay out of yours
         model = work / "model.pt"
         tree = make_tree(work / "tree", TREE)
-        assert cli.main(["train", "--root", str(tree), "--out", str(model), "--weights", "none", "--epochs", "1",
-                         "--train-examples", "4", "--validation-examples", "3", "--test-examples", "2",
-                         "--quiet"]) == 0
+        assert (
+            cli.main(
+                [
+                    "train",
+                    "--root",
+                    str(tree),
+                    "--out",
+                    str(model),
+                    "--weights",
+                    "none",
+                    "--epochs",
+                    "1",
+                    "--train-examples",
+                    "4",
+                    "--validation-examples",
+                    "3",
+                    "--test-examples",
+                    "2",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
         runs = {}
         for minutes in (10, 60):
             audio = write_audio(work / f"{minutes}min.wav", minutes)
@@ -72,13 +98,20 @@ def main() -> None:
             runs[minutes]["wall_s"] = time.perf_counter() - started
             audio.unlink()
     ten, sixty = runs[10], runs[60]
-    write_result("predict", {
-        "rtf": ten["seconds"] / 600, "rtf_60min": sixty["seconds"] / 3600,
-        "peak_mb_10min": ten["peak_mb"], "peak_mb_60min": sixty["peak_mb"],
-        "peak_ratio_60_to_10": sixty["peak_mb"] / ten["peak_mb"],
-        "seconds_10min": ten["seconds"], "seconds_60min": sixty["seconds"],
-        "input": "stereo 44.1 kHz 16-bit WAV, decoded, downmixed, windows of 232 ms, CSV + JSON + PNG written",
-    })
+    write_result(
+        "predict",
+        {
+            "rtf": ten["seconds"] / 600,
+            "rtf_60min": sixty["seconds"] / 3600,
+            "peak_mb_10min": ten["peak_mb"],
+            "peak_mb_60min": sixty["peak_mb"],
+            "peak_ratio_60_to_10": sixty["peak_mb"] / ten["peak_mb"],
+            "seconds_10min": ten["seconds"],
+            "seconds_60min": sixty["seconds"],
+            "input": "stereo 44.1 kHz 16-bit WAV, decoded, downmixed, windows of 232 ms, "
+            "CSV + JSON + PNG written",
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -71,19 +71,23 @@ def main() -> None:
         assert np.array_equal(ours.start, ref_start)
         assert np.array_equal(ours.instruments, ref_inst) and np.array_equal(ours.notes, ref_notes)
 
-    write_result("relabel", {
-        "root": str(dataset.root),
-        "recordings": len(tables),
-        "notes": n_notes,
-        "segments": n_segments,
-        "frames_10ms": n_frames,
-        "segments_seconds": segment_s,
-        "frames_seconds": frame_s,
-        "seconds": segment_s + frame_s,
-        "reference_seconds": reference_s,
-        "speedup": reference_s / ours_inclusive_s,
-        "speedup_note": "reference per-boundary note scan vs segment_labels(inclusive_end=True), same output",
-    })
+    write_result(
+        "relabel",
+        {
+            "root": str(dataset.root),
+            "recordings": len(tables),
+            "notes": n_notes,
+            "segments": n_segments,
+            "frames_10ms": n_frames,
+            "segments_seconds": segment_s,
+            "frames_seconds": frame_s,
+            "seconds": segment_s + frame_s,
+            "reference_seconds": reference_s,
+            "speedup": reference_s / ours_inclusive_s,
+            "speedup_note": "reference per-boundary note scan vs segment_labels(inclusive_end=True), "
+            "same output",
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,10 @@ def format_comparison(dataset: MusicNet, rid: int) -> dict:
                 start = time.perf_counter()
                 soundfile.read(str(path), dtype="float32")
                 reads.append(time.perf_counter() - start)
-            out[fmt] = {"bytes_per_audio_second": os.path.getsize(path) / (len(audio) / 44_100),
-                        "read_x_realtime": (len(audio) / 44_100) / min(reads)}
+            out[fmt] = {
+                "bytes_per_audio_second": os.path.getsize(path) / (len(audio) / 44_100),
+                "read_x_realtime": (len(audio) / 44_100) / min(reads),
+            }
     return out
 
 

@@ -48,8 +48,15 @@ def main() -> None:
             cold = timed_make(clone, env, log)
             warm = timed_make(clone, env, log)
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        write_result("study", {"cold_s": cold, "warm_s": warm, "peak_mb": peak_kb / 1024,
-                               "cold_includes": "environment, dataset render (323 recordings), embeddings, notebooks"})
+        write_result(
+            "study",
+            {
+                "cold_s": cold,
+                "warm_s": warm,
+                "peak_mb": peak_kb / 1024,
+                "cold_includes": "environment, dataset render (323 recordings), embeddings, notebooks",
+            },
+        )
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

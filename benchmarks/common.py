@@ -35,10 +35,15 @@ def machine() -> dict:
 
 def commit() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                              cwd=RESULTS.parent).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=RESULTS.parent).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=RESULTS.parent
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=RESULTS.parent,
+        ).stdout.strip()
         return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -47,12 +52,15 @@ def commit() -> str:
 def write_result(name: str, figures: dict) -> Path:
     """Write benchmarks/results/<name>.json with the machine, the commit and ``figures``."""
     path = RESULTS / f"{name}.json"
-    write_json_atomic(path, {
-        "benchmark": name,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "commit": commit(),
-        **figures,
-    })
+    write_json_atomic(
+        path,
+        {
+            "benchmark": name,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "commit": commit(),
+            **figures,
+        },
+    )
     print(f"wrote {path}")
     return path

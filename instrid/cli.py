@@ -7,6 +7,7 @@
     instrid data musicnet --from DIR
     instrid data info     --root DIR [--decode]
     instrid results-table [--results results] [--readme README.md]
+    instrid run-notebook  NOTEBOOK [--out PATH] [-f PARAMETERS.yaml] [-p NAME VALUE ...]
     instrid tidy-notebook NOTEBOOK ...
     instrid train   --root DIR [--out MODEL.pt] [--weights auto|imagenet|none|FILE] [--epochs N]
     instrid predict AUDIO ... [--model MODEL.pt] [--out DIR] [--hop SECONDS] [--top-n N | --threshold T]
@@ -37,12 +38,17 @@ def _data_synth(args) -> None:
 
     started = time.perf_counter()
     result = synth.build_synthetic_musicnet(
-        args.root, soundfont=args.soundfont, recordings=args.recordings, jobs=args.jobs,
-        audio_format=args.format, progress=not args.quiet,
+        args.root,
+        soundfont=args.soundfont,
+        recordings=args.recordings,
+        jobs=args.jobs,
+        audio_format=args.format,
+        progress=not args.quiet,
     )
     elapsed = time.perf_counter() - started
     print(
-        f"{args.root}: rendered {result['recordings']} recording(s) ({result['seconds'] / 3600:.2f} h of audio) "
+        f"{args.root}: rendered {result['recordings']} recording(s) "
+        f"({result['seconds'] / 3600:.2f} h of audio) "
         f"in {elapsed:.1f} s, {result['skipped']} already done"
     )
 
@@ -55,7 +61,9 @@ def _data_musicnet(args) -> None:
         where = args.from_dir
     else:
         if not args.root:
-            raise SystemExit("instrid data musicnet: give --root DIR (download there) or --from DIR (existing copy)")
+            raise SystemExit(
+                "instrid data musicnet: give --root DIR (download there) or --from DIR (existing copy)"
+            )
         md5 = None if args.no_verify else (args.md5 or sources.MUSICNET_MD5)
         index = sources.install_musicnet(args.root, url=args.url, md5=md5, progress=not args.quiet)
         where = args.root
@@ -80,8 +88,30 @@ def _results_table(args) -> None:
         print(results.findings_section(args.results))
 
 
+def _run_notebook(args) -> None:
+    import yaml
+
+    from instrid.errors import UsageError
+    from instrid.notebooks import run_notebook
+
+    parameters = {}
+    if args.parameters_file:
+        try:
+            parameters = yaml.safe_load(open(args.parameters_file)) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise UsageError(
+                f"{args.parameters_file}: cannot read parameters: {str(exc).splitlines()[0]}"
+            ) from None
+        if not isinstance(parameters, dict):
+            raise UsageError(f"{args.parameters_file}: parameters must be a mapping of name: value")
+    # As papermill's -p: a value is read as YAML (numbers, null, lists), a path stays a string.
+    parameters.update({name: yaml.safe_load(value) for name, value in args.parameter})
+    print(f"papermill {args.notebook}" + (f" -> {args.out}" if args.out else ""), flush=True)
+    run_notebook(args.notebook, args.out, parameters)
+
+
 def _tidy(args) -> None:
-    from instrid.tidy import tidy_notebook
+    from instrid.notebooks import tidy_notebook
 
     for path in args.notebooks:
         tidy_notebook(path)
@@ -92,11 +122,22 @@ def _train(args) -> None:
 
     out = args.out or predict.default_model_path()
     weights = None if args.weights == "none" else args.weights
-    summary = pipeline.train_model(args.root, out, weights=weights, epochs=args.epochs, top_n=args.top_n,
-                                   train_examples=args.train_examples, validation_examples=args.validation_examples,
-                                   test_examples=args.test_examples, seed=args.seed, progress=not args.quiet)
-    print(f"{out}: saved; on validation recall {summary['recall']:.3f}, "
-          f"{summary['fp_per_frame']:.2f} false positives per frame, micro F1 {summary['f1_micro']:.3f}")
+    summary = pipeline.train_model(
+        args.root,
+        out,
+        weights=weights,
+        epochs=args.epochs,
+        top_n=args.top_n,
+        train_examples=args.train_examples,
+        validation_examples=args.validation_examples,
+        test_examples=args.test_examples,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    print(
+        f"{out}: saved; on validation recall {summary['recall']:.3f}, "
+        f"{summary['fp_per_frame']:.2f} false positives per frame, micro F1 {summary['f1_micro']:.3f}"
+    )
 
 
 def _predict(args) -> int:
@@ -115,8 +156,10 @@ def _predict(args) -> int:
         raise UsageError(f"--threshold must be a probability in [0, 1], got {args.threshold}")
     model_path = Path(args.model) if args.model else predict.default_model_path()
     if not args.model and not model_path.exists():
-        raise UsageError(f"{model_path}: no model yet; make one with `make model` (the study's final model) or "
-                         "`instrid train --root DIR`, or name one with --model")
+        raise UsageError(
+            f"{model_path}: no model yet; make one with `make model` (the study's final model) or "
+            "`instrid train --root DIR`, or name one with --model"
+        )
     if args.stream:
         return _predict_stream(args, model_path)
     if not args.audio:
@@ -126,20 +169,31 @@ def _predict(args) -> int:
     if out_dir is not None:
         _check_outputs(out_dir, inputs, model_path)
     net, state = modelfile.load_model(model_path)
-    rule = (f"top-{args.top_n}" if args.top_n is not None else f"threshold {args.threshold}"
-            if args.threshold is not None else f"class thresholds, then at most {state['top_n']}")
+    rule = (
+        f"top-{args.top_n}"
+        if args.top_n is not None
+        else f"threshold {args.threshold}"
+        if args.threshold is not None
+        else f"class thresholds, then at most {state['top_n']}"
+    )
     failed = 0
     for path in inputs:
         try:
-            table = predict.predict_file(net, state, path, hop_s=args.hop, top_n=args.top_n, threshold=args.threshold)
+            table = predict.predict_file(
+                net, state, path, hop_s=args.hop, top_n=args.top_n, threshold=args.threshold
+            )
         except InstridError as exc:
             print(f"instrid: error: {exc}", file=sys.stderr)
             failed += 1
             continue
         summary = predict.summarize(table, trained_on=modelfile.trained_on(state), rule=rule)
-        found = ", ".join(f"{name} {100 * v['share_of_windows']:.0f}%" for name, v in summary["instruments"].items())
+        found = ", ".join(
+            f"{name} {100 * v['share_of_windows']:.0f}%" for name, v in summary["instruments"].items()
+        )
         # Without --out, standard output is the CSV alone; the one-line summary goes to stderr.
-        print(f"{path}: {len(table)} windows; {found or 'nothing'}", file=sys.stdout if out_dir else sys.stderr)
+        print(
+            f"{path}: {len(table)} windows; {found or 'nothing'}", file=sys.stdout if out_dir else sys.stderr
+        )
         if out_dir is not None:
             out_dir.mkdir(parents=True, exist_ok=True)
             predict.write_outputs(table, summary, out_dir, path.stem)
@@ -147,7 +201,9 @@ def _predict(args) -> int:
             print(table.to_csv(index=False), end="")
     if failed:
         if len(inputs) > 1:
-            print(f"instrid: {failed} of {len(inputs)} file(s) failed; the others were written", file=sys.stderr)
+            print(
+                f"instrid: {failed} of {len(inputs)} file(s) failed; the others were written", file=sys.stderr
+            )
         return 2
     return 0
 
@@ -165,11 +221,18 @@ def _predict_stream(args, model_path) -> int:
     else:
         rate, channels, sample_format = args.rate, args.channels, args.format
     net, state = modelfile.load_model(model_path)
-    blocks = data.stream_blocks(stream, net.front_end.sample_rate, rate=rate, channels=channels,
-                                sample_format=sample_format, block_frames=max(256, rate // 50))
+    blocks = data.stream_blocks(
+        stream,
+        net.front_end.sample_rate,
+        rate=rate,
+        channels=channels,
+        sample_format=sample_format,
+        block_frames=max(256, rate // 50),
+    )
     print("start_s,end_s,instruments", flush=True)
-    for start, end, _, names in predict.predict_stream(net, state, blocks, hop_s=args.hop, top_n=args.top_n,
-                                                       threshold=args.threshold):
+    for start, end, _, names in predict.predict_stream(
+        net, state, blocks, hop_s=args.hop, top_n=args.top_n, threshold=args.threshold
+    ):
         print(f"{start:.4f},{end:.4f},{';'.join(names)}", flush=True)
     return 0
 
@@ -183,13 +246,17 @@ def _check_outputs(out_dir, inputs, model_path) -> None:
     from instrid.errors import UsageError
 
     if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir}: --out must be a folder (it will hold one .csv, .json and .png per input)")
+        raise UsageError(
+            f"{out_dir}: --out must be a folder (it will hold one .csv, .json and .png per input)"
+        )
     protected = {p.resolve() for p in [*inputs, model_path] if p.exists()}
     stems = {}
     for path in inputs:
         if path.stem in stems:
-            raise UsageError(f"{path}: writes the same outputs as {stems[path.stem]} ({path.stem}.csv ...); "
-                             "rename one or predict them separately")
+            raise UsageError(
+                f"{path}: writes the same outputs as {stems[path.stem]} ({path.stem}.csv ...); "
+                "rename one or predict them separately"
+            )
         stems[path.stem] = path
         for suffix in (".csv", ".json", ".png"):
             target = (out_dir / f"{path.stem}{suffix}").resolve()
@@ -221,52 +288,93 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = data_commands.add_parser("info", help="check and summarise a MusicNet-format tree")
     info.add_argument("--root", required=True)
-    info.add_argument("--decode", action="store_true",
-                      help="decode all audio, not just each file's end (finds corruption anywhere; slower)")
+    info.add_argument(
+        "--decode",
+        action="store_true",
+        help="decode all audio, not just each file's end (finds corruption anywhere; slower)",
+    )
     info.set_defaults(run=_data_info)
 
-    table = commands.add_parser("results-table", help="the README's findings and headline numbers, from results/*.json")
+    table = commands.add_parser(
+        "results-table", help="the README's findings and headline numbers, from results/*.json"
+    )
     table.add_argument("--results", default="results", help="folder of the notebooks' JSON results")
     table.add_argument("--readme", help="rewrite the generated section of this README instead of printing")
     table.set_defaults(run=_results_table)
 
-    tidy = commands.add_parser("tidy-notebook", help="clean executed notebooks for committing (progress bars, run metadata)")
+    run_nb = commands.add_parser(
+        "run-notebook",
+        help="execute a study notebook (papermill) with the parameters it declares, then tidy it",
+    )
+    run_nb.add_argument("notebook")
+    run_nb.add_argument("--out", help="executed notebook to write (default: in place)")
+    run_nb.add_argument(
+        "-f", dest="parameters_file", help="YAML parameters; those the notebook lacks are skipped"
+    )
+    run_nb.add_argument(
+        "-p", dest="parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE")
+    )
+    run_nb.set_defaults(run=_run_notebook)
+
+    tidy = commands.add_parser(
+        "tidy-notebook", help="clean executed notebooks for committing (progress bars, run metadata)"
+    )
     tidy.add_argument("notebooks", nargs="+")
     tidy.set_defaults(run=_tidy)
 
     fit = commands.add_parser("train", help="fit the corrected pipeline on a dataset and save a model file")
     fit.add_argument("--root", required=True, help="MusicNet-format tree")
-    fit.add_argument("--out", help="model file to write (default: where `instrid predict` looks, see --model)")
+    fit.add_argument(
+        "--out", help="model file to write (default: where `instrid predict` looks, see --model)"
+    )
     fit.add_argument("--weights", default="auto", help="backbone: auto, imagenet, none, or a .pth file")
     fit.add_argument("--epochs", type=int, default=3)
     fit.add_argument("--top-n", type=int, default=3, help="at most this many instruments per window")
     fit.add_argument("--train-examples", type=int, default=20_000)
     fit.add_argument("--validation-examples", type=int, default=5_000)
-    fit.add_argument("--test-examples", type=int, default=5_000, help="drawn as in the study, to share its cache")
+    fit.add_argument(
+        "--test-examples", type=int, default=5_000, help="drawn as in the study, to share its cache"
+    )
     fit.add_argument("--seed", type=int, default=0)
     fit.set_defaults(run=_train)
 
     apply = commands.add_parser(
-        "predict", help="instruments in your own audio files, window by window",
+        "predict",
+        help="instruments in your own audio files, window by window",
         description="Instruments in your own audio, one 232 ms window at a time (latency: one window plus "
-                    "the model's compute). The default model is the study's final one: trained on synthetic "
-                    "audio (MusicNetEM labels rendered with a General MIDI SoundFont) with a randomly "
-                    "initialized backbone where ImageNet weights could not be loaded; it generalizes poorly to "
-                    "other timbres. Train on real MusicNet with ImageNet weights for real recordings.")
+        "the model's compute). The default model is the study's final one: trained on synthetic "
+        "audio (MusicNetEM labels rendered with a General MIDI SoundFont) with a randomly "
+        "initialized backbone where ImageNet weights could not be loaded; it generalizes poorly to "
+        "other timbres. Train on real MusicNet with ImageNet weights for real recordings.",
+    )
     apply.add_argument("audio", nargs="*", help="audio files (anything soundfile reads)")
-    apply.add_argument("--model", help="model file from `instrid train` (default: the study's, made by `make model`)")
-    apply.add_argument("--out", help="folder for one CSV, JSON summary and PNG timeline per input "
-                                     "(default: print the CSV)")
-    apply.add_argument("--hop", type=float, default=None,
-                       help=f"seconds between windows, at least {MIN_HOP_S} (default: the window length)")
-    apply.add_argument("--stream", action="store_true",
-                       help="read a WAV stream (or raw PCM: --rate, --channels, --format) from standard input and "
-                            "print each window's instruments as soon as it is decided; latency: one window "
-                            "(232 ms) plus a forward pass (milliseconds), then every --hop")
+    apply.add_argument(
+        "--model", help="model file from `instrid train` (default: the study's, made by `make model`)"
+    )
+    apply.add_argument(
+        "--out", help="folder for one CSV, JSON summary and PNG timeline per input (default: print the CSV)"
+    )
+    apply.add_argument(
+        "--hop",
+        type=float,
+        default=None,
+        help=f"seconds between windows, at least {MIN_HOP_S} (default: the window length)",
+    )
+    apply.add_argument(
+        "--stream",
+        action="store_true",
+        help="read a WAV stream (or raw PCM: --rate, --channels, --format) from standard input and "
+        "print each window's instruments as soon as it is decided; latency: one window "
+        "(232 ms) plus a forward pass (milliseconds), then every --hop",
+    )
     apply.add_argument("--rate", type=int, help="raw PCM on standard input: sample rate, Hz")
     apply.add_argument("--channels", type=int, default=1, help="raw PCM: interleaved channels (default 1)")
-    apply.add_argument("--format", default="s16", choices=("s16", "s32", "f32"),
-                       help="raw PCM: little-endian sample format (default s16)")
+    apply.add_argument(
+        "--format",
+        default="s16",
+        choices=("s16", "s32", "f32"),
+        help="raw PCM: little-endian sample format (default s16)",
+    )
     rule = apply.add_mutually_exclusive_group()
     rule.add_argument("--top-n", type=int, help="declare the N most probable instruments (the report's rule)")
     rule.add_argument("--threshold", type=float, help="declare every instrument above this probability")

@@ -42,8 +42,15 @@ AUDIO_SUFFIXES = (".wav", ".flac")
 METADATA_NAME = "musicnet_metadata.csv"
 
 INDEX_COLUMNS = (
-    "id", "split", "audio_path", "labels_path", "sample_rate", "n_samples", "duration_s",
-    "ensemble", "composer",
+    "id",
+    "split",
+    "audio_path",
+    "labels_path",
+    "sample_rate",
+    "n_samples",
+    "duration_s",
+    "ensemble",
+    "composer",
 )
 
 
@@ -179,7 +186,9 @@ def read_labels(path, *, n_samples: int | None = None) -> pd.DataFrame:
         huge = np.abs(values) >= 2.0**53
         if huge.any():
             row = int(np.flatnonzero(huge)[0])
-            raise DatasetError(f"{path}: line {row + 2}: {column} is out of range, got {raw[column].iloc[row]!r}")
+            raise DatasetError(
+                f"{path}: line {row + 2}: {column} is out of range, got {raw[column].iloc[row]!r}"
+            )
         return values.astype(np.int64)
 
     start, end = integers("start_time"), integers("end_time")
@@ -290,13 +299,13 @@ def build_index(root) -> pd.DataFrame:
     seen = {}
     for row in rows:
         if row["id"] in seen:
-            raise DatasetError(f"{row['audio_path']}: recording {row['id']} is also {seen[row['id']]}; "
-                               "each id may be in one split only")
+            raise DatasetError(
+                f"{row['audio_path']}: recording {row['id']} is also {seen[row['id']]}; "
+                "each id may be in one split only"
+            )
         seen[row["id"]] = row["audio_path"]
     index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
-    return index.astype({"id": "int64", "sample_rate": "int64", "n_samples": "int64"}).reset_index(
-        drop=True
-    )
+    return index.astype({"id": "int64", "sample_rate": "int64", "n_samples": "int64"}).reset_index(drop=True)
 
 
 class MusicNet:
@@ -385,8 +394,9 @@ class MusicNet:
                     f.seek(start)
                     audio = f.read(stop - start, dtype="float32", always_2d=True)
                     if audio.shape[0] != stop - start:
-                        raise DatasetError(f"{path}: truncated: read {audio.shape[0]} of {stop - start} samples "
-                                           f"from {start}")
+                        raise DatasetError(
+                            f"{path}: truncated: read {audio.shape[0]} of {stop - start} samples from {start}"
+                        )
                     out.append(to_mono(check_finite(path, audio, start, int(rec["sample_rate"]))))
         except (RuntimeError, soundfile.LibsndfileError) as exc:
             raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
@@ -431,8 +441,15 @@ def check_audio(path, n_samples: int, *, decode: bool = False) -> None:
         with soundfile.SoundFile(str(path)) as f:
             tail = min(n_samples, 4096)
             f.seek(n_samples - tail)
-            done = n_samples - tail + len(check_finite(path, f.read(tail, dtype="float32", always_2d=True),
-                                                       n_samples - tail, f.samplerate))
+            done = (
+                n_samples
+                - tail
+                + len(
+                    check_finite(
+                        path, f.read(tail, dtype="float32", always_2d=True), n_samples - tail, f.samplerate
+                    )
+                )
+            )
     except (RuntimeError, soundfile.LibsndfileError) as exc:
         raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
     if done != n_samples:
@@ -444,7 +461,9 @@ def open_audio(path) -> soundfile.SoundFile:
     link, a truncated WAV, not audio)."""
     path = Path(path)
     if not path.exists():
-        raise DatasetError(f"{path}: audio file not found" + (" (a dangling symbolic link)" if path.is_symlink() else ""))
+        raise DatasetError(
+            f"{path}: audio file not found" + (" (a dangling symbolic link)" if path.is_symlink() else "")
+        )
     if path.is_dir():
         raise DatasetError(f"{path}: is a folder, not an audio file")
     if path.suffix.lower() == ".wav":
@@ -518,17 +537,28 @@ def wav_stream_header(stream) -> tuple[int, int, str]:
                 tag = int.from_bytes(body[24:26], "little")
             fmt = {(1, 16): "s16", (1, 32): "s32", (3, 32): "f32"}.get((tag, bits))
             if fmt is None:
-                raise DatasetError(f"<stdin>: WAV format {tag} with {bits} bits is not supported "
-                                   "(16/32-bit PCM or 32-bit float)")
+                raise DatasetError(
+                    f"<stdin>: WAV format {tag} with {bits} bits is not supported "
+                    "(16/32-bit PCM or 32-bit float)"
+                )
 
 
-def stream_blocks(stream, sample_rate: int, *, rate: int, channels: int, sample_format: str = "s16",
-                  block_frames: int = 2048):
+def stream_blocks(
+    stream,
+    sample_rate: int,
+    *,
+    rate: int,
+    channels: int,
+    sample_format: str = "s16",
+    block_frames: int = 2048,
+):
     """Raw interleaved PCM from a byte stream as float32 mono blocks at ``sample_rate``, as it arrives."""
     import soxr
 
     if sample_format not in PCM_FORMATS:
-        raise DatasetError(f"<stdin>: sample format must be one of {sorted(PCM_FORMATS)}, got {sample_format!r}")
+        raise DatasetError(
+            f"<stdin>: sample format must be one of {sorted(PCM_FORMATS)}, got {sample_format!r}"
+        )
     dtype, scale = PCM_FORMATS[sample_format]
     frame_bytes = np.dtype(dtype).itemsize * channels
     resampler = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32") if rate != sample_rate else None

@@ -2,7 +2,8 @@
 
 Notebooks ``02`` (threshold), ``04_normalization`` (bias subtraction,
 class-specific thresholds), ``05_top_n`` (top-N, and the two mixes of top-N
-with class thresholds) and ``06_final_test`` (the chosen rule). All take ``scores`` of shape ``(n_frames, n_classes)`` and return
+with class thresholds) and ``06_final_test`` (the chosen rule). All take
+``scores`` of shape ``(n_frames, n_classes)`` and return
 a bool array of the same shape; none loops over frames.
 
 Ties (equal scores) are broken towards the lower class index, i.e. the
@@ -143,7 +144,7 @@ def tune_class_thresholds(scores, y_true, *, grid=None) -> np.ndarray:
     if t.shape != s.shape:
         raise ValueError(f"scores and y_true shapes differ: {s.shape} vs {t.shape}")
     grid = np.linspace(0.0, 1.0, 101) if grid is None else np.sort(np.asarray(grid, dtype=np.float64))
-    on = s[None, :, :] >= grid[:, None, None]           # (grid, frames, classes)
+    on = s[None, :, :] >= grid[:, None, None]  # (grid, frames, classes)
     tp = (on & t).sum(axis=1)
     fp = (on & ~t).sum(axis=1)
     pos = t.sum(axis=0)
@@ -161,9 +162,11 @@ def normalizations(scores, prior, *, logits=None, noise_scores=None) -> dict:
     mean score on white noise when ``noise_scores`` is given), and logit
     adjustment by the log prior odds when ``logits`` is given (ours).
     """
-    variants = {"plain": _scores(scores),
-                "minus label frequency": subtract_bias(scores, prior),
-                "minus mean validation output": subtract_bias(scores, mean_score(scores))}
+    variants = {
+        "plain": _scores(scores),
+        "minus label frequency": subtract_bias(scores, prior),
+        "minus mean validation output": subtract_bias(scores, mean_score(scores)),
+    }
     if noise_scores is not None:
         variants["minus mean noise output"] = subtract_bias(scores, mean_score(noise_scores))
     if logits is not None:

@@ -55,9 +55,7 @@ def verify(path, *, sha256: str | None = None, md5: str | None = None) -> None:
             continue
         actual = file_digest(path, algorithm)
         if actual.lower() != expected.lower():
-            raise ChecksumError(
-                f"{path}: {algorithm} mismatch: expected {expected.lower()}, got {actual}"
-            )
+            raise ChecksumError(f"{path}: {algorithm} mismatch: expected {expected.lower()}, got {actual}")
 
 
 def fetch(
@@ -161,10 +159,19 @@ def _download_once(url: str, part: Path, *, timeout_s: float, chunk_bytes: int, 
             offset, mode = 0, "wb"
             length = response.headers.get("Content-Length")
             total = int(length) if length is not None else None
-        with open(part, mode) as out, tqdm(
-            total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
-            desc=part.name.removesuffix(".part"), disable=not progress, leave=False,
-        ) as bar:
+        with (
+            open(part, mode) as out,
+            tqdm(
+                total=total,
+                initial=offset,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=part.name.removesuffix(".part"),
+                disable=not progress,
+                leave=False,
+            ) as bar,
+        ):
             while chunk := response.read(chunk_bytes):
                 out.write(chunk)
                 bar.update(len(chunk))
@@ -199,10 +206,17 @@ def safe_extract(archive, dest, *, progress: bool = True) -> Path:
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
-        with open(archive, "rb") as raw, tqdm.wrapattr(
-            raw, "read", total=archive.stat().st_size, desc=f"extract {archive.name}",
-            disable=not progress, leave=False,
-        ) as counted:
+        with (
+            open(archive, "rb") as raw,
+            tqdm.wrapattr(
+                raw,
+                "read",
+                total=archive.stat().st_size,
+                desc=f"extract {archive.name}",
+                disable=not progress,
+                leave=False,
+            ) as counted,
+        ):
             gzipped = raw.read(2) == b"\x1f\x8b"
             raw.seek(0)
             # tarfile's own stream decompression never checks gzip's CRC; the gzip
@@ -223,8 +237,10 @@ def safe_extract(archive, dest, *, progress: bool = True) -> Path:
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise InstridError(f"{dest}: no space left on the device while extracting {archive}; "
-                               "free some space and run the same command again") from exc
+            raise InstridError(
+                f"{dest}: no space left on the device while extracting {archive}; "
+                "free some space and run the same command again"
+            ) from exc
         raise ArchiveError(f"{archive}: corrupt or truncated archive: {exc}") from exc
     except (tarfile.TarError, EOFError) as exc:
         shutil.rmtree(staging, ignore_errors=True)

@@ -81,7 +81,6 @@ def cache_key(dataset, examples, model, *, batch_size: int) -> tuple[str, dict]:
     return key, description
 
 
-
 def plan_batches(recordings: np.ndarray, batch_size: int) -> list[list[tuple[int, np.ndarray]]]:
     """Split example rows into batches of exactly ``batch_size`` (the last may be short).
 
@@ -103,8 +102,16 @@ def plan_batches(recordings: np.ndarray, batch_size: int) -> list[list[tuple[int
     return batches
 
 
-def extract(dataset, examples, model, *, batch_size: int = 64, device: str | None = None,
-            use_cache: bool = True, progress: bool = True) -> np.ndarray:
+def extract(
+    dataset,
+    examples,
+    model,
+    *,
+    batch_size: int = 64,
+    device: str | None = None,
+    use_cache: bool = True,
+    progress: bool = True,
+) -> np.ndarray:
     """Backbone outputs of every example, ``(n_examples, model.embedding_size)`` float16.
 
     Reads the cache when an entry with the same key exists; otherwise
@@ -126,15 +133,20 @@ def extract(dataset, examples, model, *, batch_size: int = 64, device: str | Non
     remove_stale_parts(folder.parent, STAGING)
     staging = Path(tempfile.mkdtemp(prefix=f".{key}.{os.getpid()}.", dir=folder.parent))
     try:
-        out = np.lib.format.open_memmap(staging / "embeddings.npy", mode="w+", dtype=np.float16,
-                                        shape=(len(examples), model.embedding_size))
+        out = np.lib.format.open_memmap(
+            staging / "embeddings.npy",
+            mode="w+",
+            dtype=np.float16,
+            shape=(len(examples), model.embedding_size),
+        )
         starts, ends = examples.table["start"].to_numpy(), examples.table["end"].to_numpy()
 
         def prepare(batch):
             """Rows and crops of one batch: [(recording, rows), ...] pieces."""
             rows = np.concatenate([r for _, r in batch])
-            x = np.concatenate([crops(dataset, rid, starts[r], ends[r], sample_rate, crop_samples)
-                                for rid, r in batch])
+            x = np.concatenate(
+                [crops(dataset, rid, starts[r], ends[r], sample_rate, crop_samples) for rid, r in batch]
+            )
             return rows, torch.from_numpy(x)
 
         # leave=False: a finished extraction leaves no bar, so a notebook reads the same whether
@@ -156,8 +168,17 @@ def extract(dataset, examples, model, *, batch_size: int = 64, device: str | Non
         out.flush()
         del out
         with open(staging / "meta.json", "w") as f:
-            json.dump({"key": key, **description, "n_examples": len(examples),
-                       "embedding_size": model.embedding_size}, f, indent=2, sort_keys=True)
+            json.dump(
+                {
+                    "key": key,
+                    **description,
+                    "n_examples": len(examples),
+                    "embedding_size": model.embedding_size,
+                },
+                f,
+                indent=2,
+                sort_keys=True,
+            )
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(staging, folder)

@@ -1,4 +1,7 @@
-"""Exceptions raised by instrid: one family, caught once in the CLI. Every message names the file and the problem."""
+"""Exceptions raised by instrid: one family, caught once in the CLI.
+
+Every message names the file and the problem.
+"""
 
 
 class InstridError(Exception):

@@ -40,19 +40,29 @@ class Examples:
     def __len__(self) -> int:
         return len(self.table)
 
-    def subset(self, rows) -> "Examples":
+    def subset(self, rows) -> Examples:
         """The examples selected by a boolean mask or an array of row positions."""
         rows = np.asarray(rows)
-        return Examples(self.table.iloc[np.flatnonzero(rows) if rows.dtype == bool else rows].reset_index(drop=True),
-                        self.targets[rows])
+        return Examples(
+            self.table.iloc[np.flatnonzero(rows) if rows.dtype == bool else rows].reset_index(drop=True),
+            self.targets[rows],
+        )
 
-    def split(self, name: str) -> "Examples":
+    def split(self, name: str) -> Examples:
         """The examples of one split ("train", "validation" or "test")."""
         return self.subset(self.table["split"].to_numpy() == name)
 
 
-def segment_examples(dataset, splits: pd.DataFrame, *, per_split=None, inclusive_end: bool = False,
-                     include_silent: bool = True, seed: int = 0, progress: bool = True) -> Examples:
+def segment_examples(
+    dataset,
+    splits: pd.DataFrame,
+    *,
+    per_split=None,
+    inclusive_end: bool = False,
+    include_silent: bool = True,
+    seed: int = 0,
+    progress: bool = True,
+) -> Examples:
     """Segments of every recording of ``dataset`` named in ``splits``, optionally subsampled.
 
     Parameters
@@ -78,12 +88,27 @@ def segment_examples(dataset, splits: pd.DataFrame, *, per_split=None, inclusive
 
     split_of = dict(zip(splits["id"].astype(int), splits["split"]))
     tables, targets = [], []
-    for rid in tqdm([r for r in dataset.ids if r in split_of], desc="segments", unit="rec",
-                    disable=not progress, leave=False):
-        segments = segment_labels(dataset.labels(rid), dataset.n_label_samples(rid), inclusive_end=inclusive_end)
+    for rid in tqdm(
+        [r for r in dataset.ids if r in split_of],
+        desc="segments",
+        unit="rec",
+        disable=not progress,
+        leave=False,
+    ):
+        segments = segment_labels(
+            dataset.labels(rid), dataset.n_label_samples(rid), inclusive_end=inclusive_end
+        )
         keep = np.ones(len(segments), dtype=bool) if include_silent else ~segments.silent
-        tables.append(pd.DataFrame({"recording": rid, "start": segments.start[keep], "end": segments.end[keep],
-                                    "split": split_of[rid]}))
+        tables.append(
+            pd.DataFrame(
+                {
+                    "recording": rid,
+                    "start": segments.start[keep],
+                    "end": segments.end[keep],
+                    "split": split_of[rid],
+                }
+            )
+        )
         targets.append(segments.instruments[keep])
     if not tables:
         raise ValueError("no recording of the dataset is named in splits")
@@ -93,8 +118,13 @@ def segment_examples(dataset, splits: pd.DataFrame, *, per_split=None, inclusive
 
 def _ordered(examples: Examples) -> Examples:
     """Examples ordered by split (train, validation, test), recording and start."""
-    order = np.lexsort((examples.table["start"], examples.table["recording"],
-                        examples.table["split"].map({"train": 0, "validation": 1, "test": 2}).fillna(3)))
+    order = np.lexsort(
+        (
+            examples.table["start"],
+            examples.table["recording"],
+            examples.table["split"].map({"train": 0, "validation": 1, "test": 2}).fillna(3),
+        )
+    )
     return examples.subset(order)
 
 
@@ -174,6 +204,7 @@ def leak_share(examples: Examples, split: str = "test") -> float:
 
 # ---- audio of examples -----------------------------------------------------------------------
 
+
 def crop_or_tile(audio: np.ndarray, start: int, end: int, n: int) -> np.ndarray:
     """The first ``n`` samples of ``audio[start:end]``, tiled by repetition if shorter.
 
@@ -191,16 +222,19 @@ def crop_or_tile(audio: np.ndarray, start: int, end: int, n: int) -> np.ndarray:
     """
     if not 0 <= start < end <= len(audio):
         raise ValueError(f"need 0 <= start < end <= {len(audio)}, got start={start}, end={end}")
-    piece = audio[start: min(end, start + n)]
+    piece = audio[start : min(end, start + n)]
     if len(piece) < n:
         piece = np.tile(piece, -(-n // len(piece)))[:n]
     return np.asarray(piece, dtype=np.float32)
+
 
 #: Context read on each side of a crop that is resampled, in samples at the file's rate.
 RESAMPLE_PAD = 256
 
 
-def crops(dataset, rid: int, start: np.ndarray, end: np.ndarray, sample_rate: int, crop_samples: int) -> np.ndarray:
+def crops(
+    dataset, rid: int, start: np.ndarray, end: np.ndarray, sample_rate: int, crop_samples: int
+) -> np.ndarray:
     """``(len(start), crop_samples)`` float32 crops of one recording's examples.
 
     ``start``/``end`` are in samples at the labels' 44.1 kHz. Each crop is the
@@ -229,26 +263,37 @@ def crops(dataset, rid: int, start: np.ndarray, end: np.ndarray, sample_rate: in
         lo = blocks * step
         hi = np.minimum(n_native, -(-t1 * step // up) + RESAMPLE_PAD)
         pieces = []
-        for wide, a, b, first in zip(dataset.read_spans(rid, zip(lo.tolist(), hi.tolist())),
-                                     t0.tolist(), t1.tolist(), (blocks * up).tolist()):
+        for wide, a, b, first in zip(
+            dataset.read_spans(rid, zip(lo.tolist(), hi.tolist())),
+            t0.tolist(),
+            t1.tolist(),
+            (blocks * up).tolist(),
+        ):
             wide = soxr.resample(wide, native, int(sample_rate))
             # soxr may return a sample less at the very end of a recording.
-            pieces.append(wide[a - first: b - first] if a - first < len(wide) else wide[-1:])
+            pieces.append(wide[a - first : b - first] if a - first < len(wide) else wide[-1:])
     out = np.empty((len(pieces), crop_samples), dtype=np.float32)
     for i, piece in enumerate(pieces):
         out[i] = crop_or_tile(piece, 0, len(piece), crop_samples)
     return out
 
 
-def training_crops(dataset, examples: Examples, sample_rate: int, crop_samples: int, *, n: int = 512,
-                   seed: int = 0) -> np.ndarray:
-    """Crops of up to ``n`` training examples drawn at random (seeded): what a front-end's statistics are fitted on.
+def training_crops(
+    dataset, examples: Examples, sample_rate: int, crop_samples: int, *, n: int = 512, seed: int = 0
+) -> np.ndarray:
+    """Crops of up to ``n`` training examples drawn at random (seeded), to fit a front-end's statistics on.
 
     Returns ``(min(n, n_train), crop_samples)`` float32, ordered by recording
     and start.
     """
     train_rows = np.flatnonzero(examples.table["split"].to_numpy() == "train")
-    chosen = np.sort(np.random.default_rng(seed).choice(train_rows, size=min(n, len(train_rows)), replace=False))
+    chosen = np.sort(
+        np.random.default_rng(seed).choice(train_rows, size=min(n, len(train_rows)), replace=False)
+    )
     table = examples.table.iloc[chosen]
-    return np.concatenate([crops(dataset, rid, part["start"].to_numpy(), part["end"].to_numpy(), sample_rate,
-                                 crop_samples) for rid, part in table.groupby("recording", sort=True)])
+    return np.concatenate(
+        [
+            crops(dataset, rid, part["start"].to_numpy(), part["end"].to_numpy(), sample_rate, crop_samples)
+            for rid, part in table.groupby("recording", sort=True)
+        ]
+    )

@@ -30,7 +30,6 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-
 class ReportSpectrogram(nn.Module):
     """The report code's front-end: linear power spectrogram, 3 identical channels.
 
@@ -46,8 +45,16 @@ class ReportSpectrogram(nn.Module):
         self.spectrogram = torchaudio.transforms.Spectrogram()  # n_fft 400, hop 200, power 2
 
     def config(self) -> dict:
-        return {"name": "report_spectrogram", "sample_rate": self.sample_rate, "crop_samples": self.crop_samples,
-                "n_fft": 400, "hop": 200, "power": 2.0, "log": False, "normalization": None}
+        return {
+            "name": "report_spectrogram",
+            "sample_rate": self.sample_rate,
+            "crop_samples": self.crop_samples,
+            "n_fft": 400,
+            "hop": 200,
+            "power": 2.0,
+            "log": False,
+            "normalization": None,
+        }
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         return self.spectrogram(waveform).unsqueeze(1).expand(-1, 3, -1, -1)
@@ -89,10 +96,12 @@ class LogMelSettings:
 
     def __post_init__(self):
         if self.normalization not in ("per_frequency", "imagenet"):
-            raise ValueError(f"normalization must be 'per_frequency' or 'imagenet', got {self.normalization!r}")
+            raise ValueError(
+                f"normalization must be 'per_frequency' or 'imagenet', got {self.normalization!r}"
+            )
 
     @classmethod
-    def from_config(cls, config: dict) -> "LogMelSettings":
+    def from_config(cls, config: dict) -> LogMelSettings:
         """The settings recorded in a :meth:`LogMel.config` (other keys ignored)."""
         return cls(**{f.name: config[f.name] for f in fields(cls) if f.name in config})
 
@@ -110,10 +119,18 @@ class LogMel(nn.Module):
         self.settings = LogMelSettings(**options)
         for name, value in asdict(self.settings).items():
             setattr(self, name, value)
-        self.resample = (torchaudio.transforms.Resample(self.sample_rate, self.analysis_rate)
-                         if self.analysis_rate != self.sample_rate else nn.Identity())
+        self.resample = (
+            torchaudio.transforms.Resample(self.sample_rate, self.analysis_rate)
+            if self.analysis_rate != self.sample_rate
+            else nn.Identity()
+        )
         self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=self.analysis_rate, n_fft=self.n_fft, hop_length=self.hop, n_mels=self.n_mels, power=2.0)
+            sample_rate=self.analysis_rate,
+            n_fft=self.n_fft,
+            hop_length=self.hop,
+            n_mels=self.n_mels,
+            power=2.0,
+        )
         self.register_buffer("band_mean", torch.zeros(self.n_mels, 1))
         self.register_buffer("band_std", torch.ones(self.n_mels, 1))
         self.register_buffer("channel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
@@ -121,10 +138,15 @@ class LogMel(nn.Module):
         self.fitted = False
 
     def config(self) -> dict:
-        """The settings, ``name`` and the fitted band statistics (rounded): part of the embedding cache's key."""
-        return {"name": "log_mel", **asdict(self.settings), "log": True,
-                "band_stats": [round(float(x), 6) for x in torch.cat([self.band_mean, self.band_std]).flatten()]
-                if self.fitted else None}
+        """The settings, ``name`` and fitted band statistics (rounded): part of the embedding cache's key."""
+        return {
+            "name": "log_mel",
+            **asdict(self.settings),
+            "log": True,
+            "band_stats": [round(float(x), 6) for x in torch.cat([self.band_mean, self.band_std]).flatten()]
+            if self.fitted
+            else None,
+        }
 
     def log_mel(self, waveform: torch.Tensor) -> torch.Tensor:
         """``(batch, n_mels, frames)`` in dB, floored ``top_db`` below each example's peak."""
@@ -133,7 +155,7 @@ class LogMel(nn.Module):
         return torch.maximum(db, peak - self.top_db)
 
     @torch.no_grad()
-    def fit(self, waveforms: torch.Tensor) -> "LogMel":
+    def fit(self, waveforms: torch.Tensor) -> LogMel:
         """Fit the per-band mean and std on training crops ``(batch, samples)``."""
         db = self.log_mel(waveforms)
         self.band_mean.copy_(db.mean(dim=(0, 2)).unsqueeze(1))

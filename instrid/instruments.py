@@ -67,8 +67,7 @@ def index_of(codes, *, source: str = "input") -> np.ndarray:
     if (idx < 0).any():
         bad = sorted(set(np.asarray(codes)[idx < 0].tolist()))
         raise DatasetError(
-            f"{source}: unknown instrument code(s) {bad}; MusicNet codes are "
-            f"{dict(zip(CODES, NAMES))}"
+            f"{source}: unknown instrument code(s) {bad}; MusicNet codes are {dict(zip(CODES, NAMES))}"
         )
     return idx
 

@@ -67,7 +67,6 @@ class Segments:
         return self.end - self.start
 
 
-
 @dataclass(frozen=True)
 class Frames:
     """A fixed grid of frames of one recording and what sounds in each.

@@ -26,8 +26,10 @@ LOSSES = ("mse", "bce", "iou_batch", "iou_frame")
 
 def _check(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     if logits.shape != targets.shape or logits.dim() != 2:
-        raise ValueError(f"logits and targets must both be (batch, classes), got {tuple(logits.shape)} "
-                         f"and {tuple(targets.shape)}")
+        raise ValueError(
+            f"logits and targets must both be (batch, classes), got {tuple(logits.shape)} "
+            f"and {tuple(targets.shape)}"
+        )
     return targets.to(logits.dtype)
 
 

@@ -26,7 +26,9 @@ from instrid import instruments
 def _binary(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 2:
-        raise ValueError(f"y_true and y_pred must both be (n_frames, n_classes), got {y_true.shape} and {y_pred.shape}")
+        raise ValueError(
+            f"y_true and y_pred must both be (n_frames, n_classes), got {y_true.shape} and {y_pred.shape}"
+        )
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.dtype != bool and not np.isin(y, (0, 1)).all():
             raise ValueError(f"{name} must be 0/1")
@@ -48,7 +50,12 @@ def _ratio(num, den):
 def counts(y_true, y_pred, axis=None) -> dict:
     """TP, FP, FN, TN pooled over everything (``axis=None``) or per class (``axis=0``)."""
     t, p = _binary(y_true, y_pred)
-    return {"tp": (t & p).sum(axis), "fp": (~t & p).sum(axis), "fn": (t & ~p).sum(axis), "tn": (~t & ~p).sum(axis)}
+    return {
+        "tp": (t & p).sum(axis),
+        "fp": (~t & p).sum(axis),
+        "fn": (t & ~p).sum(axis),
+        "tn": (~t & ~p).sum(axis),
+    }
 
 
 def recall(y_true, y_pred) -> float:
@@ -118,8 +125,9 @@ def average_precision(y_true, scores) -> np.ndarray:
     from sklearn.metrics import average_precision_score
 
     t, s = _scored(y_true, scores)
-    return np.array([average_precision_score(t[:, k], s[:, k]) if t[:, k].any() else np.nan
-                     for k in range(t.shape[1])])
+    return np.array(
+        [average_precision_score(t[:, k], s[:, k]) if t[:, k].any() else np.nan for k in range(t.shape[1])]
+    )
 
 
 def mean_average_precision(y_true, scores) -> float:
@@ -179,7 +187,7 @@ def hung_yang_f1(y_true, scores, grid=HUNG_YANG_GRID) -> tuple[np.ndarray, np.nd
     """
     t, s = _scored(y_true, scores)
     grid = np.asarray(grid, dtype=np.float64)
-    on = s[None] > grid[:, None, None]                      # (grid, frames, classes)
+    on = s[None] > grid[:, None, None]  # (grid, frames, classes)
     tp = (on & t).sum(axis=1)
     fp = (on & ~t).sum(axis=1)
     fn = t.sum(axis=0) - tp
@@ -216,7 +224,9 @@ def per_instrument_table(y_true, y_pred, scores=None) -> pd.DataFrame:
     shown as NaN, as they are left out of every macro average.
     """
     stats = per_class(y_true, y_pred)
-    table = pd.DataFrame({"instrument": instruments.NAMES, **{k: stats[k] for k in ("support", "precision", "recall", "f1")}})
+    table = pd.DataFrame(
+        {"instrument": instruments.NAMES, **{k: stats[k] for k in ("support", "precision", "recall", "f1")}}
+    )
     table["present"] = table["support"] > 0
     table.loc[~table["present"], "f1"] = np.nan
     if scores is not None:

@@ -89,8 +89,10 @@ def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tu
             return backbone, "imagenet:IMAGENET1K_V1", ""
         except (urllib.error.URLError, OSError, RuntimeError) as exc:
             if weights == "auto":
-                _IMAGENET_UNAVAILABLE = ("ImageNet weights unavailable (not in the torch hub cache, download "
-                                         "failed), so the backbone is randomly initialized")
+                _IMAGENET_UNAVAILABLE = (
+                    "ImageNet weights unavailable (not in the torch hub cache, download "
+                    "failed), so the backbone is randomly initialized"
+                )
                 return backbone, f"random:seed={seed}", _IMAGENET_UNAVAILABLE
             raise RuntimeError(
                 f"ImageNet weights for ResNet-18 are not in {cache} and could not be downloaded "
@@ -124,15 +126,25 @@ class InstrumentNet(nn.Module):
     ``forward`` returns logits ``(batch, 11)``; probabilities are their sigmoid.
     """
 
-    def __init__(self, front_end: nn.Module, *, head: str = "report_text", weights="auto",
-                 batch_norm: str = "eval", seed: int = 0, progress: bool = True):
+    def __init__(
+        self,
+        front_end: nn.Module,
+        *,
+        head: str = "report_text",
+        weights="auto",
+        batch_norm: str = "eval",
+        seed: int = 0,
+        progress: bool = True,
+    ):
         super().__init__()
         if head not in HEADS:
             raise ValueError(f"head must be one of {sorted(HEADS)}, got {head!r}")
         if batch_norm not in ("eval", "batch"):
             raise ValueError(f"batch_norm must be 'eval' or 'batch', got {batch_norm!r}")
         self.front_end = front_end
-        self.backbone, self.weights_used, self.weights_note = load_backbone(weights, seed=seed, progress=progress)
+        self.backbone, self.weights_used, self.weights_note = load_backbone(
+            weights, seed=seed, progress=progress
+        )
         if head == "report_text":
             self.backbone.fc = nn.Identity()
         for parameter in self.backbone.parameters():
@@ -146,7 +158,7 @@ class InstrumentNet(nn.Module):
     def embedding_size(self) -> int:
         return HEADS[self.head_kind]
 
-    def train(self, mode: bool = True) -> "InstrumentNet":
+    def train(self, mode: bool = True) -> InstrumentNet:
         super().train(mode)
         # The frozen backbone stays in eval mode unless the ablation asks for batch statistics.
         self.backbone.train(self.batch_norm == "batch")
@@ -162,6 +174,11 @@ class InstrumentNet(nn.Module):
 
     def describe(self) -> dict:
         """Configuration to record with every result."""
-        return {"backbone": "resnet18", "weights": self.weights_used, "head": self.head_kind,
-                "batch_norm": self.batch_norm, "front_end": self.front_end.config(),
-                "trained_parameters": sum(p.numel() for p in self.parameters() if p.requires_grad)}
+        return {
+            "backbone": "resnet18",
+            "weights": self.weights_used,
+            "head": self.head_kind,
+            "batch_norm": self.batch_norm,
+            "front_end": self.front_end.config(),
+            "trained_parameters": sum(p.numel() for p in self.parameters() if p.requires_grad),
+        }

@@ -23,12 +23,25 @@ from instrid.files import atomic_path, remove_stale_parts
 
 FORMAT_VERSION = 1
 #: Keys every model file holds.
-KEYS = ("format_version", "instrid_version", "front_end", "front_end_state", "front_end_fitted", "head_kind",
-        "weights_used", "backbone", "head", "thresholds", "top_n", "instruments", "config")
+KEYS = (
+    "format_version",
+    "instrid_version",
+    "front_end",
+    "front_end_state",
+    "front_end_fitted",
+    "head_kind",
+    "weights_used",
+    "backbone",
+    "head",
+    "thresholds",
+    "top_n",
+    "instruments",
+    "config",
+)
 
 
 def save_model(path, net: model.InstrumentNet, thresholds, top_n: int, config: dict) -> Path:
-    """Write a self-contained model file (atomically): ``net`` with its trained head, and the decision rule."""
+    """Write a self-contained model file (atomically): ``net`` with its trained head, and the rule."""
     front = net.front_end
     state = {
         "format_version": FORMAT_VERSION,
@@ -65,11 +78,13 @@ def load_model(path) -> tuple[model.InstrumentNet, dict]:
         raise ModelError(f"{path}: model file not found" if not path.exists() else f"{path}: not a file")
     try:
         with warnings.catch_warnings():
-            # A random file can make torch warn about its pickle protocol before it fails; the error says it all.
+            # A random file can make torch warn about its pickle protocol before it fails; the error says all.
             warnings.simplefilter("ignore")
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds on a bad file, with multi-paragraph advice
-        raise ModelError(f"{path}: not an instrid model file (cannot be read: {type(exc).__name__})") from None
+        raise ModelError(
+            f"{path}: not an instrid model file (cannot be read: {type(exc).__name__})"
+        ) from None
     if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{path}: not an instrid model file (format {FORMAT_VERSION} expected)")
     missing = [k for k in KEYS if k not in state]
@@ -89,7 +104,10 @@ def load_model(path) -> tuple[model.InstrumentNet, dict]:
         net.backbone.load_state_dict(state["backbone"])
         net.head.load_state_dict(state["head"])
         thresholds = np.asarray(state["thresholds"], dtype=np.float64)
-        if thresholds.shape != (instruments.N_INSTRUMENTS,) or not 0 <= int(state["top_n"]) <= thresholds.size:
+        if (
+            thresholds.shape != (instruments.N_INSTRUMENTS,)
+            or not 0 <= int(state["top_n"]) <= thresholds.size
+        ):
             raise ValueError(f"decision rule: {thresholds.size} thresholds, top_n {state['top_n']}")
     except (RuntimeError, ValueError, KeyError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -102,5 +120,7 @@ def trained_on(state: dict) -> str:
     """One line on what a model was trained on, for ``instrid predict`` to say."""
     config = state.get("config", {})
     kind = config.get("dataset_kind", "?")
-    return (f"{kind} MusicNet ({config.get('recordings', '?')} recordings), front-end "
-            f"{state['front_end'].get('name', '?')}, ResNet-18 weights {state.get('weights_used', '?')}")
+    return (
+        f"{kind} MusicNet ({config.get('recordings', '?')} recordings), front-end "
+        f"{state['front_end'].get('name', '?')}, ResNet-18 weights {state.get('weights_used', '?')}"
+    )

@@ -39,11 +39,23 @@ class Prepared:
         return np.asarray(self.embeddings[mask], dtype=np.float32), self.examples.targets[mask]
 
 
-def prepare(data_root, *, dataset_kind: str = "synthetic", front_end: str = "report_spectrogram",
-            head: str = "report_code", weights="auto", batch_norm: str = "eval", train_examples: int = 20_000,
-            validation_examples: int = 5_000, test_examples: int = 5_000, inclusive_end: bool = False,
-            split_kind: str = "recordings", seed: int = 0, device: str | None = None,
-            progress: bool = True) -> Prepared:
+def prepare(
+    data_root,
+    *,
+    dataset_kind: str = "synthetic",
+    front_end: str = "report_spectrogram",
+    head: str = "report_code",
+    weights="auto",
+    batch_norm: str = "eval",
+    train_examples: int = 20_000,
+    validation_examples: int = 5_000,
+    test_examples: int = 5_000,
+    inclusive_end: bool = False,
+    split_kind: str = "recordings",
+    seed: int = 0,
+    device: str | None = None,
+    progress: bool = True,
+) -> Prepared:
     """Examples and their embeddings for one configuration.
 
     Parameters mirror the notebooks' ``parameters`` cell. ``split_kind`` is
@@ -58,20 +70,36 @@ def prepare(data_root, *, dataset_kind: str = "synthetic", front_end: str = "rep
     if split_kind == "recordings":
         chosen = examples.sample(pooled, per_split, seed=seed)
     elif split_kind in ("report_code", "positional"):
-        cut = (examples.report_code_split(pooled, seed=seed) if split_kind == "report_code"
-               else examples.positional_split(pooled))
+        cut = (
+            examples.report_code_split(pooled, seed=seed)
+            if split_kind == "report_code"
+            else examples.positional_split(pooled)
+        )
         chosen = examples.subsample(cut, per_split, seed=seed)
     else:
-        raise ValueError(f"split_kind must be 'recordings', 'report_code' or 'positional', got {split_kind!r}")
+        raise ValueError(
+            f"split_kind must be 'recordings', 'report_code' or 'positional', got {split_kind!r}"
+        )
     front = features.make_front_end(front_end)
     if isinstance(front, features.LogMel) and front.normalization == "per_frequency":
-        front.fit(torch.from_numpy(examples.training_crops(dataset, chosen, front.sample_rate, front.crop_samples,
-                                                           seed=seed)))
-    net = model.InstrumentNet(front, head=head, weights=weights, batch_norm=batch_norm, seed=seed,
-                              progress=progress)
+        front.fit(
+            torch.from_numpy(
+                examples.training_crops(dataset, chosen, front.sample_rate, front.crop_samples, seed=seed)
+            )
+        )
+    net = model.InstrumentNet(
+        front, head=head, weights=weights, batch_norm=batch_norm, seed=seed, progress=progress
+    )
     out = embeddings.extract(dataset, chosen, net, device=device, progress=progress)
-    config = run_config(dataset, net, dataset_kind=dataset_kind, split_kind=split_kind, inclusive_end=inclusive_end,
-                        per_split={k: int((chosen.table["split"] == k).sum()) for k in per_split}, seed=seed)
+    config = run_config(
+        dataset,
+        net,
+        dataset_kind=dataset_kind,
+        split_kind=split_kind,
+        inclusive_end=inclusive_end,
+        per_split={k: int((chosen.table["split"] == k).sum()) for k in per_split},
+        seed=seed,
+    )
     return Prepared(dataset, chosen, net, out, config)
 
 
@@ -89,8 +117,9 @@ def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True)
     if key not in _SEGMENTS:
         while len(_SEGMENTS) >= 2:  # about 40 MB each for MusicNet
             _SEGMENTS.pop(next(iter(_SEGMENTS)))
-        _SEGMENTS[key] = examples.segment_examples(dataset, splits.read_splits(), inclusive_end=inclusive_end,
-                                                 progress=progress)
+        _SEGMENTS[key] = examples.segment_examples(
+            dataset, splits.read_splits(), inclusive_end=inclusive_end, progress=progress
+        )
     return _SEGMENTS[key]
 
 
@@ -130,8 +159,12 @@ def evaluate(prepared: Prepared, head, split: str) -> Evaluation:
     x, y = prepared.split(split)
     mask = prepared.examples.table["split"].to_numpy() == split
     logits = train.predict_logits(head, x)
-    return Evaluation(y.astype(bool), decisions.sigmoid(logits), prepared.examples.table["recording"].to_numpy()[mask],
-                      logits)
+    return Evaluation(
+        y.astype(bool),
+        decisions.sigmoid(logits),
+        prepared.examples.table["recording"].to_numpy()[mask],
+        logits,
+    )
 
 
 def study_config(runs: list[Prepared], **extra) -> dict:
@@ -144,10 +177,24 @@ def study_config(runs: list[Prepared], **extra) -> dict:
     return {**config, **extra}
 
 
-def train_model(data_root, out, *, front_end: str = "log_mel", head: str = "report_text", weights="auto",
-                loss: str = "bce", optimizer: str = "adam", lr: float = 1e-3, epochs: int = 3, top_n: int = 3,
-                train_examples: int = 20_000, validation_examples: int = 5_000, test_examples: int = 5_000,
-                seed: int = 0, progress: bool = True) -> dict:
+def train_model(
+    data_root,
+    out,
+    *,
+    front_end: str = "log_mel",
+    head: str = "report_text",
+    weights="auto",
+    loss: str = "bce",
+    optimizer: str = "adam",
+    lr: float = 1e-3,
+    epochs: int = 3,
+    top_n: int = 3,
+    train_examples: int = 20_000,
+    validation_examples: int = 5_000,
+    test_examples: int = 5_000,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Fit the study's corrected pipeline on a MusicNet-format tree and save it as one model file.
 
     The defaults are notebook ``06``'s corrected pipeline (seed 0), so after
@@ -157,18 +204,42 @@ def train_model(data_root, out, *, front_end: str = "log_mel", head: str = "repo
     """
     from instrid import metrics, modelfile
 
-    prepared = prepare(data_root, front_end=front_end, head=head, weights=weights, train_examples=train_examples,
-                       validation_examples=validation_examples, test_examples=test_examples, seed=seed,
-                       progress=progress)
-    result = fit_head(prepared, train.TrainConfig(loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
-                                                  lr_gamma=1.0 if optimizer == "adam" else 0.5, seed=seed),
-                      progress=progress)
+    prepared = prepare(
+        data_root,
+        front_end=front_end,
+        head=head,
+        weights=weights,
+        train_examples=train_examples,
+        validation_examples=validation_examples,
+        test_examples=test_examples,
+        seed=seed,
+        progress=progress,
+    )
+    result = fit_head(
+        prepared,
+        train.TrainConfig(
+            loss=loss,
+            optimizer=optimizer,
+            lr=lr,
+            epochs=epochs,
+            lr_gamma=1.0 if optimizer == "adam" else 0.5,
+            seed=seed,
+        ),
+        progress=progress,
+    )
     validation = evaluate(prepared, result.head, "validation")
     thresholds = decisions.tune_class_thresholds(validation.scores, validation.y_true)
-    summary = metrics.summary(validation.y_true, decisions.threshold_then_top_n(validation.scores, thresholds, top_n))
+    summary = metrics.summary(
+        validation.y_true, decisions.threshold_then_top_n(validation.scores, thresholds, top_n)
+    )
     prepared.model.head.load_state_dict(result.head.state_dict())
-    modelfile.save_model(out, prepared.model, thresholds, top_n, {**prepared.config, "loss": loss,
-                         "optimizer": optimizer, "epochs": epochs, "validation": summary})
+    modelfile.save_model(
+        out,
+        prepared.model,
+        thresholds,
+        top_n,
+        {**prepared.config, "loss": loss, "optimizer": optimizer, "epochs": epochs, "validation": summary},
+    )
     return summary
 
 

@@ -32,8 +32,14 @@ def use_style() -> None:
     import seaborn as sns
 
     sns.set_theme(context="paper", style="whitegrid", font_scale=1.2)
-    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 300, "savefig.bbox": "tight",
-                         "figure.constrained_layout.use": True})
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 300,
+            "savefig.bbox": "tight",
+            "figure.constrained_layout.use": True,
+        }
+    )
 
 
 def caption(fig, config: dict, extra: str = "") -> None:
@@ -52,8 +58,13 @@ def save_figure(fig, name: str, figures_dir) -> None:
             fig.savefig(tmp, format=suffix[1:], metadata={"CreationDate": None} if suffix == ".pdf" else None)
 
 
-METRIC_LABELS = {"recall": 'recall ("accuracy")', "fp_per_frame": "false positives per frame",
-                 "precision": "precision", "f1_micro": "micro F1", "map": "mAP"}
+METRIC_LABELS = {
+    "recall": 'recall ("accuracy")',
+    "fp_per_frame": "false positives per frame",
+    "precision": "precision",
+    "f1_micro": "micro F1",
+    "map": "mAP",
+}
 
 
 def _first_four_colors():
@@ -77,8 +88,12 @@ def polyphony(ax, share_by_polyphony: pd.Series):
     ax.bar(share_by_polyphony.index.astype(int), 100 * share_by_polyphony.values, color="C1")
     ax.axvline(report.MAX_POLYPHONY + 0.5, color="k", ls="--", lw=1)
     ax.text(report.MAX_POLYPHONY + 0.6, 100 * share_by_polyphony.max() * 0.9, "report: at most 3", va="top")
-    ax.set(xlabel="instruments sounding at once", ylabel="share of sounding time (%)", title="Polyphony",
-           xticks=share_by_polyphony.index.astype(int))
+    ax.set(
+        xlabel="instruments sounding at once",
+        ylabel="share of sounding time (%)",
+        title="Polyphony",
+        xticks=share_by_polyphony.index.astype(int),
+    )
     return ax
 
 
@@ -96,7 +111,9 @@ def label_prior(ax, prior, ylabel: str = "share of instrument-time (%)", title: 
     prior = np.asarray(prior, dtype=np.float64)
     ax.bar(instruments.NAMES, 100 * prior, color=_first_four_colors())
     ax.axhline(100 / instruments.N_INSTRUMENTS, color="k", ls=":", lw=1, label="uniform (1/11)")
-    ax.set(ylabel=ylabel, title=title or f"Label prior: first four = {100 * prior[:4].sum() / prior.sum():.0f}%")
+    ax.set(
+        ylabel=ylabel, title=title or f"Label prior: first four = {100 * prior[:4].sum() / prior.sum():.0f}%"
+    )
     ax.tick_params(axis="x", rotation=45)
     ax.legend()
     return ax
@@ -112,20 +129,38 @@ def piano_roll(roll_ax, strip_ax, notes: pd.DataFrame, segments, t0: int, t1: in
     playing = [j for j in range(instruments.N_INSTRUMENTS) if segments.instruments[shown, j].any()]
     for row in notes[inside].itertuples():
         j = instruments.index_of([row.instrument])[0]
-        roll_ax.add_patch(Rectangle((row.start_time / sample_rate, row.note - 0.4),
-                                    (row.end_time - row.start_time) / sample_rate, 0.8, color=f"C{j}", alpha=0.8))
+        roll_ax.add_patch(
+            Rectangle(
+                (row.start_time / sample_rate, row.note - 0.4),
+                (row.end_time - row.start_time) / sample_rate,
+                0.8,
+                color=f"C{j}",
+                alpha=0.8,
+            )
+        )
     for b in segments.start[shown]:
         roll_ax.axvline(b / sample_rate, color="0.5", lw=0.4)
     pitches = notes.loc[inside, "note"]
-    roll_ax.set(ylim=(pitches.min() - 2, pitches.max() + 2) if len(pitches) else (40, 80), ylabel="MIDI pitch")
-    roll_ax.legend(handles=[Rectangle((0, 0), 1, 1, color=f"C{j}") for j in playing],
-                   labels=[instruments.NAMES[j] for j in playing], loc="upper right", fontsize=8)
+    roll_ax.set(
+        ylim=(pitches.min() - 2, pitches.max() + 2) if len(pitches) else (40, 80), ylabel="MIDI pitch"
+    )
+    roll_ax.legend(
+        handles=[Rectangle((0, 0), 1, 1, color=f"C{j}") for j in playing],
+        labels=[instruments.NAMES[j] for j in playing],
+        loc="upper right",
+        fontsize=8,
+    )
     for k, j in enumerate(playing):
         for s, e, on in zip(segments.start[shown], segments.end[shown], segments.instruments[shown, j]):
             if on:
                 strip_ax.add_patch(Rectangle((s / sample_rate, k), (e - s) / sample_rate, 0.9, color=f"C{j}"))
-    strip_ax.set(xlim=(t0 / sample_rate, t1 / sample_rate), ylim=(0, max(1, len(playing))), xlabel="time (s)",
-                 yticks=[], ylabel="segment\nlabels")
+    strip_ax.set(
+        xlim=(t0 / sample_rate, t1 / sample_rate),
+        ylim=(0, max(1, len(playing))),
+        xlabel="time (s)",
+        yticks=[],
+        ylabel="segment\nlabels",
+    )
     return roll_ax, strip_ax
 
 
@@ -159,8 +194,16 @@ def threshold_curves(ax, curves: pd.DataFrame, metric: str, names: dict):
 def report_stars(ax, points: dict, colors: dict, label: str = "report"):
     """The report's numbers as black-edged stars: ``{name: (x, y)}``."""
     for name, (x, y) in points.items():
-        ax.plot(x, y, marker="*", ms=14, color=colors.get(name, "k"), markeredgecolor="k", ls="none",
-                label=f"{label}, {name}")
+        ax.plot(
+            x,
+            y,
+            marker="*",
+            ms=14,
+            color=colors.get(name, "k"),
+            markeredgecolor="k",
+            ls="none",
+            label=f"{label}, {name}",
+        )
     return ax
 
 
@@ -183,11 +226,21 @@ def noise_outputs(ax, mean_outputs: dict, spread: dict | None = None):
         if spread and name in spread:
             lo_hi = np.asarray(spread[name])
             err = np.abs(np.vstack([values - lo_hi[:, 0], lo_hi[:, 1] - values]))
-        ax.bar(x + (i - (len(mean_outputs) - 1) / 2) * width, values, width, yerr=err, color=colors[i],
-               label=name, error_kw={"lw": 0.6})
+        ax.bar(
+            x + (i - (len(mean_outputs) - 1) / 2) * width,
+            values,
+            width,
+            yerr=err,
+            color=colors[i],
+            label=name,
+            error_kw={"lw": 0.6},
+        )
         ax.axhline(values.mean(), color=colors[i], ls=":", lw=1)
     ax.set_xticks(x, instruments.NAMES, rotation=45)
-    ax.set(ylabel="mean sigmoid output", title="Model output on noise (dotted: the uniform level the report expected)")
+    ax.set(
+        ylabel="mean sigmoid output",
+        title="Model output on noise (dotted: the uniform level the report expected)",
+    )
     ax.legend(fontsize=7)
     return ax
 
@@ -201,13 +254,27 @@ def tradeoff_sweeps(ax, sweeps: pd.DataFrame, tuned: dict):
     for i, name in enumerate(dict.fromkeys(sweeps.variant)):
         for seed, part in sweeps[sweeps.variant == name].groupby("seed"):
             part = part.sort_values("fp_per_frame")
-            ax.plot(part.fp_per_frame, part.recall, color=f"C{i}", lw=1.6 if name == "plain" else 0.9, alpha=0.7,
-                    label=name if seed == sweeps.seed.min() else None)
+            ax.plot(
+                part.fp_per_frame,
+                part.recall,
+                color=f"C{i}",
+                lw=1.6 if name == "plain" else 0.9,
+                alpha=0.7,
+                label=name if seed == sweeps.seed.min() else None,
+            )
         if name in tuned:
             r, f = tuned[name]["recall"], tuned[name]["fp_per_frame"]
-            ax.errorbar(f["mean"], r["mean"], xerr=[[f["mean"] - f["low"]], [f["high"] - f["mean"]]],
-                        yerr=[[r["mean"] - r["low"]], [r["high"] - r["mean"]]], marker="D", ms=7, color=f"C{i}",
-                        markeredgecolor="k", capsize=2)
+            ax.errorbar(
+                f["mean"],
+                r["mean"],
+                xerr=[[f["mean"] - f["low"]], [f["high"] - f["mean"]]],
+                yerr=[[r["mean"] - r["low"]], [r["high"] - r["mean"]]],
+                marker="D",
+                ms=7,
+                color=f"C{i}",
+                markeredgecolor="k",
+                capsize=2,
+            )
     ax.set(xlabel="false positives per frame", ylabel='recall ("accuracy")')
     return ax
 
@@ -217,8 +284,9 @@ def tradeoff_sweeps(ax, sweeps: pd.DataFrame, tuned: dict):
 
 def _errorbar(ax, x, summaries: list, metric: str, **style):
     mean = np.array([s[metric]["mean"] for s in summaries])
-    err = np.array([[s[metric]["mean"] - s[metric]["low"], s[metric]["high"] - s[metric]["mean"]]
-                    for s in summaries]).T
+    err = np.array(
+        [[s[metric]["mean"] - s[metric]["low"], s[metric]["high"] - s[metric]["mean"]] for s in summaries]
+    ).T
     return ax.errorbar(x, mean, yerr=np.abs(err), capsize=3, **style)
 
 
@@ -228,8 +296,16 @@ def top_n_curves(ax, by_variant: dict, metrics=("recall", "fp_per_frame")):
     for i, (name, by_n) in enumerate(by_variant.items()):
         ns = sorted(int(n) for n in by_n)
         for metric, style in zip(metrics, ("-o", "--s")):
-            _errorbar(ax, ns, [by_n[str(n)] for n in ns], metric, fmt=style, color=f"C{i}", ms=4,
-                      label=f"{name}: {METRIC_LABELS.get(metric, metric)}")
+            _errorbar(
+                ax,
+                ns,
+                [by_n[str(n)] for n in ns],
+                metric,
+                fmt=style,
+                color=f"C{i}",
+                ms=4,
+                label=f"{name}: {METRIC_LABELS.get(metric, metric)}",
+            )
     rn = sorted(report.TOP_N_VALIDATION)
     ax.plot(rn, [report.TOP_N_VALIDATION[n][0] for n in rn], "k*", ms=12, label="report: recall")
     ax.plot(rn, [report.TOP_N_VALIDATION[n][1] for n in rn], "kX", ms=9, label="report: FP per frame")
@@ -247,12 +323,21 @@ def tradeoff_points(ax, points: dict, connect=(), annotate: bool = True):
     for i, (label, rules) in enumerate(points.items()):
         xs = [s["fp_per_frame"] for s in rules.values()]
         ys = [s["recall"] for s in rules.values()]
-        ax.errorbar([x["mean"] for x in xs], [y["mean"] for y in ys],
-                    xerr=np.abs(np.array([[x["mean"] - x["low"], x["high"] - x["mean"]] for x in xs]).T),
-                    yerr=np.abs(np.array([[y["mean"] - y["low"], y["high"] - y["mean"]] for y in ys]).T),
-                    fmt="o-" if label in connect else "D", color=f"C{i}", capsize=2, ms=5, label=label)
+        ax.errorbar(
+            [x["mean"] for x in xs],
+            [y["mean"] for y in ys],
+            xerr=np.abs(np.array([[x["mean"] - x["low"], x["high"] - x["mean"]] for x in xs]).T),
+            yerr=np.abs(np.array([[y["mean"] - y["low"], y["high"] - y["mean"]] for y in ys]).T),
+            fmt="o-" if label in connect else "D",
+            color=f"C{i}",
+            capsize=2,
+            ms=5,
+            label=label,
+        )
         for name, x, y in zip(rules, xs, ys) if annotate else ():
-            ax.annotate(str(name), (x["mean"], y["mean"]), textcoords="offset points", xytext=(4, -10), fontsize=7)
+            ax.annotate(
+                str(name), (x["mean"], y["mean"]), textcoords="offset points", xytext=(4, -10), fontsize=7
+            )
     ax.set(xlabel="false positives per frame", ylabel='recall ("accuracy")')
     return ax
 
@@ -272,7 +357,9 @@ def interval_bars(ax, rows: dict, metrics=("recall", "fp_per_frame"), reference:
         else:
             s = rows[label]
             mean = [s[m]["mean"] for m in metrics]
-            err = np.abs(np.array([[s[m]["mean"] - s[m]["low"], s[m]["high"] - s[m]["mean"]] for m in metrics]).T)
+            err = np.abs(
+                np.array([[s[m]["mean"] - s[m]["low"], s[m]["high"] - s[m]["mean"]] for m in metrics]).T
+            )
             bars = ax.bar(x, mean, width, yerr=err, capsize=2, color=f"C{i}", label=label)
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
     ax.set_xticks(np.arange(len(metrics)), [METRIC_LABELS.get(m, m) for m in metrics])
@@ -284,15 +371,25 @@ def per_instrument(ax, f1_by_rule: dict):
     """Per-instrument F1 bars: ``f1_by_rule``: rule -> DataFrame with ``mean``, ``min``, ``max`` per
     instrument (seeds); instruments absent from the evaluated split are left out."""
     rules = list(f1_by_rule)
-    present = [n for n in instruments.NAMES if all(n in t.index and np.isfinite(t.loc[n, "mean"])
-                                                  for t in f1_by_rule.values())]
+    present = [
+        n
+        for n in instruments.NAMES
+        if all(n in t.index and np.isfinite(t.loc[n, "mean"]) for t in f1_by_rule.values())
+    ]
     width = 0.8 / len(rules)
     x = np.arange(len(present))
     for i, rule in enumerate(rules):
         t = f1_by_rule[rule].loc[present]
         err = np.abs(np.vstack([t["mean"] - t["min"], t["max"] - t["mean"]]))
-        ax.bar(x + (i - (len(rules) - 1) / 2) * width, t["mean"], width, yerr=err, capsize=2,
-               color=f"C{i + 1}", label=rule)
+        ax.bar(
+            x + (i - (len(rules) - 1) / 2) * width,
+            t["mean"],
+            width,
+            yerr=err,
+            capsize=2,
+            color=f"C{i + 1}",
+            label=rule,
+        )
     ax.set_xticks(x, present, rotation=45)
     ax.set(ylabel="F1 on test (bars: seed range)")
     ax.legend(fontsize=7)
@@ -312,8 +409,16 @@ def timeline(ax, table: pd.DataFrame):
     names = list(instruments.NAMES)
     p = table[[f"p_{n}" for n in names]].to_numpy().T
     end = float(table["end_s"].max())
-    image = ax.imshow(p, aspect="auto", origin="lower", cmap="Greys", vmin=0, vmax=1, interpolation="nearest",
-                      extent=(float(table["start_s"].min()), end, -0.5, len(names) - 0.5))
+    image = ax.imshow(
+        p,
+        aspect="auto",
+        origin="lower",
+        cmap="Greys",
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+        extent=(float(table["start_s"].min()), end, -0.5, len(names) - 0.5),
+    )
     from instrid.predict import declared
 
     mask = declared(table)

@@ -43,18 +43,20 @@ def windows(blocks, crop: int, hop: int):
         buffer = np.concatenate([buffer, block])
         while start + crop <= offset + len(buffer):
             i = start - offset
-            yield start, start + crop, buffer[i: i + crop]
+            yield start, start + crop, buffer[i : i + crop]
             start += hop
         drop = min(start - offset, len(buffer))
         buffer, offset = buffer[drop:], offset + drop
     total = offset + len(buffer)
     while start < total and start < max(1, total - crop + hop):
-        piece = buffer[start - offset: start - offset + crop]
+        piece = buffer[start - offset : start - offset + crop]
         yield start, total, examples.crop_or_tile(piece, 0, len(piece), crop)
         start += hop
 
 
-def decide(p: np.ndarray, state: dict, *, top_n: int | None = None, threshold: float | None = None) -> np.ndarray:
+def decide(
+    p: np.ndarray, state: dict, *, top_n: int | None = None, threshold: float | None = None
+) -> np.ndarray:
     """The model's own rule (class thresholds, then at most its N best), or top-N, or one global threshold."""
     if top_n is not None:
         return decisions.top_n(p, top_n)
@@ -64,8 +66,16 @@ def decide(p: np.ndarray, state: dict, *, top_n: int | None = None, threshold: f
 
 
 @torch.no_grad()
-def predict_file(net, state: dict, path, *, hop_s: float | None = None, top_n: int | None = None,
-                 threshold: float | None = None, batch_size: int = 64) -> pd.DataFrame:
+def predict_file(
+    net,
+    state: dict,
+    path,
+    *,
+    hop_s: float | None = None,
+    top_n: int | None = None,
+    threshold: float | None = None,
+    batch_size: int = 64,
+) -> pd.DataFrame:
     """Instrument probabilities and decisions for consecutive windows of one file.
 
     Returns
@@ -94,8 +104,13 @@ def predict_file(net, state: dict, path, *, hop_s: float | None = None, top_n: i
     p = np.concatenate(probabilities)
     spans = np.asarray(spans, dtype=np.float64)
     on = decide(p, state, top_n=top_n, threshold=threshold)
-    table = pd.DataFrame({"file": str(path), "start_s": np.round(spans[:, 0] / rate, 4),
-                          "end_s": np.round(spans[:, 1] / rate, 4)})
+    table = pd.DataFrame(
+        {
+            "file": str(path),
+            "start_s": np.round(spans[:, 0] / rate, 4),
+            "end_s": np.round(spans[:, 1] / rate, 4),
+        }
+    )
     for j, name in enumerate(instruments.NAMES):
         table[f"p_{name}"] = np.round(p[:, j], 4)
     table["instruments"] = [";".join(np.asarray(instruments.NAMES)[row]) for row in on]
@@ -103,10 +118,11 @@ def predict_file(net, state: dict, path, *, hop_s: float | None = None, top_n: i
 
 
 def declared(table: pd.DataFrame) -> np.ndarray:
-    """``(windows, instruments)`` bool: the ``;``-separated ``instruments`` column of a window table as a mask."""
+    """``(windows, instruments)`` bool: a window table's ``;``-separated ``instruments`` column as a mask."""
     names = table["instruments"].fillna("").str.split(";")
     return np.array([[name in chosen for name in instruments.NAMES] for chosen in names], dtype=bool).reshape(
-        len(table), instruments.N_INSTRUMENTS)
+        len(table), instruments.N_INSTRUMENTS
+    )
 
 
 def summarize(table: pd.DataFrame, *, trained_on: str = "", rule: str = "") -> dict:
@@ -121,11 +137,20 @@ def summarize(table: pd.DataFrame, *, trained_on: str = "", rule: str = "") -> d
     for j, name in enumerate(instruments.NAMES):
         on = mask[:, j]
         if on.any():
-            present[name] = {"windows": int(on.sum()), "share_of_windows": round(float(on.mean()), 4),
-                             "seconds": round(_covered(table["start_s"].to_numpy()[on], table["end_s"].to_numpy()[on]), 3)}
+            present[name] = {
+                "windows": int(on.sum()),
+                "share_of_windows": round(float(on.mean()), 4),
+                "seconds": round(_covered(table["start_s"].to_numpy()[on], table["end_s"].to_numpy()[on]), 3),
+            }
     ordered = dict(sorted(present.items(), key=lambda item: -item[1]["share_of_windows"]))
-    return {"file": str(table["file"].iloc[0]) if len(table) else "", "duration_s": round(duration, 3),
-            "windows": int(len(table)), "rule": rule, "model_trained_on": trained_on, "instruments": ordered}
+    return {
+        "file": str(table["file"].iloc[0]) if len(table) else "",
+        "duration_s": round(duration, 3),
+        "windows": int(len(table)),
+        "rule": rule,
+        "model_trained_on": trained_on,
+        "instruments": ordered,
+    }
 
 
 def _covered(starts: np.ndarray, ends: np.ndarray) -> float:
@@ -164,8 +189,15 @@ def write_outputs(table: pd.DataFrame, summary: dict, out_dir, stem: str) -> lis
 
 
 @torch.no_grad()
-def predict_stream(net, state: dict, blocks, *, hop_s: float | None = None, top_n: int | None = None,
-                   threshold: float | None = None):
+def predict_stream(
+    net,
+    state: dict,
+    blocks,
+    *,
+    hop_s: float | None = None,
+    top_n: int | None = None,
+    threshold: float | None = None,
+):
     """``(start_s, end_s, probabilities, names)`` for each window of a live stream, as soon as it is complete.
 
     ``blocks`` yields float32 mono audio at the model's rate
@@ -176,13 +208,21 @@ def predict_stream(net, state: dict, blocks, *, hop_s: float | None = None, top_
     rate, crop = front.sample_rate, front.crop_samples
     hop = crop if hop_s is None else max(1, int(round(hop_s * rate)))
     for start, end, window in windows(blocks, crop, hop):
-        p = decisions.sigmoid(net(torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32)[None])).double().numpy())
+        p = decisions.sigmoid(
+            net(torch.from_numpy(np.ascontiguousarray(window, dtype=np.float32)[None])).double().numpy()
+        )
         on = decide(p, state, top_n=top_n, threshold=threshold)[0]
         yield start / rate, end / rate, p[0], [name for name, flag in zip(instruments.NAMES, on) if flag]
 
 
-def true_windows(labels_table: pd.DataFrame, n_samples: int, table: pd.DataFrame, *, min_share: float = 0.5,
-                 sample_rate: int = data.LABEL_SAMPLE_RATE) -> pd.DataFrame:
+def true_windows(
+    labels_table: pd.DataFrame,
+    n_samples: int,
+    table: pd.DataFrame,
+    *,
+    min_share: float = 0.5,
+    sample_rate: int = data.LABEL_SAMPLE_RATE,
+) -> pd.DataFrame:
     """The true instruments of each window of ``table`` (:func:`predict_file`'s), in the same format.
 
     An instrument counts as playing in a window when it sounds for at least
@@ -200,8 +240,13 @@ def true_windows(labels_table: pd.DataFrame, n_samples: int, table: pd.DataFrame
         if len(inside):
             inside["start_time"] = inside["start_time"].clip(lower=start) - start
             inside["end_time"] = inside["end_time"].clip(upper=end) - start
-            frames = labels.frame_labels(inside, int(end - start), sample_rate=sample_rate,
-                                         frame_s=(end - start) / sample_rate, min_share=min_share)
+            frames = labels.frame_labels(
+                inside,
+                int(end - start),
+                sample_rate=sample_rate,
+                frame_s=(end - start) / sample_rate,
+                min_share=min_share,
+            )
             on[i] = frames.instruments[0]
     truth = table[["file", "start_s", "end_s"]].copy()
     for j, name in enumerate(instruments.NAMES):

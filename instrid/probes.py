@@ -22,17 +22,17 @@ def noise_scores(net, head, level_dbfs: float, n: int, *, seed: int = 0, batch_s
     The noise goes through the whole model (front-end, backbone, ``head``).
     """
     waves = features.white_noise(n, net.eval().front_end.crop_samples, level_dbfs, seed=seed)
-    embedded = torch.cat([net.embed(waves[i: i + batch_size]) for i in range(0, n, batch_size)])
+    embedded = torch.cat([net.embed(waves[i : i + batch_size]) for i in range(0, n, batch_size)])
     return decisions.sigmoid(train.predict_logits(head, embedded.numpy()))
 
 
 @torch.inference_mode()
 def bernoulli_scores(net, head, n: int, *, p: float = 0.2, seed: int = 0, batch_size: int = 64) -> np.ndarray:
-    """Probabilities for the report code's probe: images of Bernoulli(``p``) pixels fed straight to the ResNet."""
+    """Probabilities for the report code's probe: Bernoulli(``p``) pixel images fed straight to the ResNet."""
     net.eval()
     height, width = net.front_end(torch.zeros(1, net.front_end.crop_samples)).shape[-2:]
     images = features.bernoulli_images(n, height, width, p=p, seed=seed)
-    embedded = torch.cat([net.backbone(images[i: i + batch_size]) for i in range(0, n, batch_size)])
+    embedded = torch.cat([net.backbone(images[i : i + batch_size]) for i in range(0, n, batch_size)])
     return decisions.sigmoid(train.predict_logits(head, embedded.numpy()))
 
 
@@ -57,8 +57,10 @@ def bias_table(label_share, mean_outputs: dict) -> pd.DataFrame:
     rows = {}
     for name, values in mean_outputs.items():
         values = np.asarray(values, dtype=np.float64)
-        rows[name] = {"rank_correlation": float(pd.Series(values).rank().corr(share.rank())),
-                      "first_four_share": float(values[:4].sum() / values.sum())}
+        rows[name] = {
+            "rank_correlation": float(pd.Series(values).rank().corr(share.rank())),
+            "first_four_share": float(values[:4].sum() / values.sum()),
+        }
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

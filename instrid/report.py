@@ -19,8 +19,8 @@ setting differs in a way that decides it, e.g. a random backbone).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from instrid.uncertainty import format_interval
 
@@ -44,19 +44,19 @@ REPORT_BIAS_VECTORS = ("minus label frequency", "minus mean validation output", 
 @dataclass(frozen=True)
 class Verdict:
     status: str
-    report: str     # the report's number or words
-    ours: str       # our number, with its interval where there is one
-    text: str       # the verdict in a sentence or two
+    report: str  # the report's number or words
+    ours: str  # our number, with its interval where there is one
+    text: str  # the verdict in a sentence or two
 
 
 @dataclass(frozen=True)
 class Claim:
     key: str
     quote: str
-    where: str      # section (and figure) of the report
-    notebook: str   # results/<notebook>.json holds the measurement
-    measured: str   # the keys read
-    rule: str       # how the measurement becomes a verdict
+    where: str  # section (and figure) of the report
+    notebook: str  # results/<notebook>.json holds the measurement
+    measured: str  # the keys read
+    rule: str  # how the measurement becomes a verdict
     judge: Callable[[dict], Verdict]
 
 
@@ -84,59 +84,98 @@ def _polyphony(r: dict) -> Verdict:
     most, over = r["max_polyphony"], r["share_of_sounding_time_over_3"]
     ours = f"up to {most} at once; more than 3 during {100 * over:.1f}% of the sounding time"
     if most <= MAX_POLYPHONY:
-        return Verdict(HELD, "at most 3", ours, "No segment of any recording has more than 3 instruments sounding.")
-    return Verdict(NOT_HELD, "at most 3", ours,
-                   f"Up to {most} instruments sound at once, though more than 3 only during {100 * over:.1f}% of "
-                   "the sounding time: a count of every label, so no sampling uncertainty.")
+        return Verdict(
+            HELD, "at most 3", ours, "No segment of any recording has more than 3 instruments sounding."
+        )
+    return Verdict(
+        NOT_HELD,
+        "at most 3",
+        ours,
+        f"Up to {most} instruments sound at once, though more than 3 only during {100 * over:.1f}% of "
+        "the sounding time: a count of every label, so no sampling uncertainty.",
+    )
 
 
 def _first_four(r: dict) -> Verdict:
     share = r["first_four_share"]
     ours = f"{100 * share:.1f}% of instrument-time"
     status = HELD if share > 0.5 else NOT_HELD
-    return Verdict(status, "a large majority", ours,
-                   f"The first four instruments (violin, viola, cello, piano) take {100 * share:.1f}% of all "
-                   f"instrument-time, {'a majority' if share > 0.5 else 'not a majority'} "
-                   "(a count of every label).")
+    return Verdict(
+        status,
+        "a large majority",
+        ours,
+        f"The first four instruments (violin, viola, cello, piano) take {100 * share:.1f}% of all "
+        f"instrument-time, {'a majority' if share > 0.5 else 'not a majority'} "
+        "(a count of every label).",
+    )
 
 
 def _relabel(r: dict) -> Verdict:
     tiles = bool(r["segments_tile_recordings"])
     changed = r["inclusive_end_changed_time_share"]
-    ours = (f"{r['segments']:,} segments tile every recording; the report code's inclusive end relabels "
-            f"{100 * changed:.1f}% of the time")
-    text = ("Segments split at every onset and offset tile each recording without overlap. "
-            if tiles else "Segments do not tile the recordings: a bug. ")
-    text += (f"The report's code let a note also sound in the segment after it ended, which labels "
-             f"{100 * changed:.1f}% of the time (mostly rests) with an instrument that has stopped.")
+    ours = (
+        f"{r['segments']:,} segments tile every recording; the report code's inclusive end relabels "
+        f"{100 * changed:.1f}% of the time"
+    )
+    text = (
+        "Segments split at every onset and offset tile each recording without overlap. "
+        if tiles
+        else "Segments do not tile the recordings: a bug. "
+    )
+    text += (
+        f"The report's code let a note also sound in the segment after it ended, which labels "
+        f"{100 * changed:.1f}% of the time (mostly rests) with an instrument that has stopped."
+    )
     return Verdict(HELD if tiles else NOT_HELD, "no overlap, every timestamp labelled", ours, text)
 
 
 def _mse_nothing(r: dict) -> Verdict:
     empty = r["collapse"]["mse"]["empty_frames_at_0.5"]
     per_seed = empty["per_seed"]
-    ours = (f"{100 * empty['mean']:.1f}% of validation frames empty at threshold 0.5 "
-            f"(seeds {', '.join(f'{100 * v:.0f}%' for v in per_seed)})")
+    ours = (
+        f"{100 * empty['mean']:.1f}% of validation frames empty at threshold 0.5 "
+        f"(seeds {', '.join(f'{100 * v:.0f}%' for v in per_seed)})"
+    )
     at06 = r["at_threshold_06"]["mse"]["recall"]
     if min(per_seed) >= 0.9:
-        return Verdict(HELD, "always nothing", ours,
-                       f"Without the argmax rule the MSE head declares nothing in {100 * empty['mean']:.0f}% of "
-                       f"frames ({_seeds(r)}); with it, recall at 0.6 is {_iv(at06)}.")
-    return Verdict(NOT_HELD, "always nothing", ours,
-                   f"The MSE head is not silent: it leaves {100 * empty['mean']:.0f}% of frames empty at 0.5 "
-                   f"({_seeds(r)}), and reaches recall {_iv(at06)} at 0.6 with the argmax rule.")
+        return Verdict(
+            HELD,
+            "always nothing",
+            ours,
+            f"Without the argmax rule the MSE head declares nothing in {100 * empty['mean']:.0f}% of "
+            f"frames ({_seeds(r)}); with it, recall at 0.6 is {_iv(at06)}.",
+        )
+    return Verdict(
+        NOT_HELD,
+        "always nothing",
+        ours,
+        f"The MSE head is not silent: it leaves {100 * empty['mean']:.0f}% of frames empty at 0.5 "
+        f"({_seeds(r)}), and reaches recall {_iv(at06)} at 0.6 with the argmax rule.",
+    )
 
 
 def _iou_beats_mse(r: dict) -> Verdict:
     pairs, diff = r["iou_recall_above_mse"], r["iou_minus_mse_at_06"]["recall"]
-    ours = (f"IoU above MSE at {pairs['held']} of {pairs['of']} (seed, threshold) pairs; recall gain at 0.6 "
-            f"{_iv(diff)}")
-    report = (f"recall {LOSS_AT_THRESHOLD_06['iou'][0]:.3f} vs {LOSS_AT_THRESHOLD_06['mse'][0]:.3f} at 0.6")
+    ours = (
+        f"IoU above MSE at {pairs['held']} of {pairs['of']} (seed, threshold) pairs; recall gain at 0.6 "
+        f"{_iv(diff)}"
+    )
+    report = f"recall {LOSS_AT_THRESHOLD_06['iou'][0]:.3f} vs {LOSS_AT_THRESHOLD_06['mse'][0]:.3f} at 0.6"
     if pairs["held"] == pairs["of"] and diff["low"] > 0:
-        return Verdict(HELD, report, ours, f"The IoU-like head recalls more than the MSE head at every threshold and "
-                       f"seed; at 0.6 by {_iv(diff)} (95% interval over validation recordings).")
-    return Verdict(NOT_HELD, report, ours, f"Not at every threshold: IoU recalls more in {pairs['held']} of "
-                   f"{pairs['of']} (seed, threshold) pairs; at 0.6 the gain is {_iv(diff)}.")
+        return Verdict(
+            HELD,
+            report,
+            ours,
+            f"The IoU-like head recalls more than the MSE head at every threshold and "
+            f"seed; at 0.6 by {_iv(diff)} (95% interval over validation recordings).",
+        )
+    return Verdict(
+        NOT_HELD,
+        report,
+        ours,
+        f"Not at every threshold: IoU recalls more in {pairs['held']} of "
+        f"{pairs['of']} (seed, threshold) pairs; at 0.6 the gain is {_iv(diff)}.",
+    )
 
 
 def _iou_fp(r: dict) -> Verdict:
@@ -144,10 +183,20 @@ def _iou_fp(r: dict) -> Verdict:
     report = f"{LOSS_AT_THRESHOLD_06['iou'][1]:.3f} vs {LOSS_AT_THRESHOLD_06['mse'][1]:.3f} at 0.6"
     ours = f"+{_iv(diff)} false positives per frame at 0.6"
     if diff["low"] > 0:
-        return Verdict(HELD, report, ours, f"The IoU-like loss adds {_iv(diff)} false positives per frame at "
-                       "threshold 0.6, the price the report named.")
-    return Verdict(NOT_HELD, report, ours, f"The difference in false positives per frame at 0.6 is {_iv(diff)}: "
-                   "its interval does not lie above 0.")
+        return Verdict(
+            HELD,
+            report,
+            ours,
+            f"The IoU-like loss adds {_iv(diff)} false positives per frame at "
+            "threshold 0.6, the price the report named.",
+        )
+    return Verdict(
+        NOT_HELD,
+        report,
+        ours,
+        f"The difference in false positives per frame at 0.6 is {_iv(diff)}: "
+        "its interval does not lie above 0.",
+    )
 
 
 #: The noise probe shows the report's bias where the output follows the label prior in rank and puts
@@ -160,18 +209,36 @@ def _noise_bias(r: dict) -> Verdict:
     # Results files sort their keys; show the levels from quiet to loud.
     levels = sorted((k for k in r["bias"] if k.endswith("dBFS")), key=lambda k: float(k.split()[0]))
     shown = {k: r["bias"][k] for k in levels}
-    held = [k for k, v in shown.items() if v["rank_correlation"]["mean"] >= NOISE_BIAS_MIN_RHO
-            and v["first_four_share"]["mean"] >= NOISE_BIAS_MIN_FIRST_FOUR]
-    ours = "; ".join(f"{k}: rho {v['rank_correlation']['mean']:.2f}, first four {100 * v['first_four_share']['mean']:.0f}%"
-                     for k, v in shown.items())
-    rule = (f"Spearman rho >= {NOISE_BIAS_MIN_RHO} between label share and mean output, and at least "
-            f"{100 * NOISE_BIAS_MIN_FIRST_FOUR:.0f}% of the output on the first four, against 36% without bias")
+    held = [
+        k
+        for k, v in shown.items()
+        if v["rank_correlation"]["mean"] >= NOISE_BIAS_MIN_RHO
+        and v["first_four_share"]["mean"] >= NOISE_BIAS_MIN_FIRST_FOUR
+    ]
+    ours = "; ".join(
+        f"{k}: rho {v['rank_correlation']['mean']:.2f}, first four {100 * v['first_four_share']['mean']:.0f}%"
+        for k, v in shown.items()
+    )
+    rule = (
+        f"Spearman rho >= {NOISE_BIAS_MIN_RHO} between label share and mean output, and at least "
+        f"{100 * NOISE_BIAS_MIN_FIRST_FOUR:.0f}% of the output on the first four, against 36% without bias"
+    )
     if len(held) == len(levels) and levels:
-        return Verdict(HELD, "first four favoured", ours, f"At every noise level ({rule}), averaged over "
-                       f"{_seeds(r)}: the output on noise follows the label prior.")
+        return Verdict(
+            HELD,
+            "first four favoured",
+            ours,
+            f"At every noise level ({rule}), averaged over "
+            f"{_seeds(r)}: the output on noise follows the label prior.",
+        )
     if held:
-        return Verdict(PARTLY, "first four favoured", ours, f"The bias shows at {', '.join(held)} but not at "
-                       f"{', '.join(k for k in levels if k not in held)} ({rule}; {_seeds(r)}).")
+        return Verdict(
+            PARTLY,
+            "first four favoured",
+            ours,
+            f"The bias shows at {', '.join(held)} but not at "
+            f"{', '.join(k for k in levels if k not in held)} ({rule}; {_seeds(r)}).",
+        )
     return Verdict(NOT_HELD, "first four favoured", ours, f"At no noise level ({rule}; {_seeds(r)}).")
 
 
@@ -185,37 +252,66 @@ def _normalization(r: dict) -> Verdict:
     better, text = _gains(r["minus_plain"], REPORT_BIAS_VECTORS)
     ours = f"micro F1 change vs plain, class thresholds: {text}"
     if not better:
-        return Verdict(HELD, "negligible, if not worse", ours, "None of the report's bias vectors raises micro F1 "
-                       "beyond its interval. With a threshold tuned per class, subtracting a per-class constant "
-                       "changes only the always-on argmax, so little can change.")
-    return Verdict(NOT_HELD, "negligible, if not worse", ours, f"{', '.join(better)} raises micro F1 with an "
-                   "interval above 0.")
+        return Verdict(
+            HELD,
+            "negligible, if not worse",
+            ours,
+            "None of the report's bias vectors raises micro F1 "
+            "beyond its interval. With a threshold tuned per class, subtracting a per-class constant "
+            "changes only the always-on argmax, so little can change.",
+        )
+    return Verdict(
+        NOT_HELD,
+        "negligible, if not worse",
+        ours,
+        f"{', '.join(better)} raises micro F1 with an interval above 0.",
+    )
 
 
 def _top_n_plain(r: dict) -> Verdict:
     better, text = _gains(r["normalized_minus_plain_at_3"], REPORT_BIAS_VECTORS[:2])
     ours = f"micro F1 change vs plain at top-3: {text}"
     if not better:
-        return Verdict(HELD, "no normalization is best", ours, "Under top-3, neither normalization beats the plain "
-                       "scores beyond its interval.")
-    return Verdict(NOT_HELD, "no normalization is best", ours, f"Under top-3, {', '.join(better)} beats the "
-                   "plain scores with an interval above 0.")
+        return Verdict(
+            HELD,
+            "no normalization is best",
+            ours,
+            "Under top-3, neither normalization beats the plain scores beyond its interval.",
+        )
+    return Verdict(
+        NOT_HELD,
+        "no normalization is best",
+        ours,
+        f"Under top-3, {', '.join(better)} beats the plain scores with an interval above 0.",
+    )
 
 
 def _top3(r: dict) -> Verdict:
     n = r["chosen_n"]
     f1 = r["plain"]
-    ours = (f"N = {n} by {r['chosen_n_rule']}; micro F1 top-3 {_iv(f1['3']['f1_micro'])}, "
-            f"top-{n} {_iv(f1[str(n)]['f1_micro'])}")
+    ours = (
+        f"N = {n} by {r['chosen_n_rule']}; micro F1 top-3 {_iv(f1['3']['f1_micro'])}, "
+        f"top-{n} {_iv(f1[str(n)]['f1_micro'])}"
+    )
     if n == CHOSEN_TOP_N:
         return Verdict(HELD, "N = 3", ours, f"Top-3 has the best micro F1 on validation ({_seeds(r)}).")
     diff = r["top3_minus_chosen"]["f1_micro"]
     if diff["high"] >= 0:
-        return Verdict(PARTLY, "N = 3", ours, f"Top-{n} has the best micro F1 on validation, but top-3 is within "
-                       f"its interval: the difference is {_iv(diff)} ({_seeds(r)}), so the data cannot tell them "
-                       "apart. The report named no criterion; ours is stated.")
-    return Verdict(NOT_HELD, "N = 3", ours, f"Top-{n} has the best micro F1 on validation; top-3 is worse by "
-                   f"{_iv(diff)} ({_seeds(r)}). The report named no criterion; ours is stated.")
+        return Verdict(
+            PARTLY,
+            "N = 3",
+            ours,
+            f"Top-{n} has the best micro F1 on validation, but top-3 is within "
+            f"its interval: the difference is {_iv(diff)} ({_seeds(r)}), so the data cannot tell them "
+            "apart. The report named no criterion; ours is stated.",
+        )
+    return Verdict(
+        NOT_HELD,
+        "N = 3",
+        ours,
+        f"Top-{n} has the best micro F1 on validation; top-3 is worse by "
+        f"{_iv(diff)} ({_seeds(r)}). The report named no criterion; ours is stated.",
+    )
 
 
 def _final(r: dict) -> Verdict:
@@ -223,60 +319,137 @@ def _final(r: dict) -> Verdict:
     report = f"recall {FINAL_TEST['recall']:.3f}, {FINAL_TEST['fp_per_frame']:.2f} FP per frame"
     ours = f"recall {_iv(row['recall'])}, FP per frame {_iv(row['fp_per_frame'], 2)}"
     density = row["true_per_frame"]["mean"]
-    context = (f" Under top-N, FP per frame = N - recall x instruments per frame: {density:.2f} instruments per "
-               f"test segment here against about {IMPLIED_TEST_DENSITY:.2f} implied by the report, so the FP "
-               "comparison mostly reflects label density.")
-    for key, label in (("report_rule_sounding", "On sounding segments only"),
-                       ("report_rule_inclusive_end", "With the report code's inclusive-end labels")):
+    context = (
+        f" Under top-N, FP per frame = N - recall x instruments per frame: {density:.2f} instruments per "
+        f"test segment here against about {IMPLIED_TEST_DENSITY:.2f} implied by the report, so the FP "
+        "comparison mostly reflects label density."
+    )
+    for key, label in (
+        ("report_rule_sounding", "On sounding segments only"),
+        ("report_rule_inclusive_end", "With the report code's inclusive-end labels"),
+    ):
         if key in r["rows"]:
             other = r["rows"][key]
-            context += (f" {label}: recall {_iv(other['recall'])}, FP {_iv(other['fp_per_frame'], 2)}, "
-                        f"{other['true_per_frame']['mean']:.2f} instruments per segment.")
+            context += (
+                f" {label}: recall {_iv(other['recall'])}, FP {_iv(other['fp_per_frame'], 2)}, "
+                f"{other['true_per_frame']['mean']:.2f} instruments per segment."
+            )
     why = _comparable(r.get("config", {}))
     if why:
         return Verdict(NOT_COMPARABLE, report, ours, f"Not comparable ({why}).{context}")
     inside = all(row[k]["low"] <= FINAL_TEST[k] <= row[k]["high"] for k in FINAL_TEST)
-    return Verdict(HELD if inside else NOT_HELD, report, ours,
-                   f"The report's numbers lie {'inside' if inside else 'outside'} our 95% intervals.{context}")
+    return Verdict(
+        HELD if inside else NOT_HELD,
+        report,
+        ours,
+        f"The report's numbers lie {'inside' if inside else 'outside'} our 95% intervals.{context}",
+    )
 
 
 CLAIMS = (
-    Claim("max_polyphony", "with at most 3 instruments playing at the same time", "Loss Function", "00_data",
-          "max_polyphony, share_of_sounding_time_over_3", "held if no segment has more than 3 instruments",
-          _polyphony),
-    Claim("first_four_majority", "the first 4 instruments constitute a large majority of the instruments in the "
-          "database", "Dataset Bias, Figure 3", "00_data", "first_four_share",
-          "held if the first four take more than half of all instrument-time", _first_four),
-    Claim("relabeling", "each timestamp is included in the label, with no overlap with other ones", "Dataset",
-          "01_relabeling", "segments_tile_recordings, inclusive_end_changed_time_share",
-          "held if the segments tile every recording exactly", _relabel),
-    Claim("mse_predicts_nothing", "an MSE loss causes the model to predict that no instruments are playing - always",
-          "Loss Function", "02_loss_mse_vs_iou", "collapse.mse.empty_frames_at_0.5",
-          "held if the MSE head leaves at least 90% of validation frames empty at 0.5 in every seed",
-          _mse_nothing),
-    Claim("iou_beats_mse", "The IoU loss gives a much better prediction no matter the threshold",
-          "Loss Function, Figure 2", "02_loss_mse_vs_iou", "iou_recall_above_mse, iou_minus_mse_at_06.recall",
-          "held if IoU's recall exceeds MSE's at every threshold and seed, and the gain at 0.6 has an interval "
-          "above 0", _iou_beats_mse),
-    Claim("iou_more_false_positives", "said loss also increases the number of false positives on average",
-          "Loss Function, Figure 2", "02_loss_mse_vs_iou", "iou_minus_mse_at_06.fp_per_frame",
-          "held if the extra false positives per frame at 0.6 have an interval above 0", _iou_fp),
-    Claim("noise_bias", "our model is clearly predicting the first four instruments with a much higher likelihood "
-          "than the others", "Dataset Bias, Figure 3", "03_bias_white_noise", "bias.<level>",
-          "per noise level: Spearman rho >= 0.5 and at least half the mean output on the first four", _noise_bias),
-    Claim("normalization", "the improvement in this case is quite negligible, if not worse than the original",
-          "Normalization, Figure 4", "04_normalization", "minus_plain.<bias vector>.f1_micro",
-          "held if no bias vector of the report's raises micro F1 with an interval above 0", _normalization),
-    Claim("top_n_without_normalization", "the regular dataset, with no normalization at all gives us the best "
-          "results", "Top N Classes, Figure 5", "05_top_n", "normalized_minus_plain_at_3",
-          "held if no normalization raises top-3 micro F1 with an interval above 0", _top_n_plain),
-    Claim("top_3", "taking the top 3 classes gives us the best combination of accuracy and false positives",
-          "Top N Classes, Figure 5", "05_top_n", "chosen_n, plain.<N>.f1_micro",
-          "held if N = 3 has the best seed-mean micro F1 on validation; in part if another N does but top-3's "
-          "difference from it has an interval reaching 0", _top3),
-    Claim("final_test", "an accuracy of 76% ... on average, 1.6 false positives", "Results", "06_final_test",
-          "rows.report_rule", "not comparable unless real MusicNet and ImageNet weights; then held if both "
-          "numbers lie in our 95% intervals", _final),
+    Claim(
+        "max_polyphony",
+        "with at most 3 instruments playing at the same time",
+        "Loss Function",
+        "00_data",
+        "max_polyphony, share_of_sounding_time_over_3",
+        "held if no segment has more than 3 instruments",
+        _polyphony,
+    ),
+    Claim(
+        "first_four_majority",
+        "the first 4 instruments constitute a large majority of the instruments in the database",
+        "Dataset Bias, Figure 3",
+        "00_data",
+        "first_four_share",
+        "held if the first four take more than half of all instrument-time",
+        _first_four,
+    ),
+    Claim(
+        "relabeling",
+        "each timestamp is included in the label, with no overlap with other ones",
+        "Dataset",
+        "01_relabeling",
+        "segments_tile_recordings, inclusive_end_changed_time_share",
+        "held if the segments tile every recording exactly",
+        _relabel,
+    ),
+    Claim(
+        "mse_predicts_nothing",
+        "an MSE loss causes the model to predict that no instruments are playing - always",
+        "Loss Function",
+        "02_loss_mse_vs_iou",
+        "collapse.mse.empty_frames_at_0.5",
+        "held if the MSE head leaves at least 90% of validation frames empty at 0.5 in every seed",
+        _mse_nothing,
+    ),
+    Claim(
+        "iou_beats_mse",
+        "The IoU loss gives a much better prediction no matter the threshold",
+        "Loss Function, Figure 2",
+        "02_loss_mse_vs_iou",
+        "iou_recall_above_mse, iou_minus_mse_at_06.recall",
+        "held if IoU's recall exceeds MSE's at every threshold and seed, and the gain at 0.6 has an interval "
+        "above 0",
+        _iou_beats_mse,
+    ),
+    Claim(
+        "iou_more_false_positives",
+        "said loss also increases the number of false positives on average",
+        "Loss Function, Figure 2",
+        "02_loss_mse_vs_iou",
+        "iou_minus_mse_at_06.fp_per_frame",
+        "held if the extra false positives per frame at 0.6 have an interval above 0",
+        _iou_fp,
+    ),
+    Claim(
+        "noise_bias",
+        "our model is clearly predicting the first four instruments with a much higher likelihood "
+        "than the others",
+        "Dataset Bias, Figure 3",
+        "03_bias_white_noise",
+        "bias.<level>",
+        "per noise level: Spearman rho >= 0.5 and at least half the mean output on the first four",
+        _noise_bias,
+    ),
+    Claim(
+        "normalization",
+        "the improvement in this case is quite negligible, if not worse than the original",
+        "Normalization, Figure 4",
+        "04_normalization",
+        "minus_plain.<bias vector>.f1_micro",
+        "held if no bias vector of the report's raises micro F1 with an interval above 0",
+        _normalization,
+    ),
+    Claim(
+        "top_n_without_normalization",
+        "the regular dataset, with no normalization at all gives us the best results",
+        "Top N Classes, Figure 5",
+        "05_top_n",
+        "normalized_minus_plain_at_3",
+        "held if no normalization raises top-3 micro F1 with an interval above 0",
+        _top_n_plain,
+    ),
+    Claim(
+        "top_3",
+        "taking the top 3 classes gives us the best combination of accuracy and false positives",
+        "Top N Classes, Figure 5",
+        "05_top_n",
+        "chosen_n, plain.<N>.f1_micro",
+        "held if N = 3 has the best seed-mean micro F1 on validation; in part if another N does but top-3's "
+        "difference from it has an interval reaching 0",
+        _top3,
+    ),
+    Claim(
+        "final_test",
+        "an accuracy of 76% ... on average, 1.6 false positives",
+        "Results",
+        "06_final_test",
+        "rows.report_rule",
+        "not comparable unless real MusicNet and ImageNet weights; then held if both "
+        "numbers lie in our 95% intervals",
+        _final,
+    ),
 )
 
 
@@ -297,6 +470,10 @@ def finding(notebook: str, results: dict) -> str:
         lines += [f"*This run: {_comparable(results['config'])}.*", ""]
     for claim in claims_of(notebook):
         v = judge(claim, results)
-        lines += [f"> *\"{claim.quote}\"* (report, {claim.where})", "",
-                  f"**{v.status.capitalize()}.** Report: {v.report}. Here: {v.ours}. {v.text}", ""]
+        lines += [
+            f'> *"{claim.quote}"* (report, {claim.where})',
+            "",
+            f"**{v.status.capitalize()}.** Report: {v.report}. Here: {v.ours}. {v.text}",
+            "",
+        ]
     return "\n".join(lines).rstrip() + "\n"

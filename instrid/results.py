@@ -68,8 +68,10 @@ def describe(config: dict) -> str:
     sizes = config.get("per_split", {})
     size = "/".join(str(sizes.get(k, "?")) for k in ("train", "validation", "test"))
     seeds = config.get("seeds")
-    line = (f"{dataset}, {front}, ResNet-18 weights {m.get('weights', '?')}, head {m.get('head', '?')}, "
-            f"BN {m.get('batch_norm', '?')}, segments train/val/test {size}")
+    line = (
+        f"{dataset}, {front}, ResNet-18 weights {m.get('weights', '?')}, head {m.get('head', '?')}, "
+        f"BN {m.get('batch_norm', '?')}, segments train/val/test {size}"
+    )
     if seeds:
         line += f", seeds {', '.join(str(s) for s in seeds)}"
     if config.get("weights_note"):
@@ -83,24 +85,32 @@ def this_run(config: dict) -> str:
     if config.get("dataset_kind") == "musicnet":
         parts.append("real MusicNet recordings")
     else:
-        parts.append("**synthetic audio**: MusicNetEM's note labels rendered with a General MIDI SoundFont, not "
-                     "MusicNet's recordings")
+        parts.append(
+            "**synthetic audio**: MusicNetEM's note labels rendered with a General MIDI SoundFont, not "
+            "MusicNet's recordings"
+        )
     weights = str((config.get("model") or {}).get("weights", "?"))
     if weights.startswith("random"):
-        parts.append("a **randomly initialized** ResNet-18 (ImageNet weights could not be loaded here), where the "
-                     "report used ImageNet's")
+        parts.append(
+            "a **randomly initialized** ResNet-18 (ImageNet weights could not be loaded here), where the "
+            "report used ImageNet's"
+        )
     else:
         parts.append(f"ResNet-18 weights `{weights}`")
     sizes = config.get("per_split", {})
     if sizes:
-        parts.append(f"{sizes.get('train', '?'):,} / {sizes.get('validation', '?'):,} / {sizes.get('test', '?'):,} "
-                     "segments drawn per seed from train / validation / test recordings")
+        parts.append(
+            f"{sizes.get('train', '?'):,} / {sizes.get('validation', '?'):,} / {sizes.get('test', '?'):,} "
+            "segments drawn per seed from train / validation / test recordings"
+        )
     seeds = config.get("seeds") or []
     parts.append(f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} (each: backbone draw, subsample, head)")
-    return ("**This run.** " + "; ".join(parts) + ". Intervals are 95% bootstrap intervals over the evaluated "
-            "split's recordings (segments of one recording are not independent), of the mean over seeds. Verdicts "
-            "about the model hold for this setting; the report's absolute numbers are marked not comparable "
-            "unless the run uses real MusicNet and ImageNet weights.")
+    return (
+        "**This run.** " + "; ".join(parts) + ". Intervals are 95% bootstrap intervals over the evaluated "
+        "split's recordings (segments of one recording are not independent), of the mean over seeds. "
+        "Verdicts about the model hold for this setting; the report's absolute numbers are marked not "
+        "comparable unless the run uses real MusicNet and ImageNet weights."
+    )
 
 
 def findings_table(results: dict) -> str:
@@ -110,37 +120,54 @@ def findings_table(results: dict) -> str:
         if claim.notebook not in results:
             continue
         v = report.judge(claim, results[claim.notebook])
-        rows.append(f"| *\"{claim.quote}\"* ({claim.where}; `{claim.notebook}`) | {v.report} | {v.ours} | "
-                    f"**{v.status}**: {v.text} |")
+        rows.append(
+            f'| *"{claim.quote}"* ({claim.where}; `{claim.notebook}`) | {v.report} | {v.ours} | '
+            f"**{v.status}**: {v.text} |"
+        )
     return "\n".join(rows)
 
 
 def headline_table(results: dict) -> str:
     """The headline numbers, seed means with 95% intervals over recordings, beside the report's."""
-    rows = ["| what | split | report | this study: recall | FP per frame | micro F1 |", "| --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| what | split | report | this study: recall | FP per frame | micro F1 |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
 
     def row(label, split, theirs, ours):
-        rows.append(f"| {label} | {split} | {theirs} | {format_interval(ours['recall'])} | "
-                    f"{format_interval(ours['fp_per_frame'], 2)} | {format_interval(ours['f1_micro'])} |")
+        rows.append(
+            f"| {label} | {split} | {theirs} | {format_interval(ours['recall'])} | "
+            f"{format_interval(ours['fp_per_frame'], 2)} | {format_interval(ours['f1_micro'])} |"
+        )
 
     final = results.get("06_final_test")
     if final:
         r = final["rows"]
-        row("report's rule: IoU-like loss, top-3", "test",
-            f"{report.FINAL_TEST['recall']:.3f} / {report.FINAL_TEST['fp_per_frame']:.2f}", r["report_rule"])
+        row(
+            "report's rule: IoU-like loss, top-3",
+            "test",
+            f"{report.FINAL_TEST['recall']:.3f} / {report.FINAL_TEST['fp_per_frame']:.2f}",
+            r["report_rule"],
+        )
         if "chosen_n" in r:
             row(f"IoU-like loss, top-{final['chosen_n']} (our criterion for N)", "test", "—", r["chosen_n"])
-        for key, label in (("report_rule_inclusive_end", "report's rule on its inclusive-end labels"),
-                           ("report_rule_sounding", "report's rule, sounding segments only"),
-                           ("corrected", f"corrected pipeline ({final.get('corrected_rule', '')})")):
+        for key, label in (
+            ("report_rule_inclusive_end", "report's rule on its inclusive-end labels"),
+            ("report_rule_sounding", "report's rule, sounding segments only"),
+            ("corrected", f"corrected pipeline ({final.get('corrected_rule', '')})"),
+        ):
             if key in r:
                 row(label, "test", "—", r[key])
     loss = results.get("02_loss_mse_vs_iou")
     if loss:
         for key, name, label in (("mse", "mse", "MSE"), ("iou", "iou_batch", "IoU-like")):
             theirs = report.LOSS_AT_THRESHOLD_06[key]
-            row(f"{label} loss at threshold 0.6", "validation", f"{theirs[0]:.3f} / {theirs[1]:.3f}",
-                loss["at_threshold_06"][name])
+            row(
+                f"{label} loss at threshold 0.6",
+                "validation",
+                f"{theirs[0]:.3f} / {theirs[1]:.3f}",
+                loss["at_threshold_06"][name],
+            )
     top = results.get("05_top_n")
     if top:
         for n, theirs in report.TOP_N_VALIDATION.items():
@@ -154,8 +181,10 @@ def findings_section(results_dir) -> str:
     results = load_results(results_dir)
     if not results:
         return "_No results yet: run `make study`._"
-    config = next((r["config"] for name, r in sorted(results.items(), reverse=True) if "model" in r.get("config", {})),
-                  next(iter(results.values())).get("config", {}))
+    config = next(
+        (r["config"] for name, r in sorted(results.items(), reverse=True) if "model" in r.get("config", {})),
+        next(iter(results.values())).get("config", {}),
+    )
     parts = [this_run(config), "### Findings", findings_table(results)]
     if any(k in results for k in ("02_loss_mse_vs_iou", "05_top_n", "06_final_test")):
         parts += ["### Headline numbers", headline_table(results)]

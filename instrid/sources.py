@@ -39,8 +39,9 @@ EXTRACTED_MARKER = ".instrid-extracted"
 
 def fetch_musicnet_em(*, url: str = MUSICNET_EM_URL, progress: bool = True) -> Path:
     """Path of the verified ``musicnet_em.zip`` in the download cache (fetched once)."""
-    return fetch(url, cache_dir() / "downloads" / "musicnet_em.zip", sha256=MUSICNET_EM_SHA256,
-                 progress=progress)
+    return fetch(
+        url, cache_dir() / "downloads" / "musicnet_em.zip", sha256=MUSICNET_EM_SHA256, progress=progress
+    )
 
 
 def validate_tree(root, *, decode: bool = True, progress: bool = True) -> pd.DataFrame:
@@ -52,8 +53,9 @@ def validate_tree(root, *, decode: bool = True, progress: bool = True) -> pd.Dat
     :class:`~instrid.errors.DatasetError` at the first bad file.
     """
     dataset = data.MusicNet(root)
-    for row in tqdm(list(dataset.index.itertuples()), desc="check files", unit="rec", disable=not progress,
-                    leave=False):
+    for row in tqdm(
+        list(dataset.index.itertuples()), desc="check files", unit="rec", disable=not progress, leave=False
+    ):
         dataset.labels(row.id)
         data.check_audio(row.audio_path, int(row.n_samples), decode=decode)
     return dataset.index
@@ -91,8 +93,10 @@ def install_musicnet(
     # Never delete a folder instrid did not make: only a tree carrying our own
     # mark (an earlier run stopped before its last step) may be replaced.
     if tree.exists() and not (tree / EXTRACTED_MARKER).exists():
-        raise DatasetError(f"{tree}: already exists and was not made by instrid; check your copy with "
-                           f"`instrid data musicnet --from {tree}`, or move it away to download here")
+        raise DatasetError(
+            f"{tree}: already exists and was not made by instrid; check your copy with "
+            f"`instrid data musicnet --from {tree}`, or move it away to download here"
+        )
     archive = fetch(url, root / "musicnet.tar.gz", md5=md5, progress=progress)
     if tree.exists():
         shutil.rmtree(tree)
@@ -101,7 +105,9 @@ def install_musicnet(
         shutil.rmtree(staging)
     safe_extract(archive, staging, progress=progress)
     found = data.find_root(staging) if not (staging / "train_data").is_dir() else staging
-    missing = [d for d in ("train_data", "train_labels", "test_data", "test_labels") if not (found / d).is_dir()]
+    missing = [
+        d for d in ("train_data", "train_labels", "test_data", "test_labels") if not (found / d).is_dir()
+    ]
     if missing:
         shutil.rmtree(staging)
         raise DatasetError(f"{archive}: not a MusicNet archive, it lacks {missing}")

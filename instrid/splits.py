@@ -23,8 +23,9 @@ SPLITS_SEED = 2023
 SPLIT_NAMES = ("train", "validation", "test")
 
 
-def make_splits(metadata: pd.DataFrame | None = None, *, share: float = VALIDATION_SHARE,
-                seed: int = SPLITS_SEED) -> pd.DataFrame:
+def make_splits(
+    metadata: pd.DataFrame | None = None, *, share: float = VALIDATION_SHARE, seed: int = SPLITS_SEED
+) -> pd.DataFrame:
     """The study's recording-level split of all 330 MusicNet ids.
 
     * test: MusicNet's official 10 test recordings (:data:`instrid.data.TEST_IDS`);
@@ -50,7 +51,9 @@ def make_splits(metadata: pd.DataFrame | None = None, *, share: float = VALIDATI
         n_val = max(1, int(round(share * len(members))))
         chosen = members[rng.permutation(len(members))[:n_val]]
         split[np.isin(ids, chosen)] = "validation"
-    out = pd.DataFrame({"id": ids.astype(np.int64), "split": split.astype(str), "ensemble": meta["ensemble"].to_numpy()})
+    out = pd.DataFrame(
+        {"id": ids.astype(np.int64), "split": split.astype(str), "ensemble": meta["ensemble"].to_numpy()}
+    )
     return out.sort_values("id").reset_index(drop=True)
 
 

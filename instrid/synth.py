@@ -220,11 +220,12 @@ def render_labels(
     flat = stereo.reshape(-1)
     position = 0
     held = defaultdict(int)
-    for t, on, channel, key in zip(times[order].tolist(), is_on[order].tolist(),
-                                   chans[order].tolist(), keys[order].tolist()):
+    for t, on, channel, key in zip(
+        times[order].tolist(), is_on[order].tolist(), chans[order].tolist(), keys[order].tolist()
+    ):
         t = min(t, n_samples)
         if t > position:
-            synth.generate(t - position, memoryview(flat[2 * position: 2 * t]).cast("B"))
+            synth.generate(t - position, memoryview(flat[2 * position : 2 * t]).cast("B"))
             position = t
         if on:
             if held[channel, key]:
@@ -236,7 +237,7 @@ def render_labels(
             if held[channel, key] == 0:
                 synth.noteoff(channel, key)
     if position < n_samples:
-        synth.generate(n_samples - position, memoryview(flat[2 * position:]).cast("B"))
+        synth.generate(n_samples - position, memoryview(flat[2 * position :]).cast("B"))
     audio = stereo.mean(axis=1, dtype=np.float32)
     raw_peak = float(np.abs(audio).max()) if n_samples else 0.0
     if peak is not None and raw_peak > 0:
@@ -267,18 +268,26 @@ def _render_one(task) -> dict:
     labels_path = root / f"{split}_labels" / f"{rid}.csv"
     labels = midi_to_labels(midi_bytes, source=f"musicnet_em.zip:{rid}.mid")
     last_end = int(labels["end_time"].max()) if len(labels) else 0
-    n_samples = max(int(round(n_seconds * data.LABEL_SAMPLE_RATE)),
-                    last_end + int(settings["tail_s"] * data.LABEL_SAMPLE_RATE))
-    audio, raw_peak = render_labels(labels, n_samples, settings["soundfont"],
-                                    gain_db=settings["gain_db"], peak=settings["peak"])
+    n_samples = max(
+        int(round(n_seconds * data.LABEL_SAMPLE_RATE)),
+        last_end + int(settings["tail_s"] * data.LABEL_SAMPLE_RATE),
+    )
+    audio, raw_peak = render_labels(
+        labels, n_samples, settings["soundfont"], gain_db=settings["gain_db"], peak=settings["peak"]
+    )
     subtype = "PCM_16"
     with atomic_path(audio_path) as tmp:
-        soundfile.write(str(tmp), audio, data.LABEL_SAMPLE_RATE, subtype=subtype,
-                        format=settings["audio_format"].upper())
+        soundfile.write(
+            str(tmp), audio, data.LABEL_SAMPLE_RATE, subtype=subtype, format=settings["audio_format"].upper()
+        )
     # Labels last: a recording counts as done when both files exist.
     data.write_labels(labels_path, labels)
-    return {"id": rid, "seconds": n_samples / data.LABEL_SAMPLE_RATE, "notes": len(labels),
-            "raw_peak": raw_peak}
+    return {
+        "id": rid,
+        "seconds": n_samples / data.LABEL_SAMPLE_RATE,
+        "notes": len(labels),
+        "raw_peak": raw_peak,
+    }
 
 
 def check_soundfont(path) -> None:
@@ -322,7 +331,9 @@ def _interrupt_on_termination():
 
 
 def _is_done(root: Path, rid: int, split: str, suffix: str) -> bool:
-    return (root / f"{split}_data" / f"{rid}{suffix}").exists() and (root / f"{split}_labels" / f"{rid}.csv").exists()
+    return (root / f"{split}_data" / f"{rid}{suffix}").exists() and (
+        root / f"{split}_labels" / f"{rid}.csv"
+    ).exists()
 
 
 def build_synthetic_musicnet(
@@ -387,7 +398,15 @@ def build_synthetic_musicnet(
     manifest = root / MANIFEST_NAME
     if manifest.exists():
         previous = json.loads(manifest.read_text())
-        keys = ("source_sha256", "soundfont_sha256", "sample_rate", "audio_format", "gain_db", "peak", "tail_s")
+        keys = (
+            "source_sha256",
+            "soundfont_sha256",
+            "sample_rate",
+            "audio_format",
+            "gain_db",
+            "peak",
+            "tail_s",
+        )
         changed = [k for k in keys if previous.get(k) != asdict(settings)[k]]
         if changed:
             raise DatasetError(
@@ -403,8 +422,9 @@ def build_synthetic_musicnet(
             tmp.write_bytes(data.packaged_metadata_path().read_bytes())
 
     with zipfile.ZipFile(source_zip) as archive:
-        midi_names = {int(Path(n).stem): n for n in archive.namelist()
-                      if n.endswith(".mid") and Path(n).stem.isdigit()}
+        midi_names = {
+            int(Path(n).stem): n for n in archive.namelist() if n.endswith(".mid") and Path(n).stem.isdigit()
+        }
         wanted = sorted(midi_names) if recordings is None else sorted({int(r) for r in recordings})
         unknown = [r for r in wanted if r not in midi_names]
         if unknown:

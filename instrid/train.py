@@ -30,18 +30,18 @@ class TrainConfig:
     """Head training settings; the defaults are the report code's."""
 
     loss: str = "iou_batch"
-    optimizer: str = "sgd"          # "sgd" (report) or "adam"
+    optimizer: str = "sgd"  # "sgd" (report) or "adam"
     lr: float = 1e-3
     batch_size: int = 10
     epochs: int = 3
-    lr_gamma: float = 0.5           # StepLR(step_size=1, gamma)
+    lr_gamma: float = 0.5  # StepLR(step_size=1, gamma)
     seed: int = 0
 
 
 @dataclass
 class TrainResult:
     head: nn.Linear
-    history: pd.DataFrame           # epoch, train_loss, val_loss, lr, seconds
+    history: pd.DataFrame  # epoch, train_loss, val_loss, lr, seconds
     best_epoch: int
     config: TrainConfig
     seconds: float = 0.0
@@ -59,7 +59,7 @@ def mean_loss(head: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, batch_
     """
     total, n = 0.0, 0
     for i in range(0, len(x), batch_size):
-        xb, yb = x[i: i + batch_size], y[i: i + batch_size]
+        xb, yb = x[i : i + batch_size], y[i : i + batch_size]
         total += loss_fn(head(xb), yb).item() * len(xb)
         n += len(xb)
     return total / max(1, n)
@@ -89,8 +89,9 @@ def _epoch(model: nn.Module, batches, loss_fn, optimizer) -> float:
     return total / max(1, n)
 
 
-def train_head(train_x, train_y, val_x, val_y, config: TrainConfig | None = None, *,
-               progress: bool = True) -> TrainResult:
+def train_head(
+    train_x, train_y, val_x, val_y, config: TrainConfig | None = None, *, progress: bool = True
+) -> TrainResult:
     """Train a ``Linear(d, classes)`` head on embeddings with the given loss.
 
     Parameters
@@ -126,21 +127,33 @@ def train_head(train_x, train_y, val_x, val_y, config: TrainConfig | None = None
         epoch_start = time.perf_counter()
         head.train()
         order = torch.randperm(len(x), generator=generator)
-        batches = (order[i: i + config.batch_size] for i in range(0, len(x), config.batch_size))
+        batches = (order[i : i + config.batch_size] for i in range(0, len(x), config.batch_size))
         train_loss = _epoch(head, ((x[b], y[b]) for b in batches), loss_fn, optimizer)
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
         head.eval()
         val_loss = mean_loss(head, vx, vy, loss_fn)
-        rows.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "lr": lr,
-                     "seconds": time.perf_counter() - epoch_start})
+        rows.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                "lr": lr,
+                "seconds": time.perf_counter() - epoch_start,
+            }
+        )
         if val_loss < best_loss:
             best_loss, best_epoch, best = val_loss, epoch, copy.deepcopy(head.state_dict())
     if best is not None:
         head.load_state_dict(best)
     head.eval()
-    return TrainResult(head=head, history=pd.DataFrame(rows), best_epoch=best_epoch, config=config,
-                       seconds=time.perf_counter() - started)
+    return TrainResult(
+        head=head,
+        history=pd.DataFrame(rows),
+        best_epoch=best_epoch,
+        config=config,
+        seconds=time.perf_counter() - started,
+    )
 
 
 @torch.no_grad()
@@ -148,5 +161,7 @@ def predict_logits(head: nn.Module, x, batch_size: int = 8192) -> np.ndarray:
     """Head logits for embeddings ``x``: ``(n, classes)`` float64."""
     t = _tensor(x)
     head.eval()
-    return np.concatenate([head(t[i: i + batch_size]).double().numpy() for i in range(0, len(t), batch_size)]
-                          or [np.zeros((0, head.out_features))])
+    return np.concatenate(
+        [head(t[i : i + batch_size]).double().numpy() for i in range(0, len(t), batch_size)]
+        or [np.zeros((0, head.out_features))]
+    )

@@ -28,8 +28,15 @@ import pandas as pd
 N_BOOT = 1000
 LEVEL = 0.95
 #: Count-based metrics every summary carries; ``map`` is added when scores are used.
-COUNT_METRICS = ("recall", "fp_per_frame", "precision", "f1_micro", "f1_macro", "predicted_per_frame",
-                 "true_per_frame")
+COUNT_METRICS = (
+    "recall",
+    "fp_per_frame",
+    "precision",
+    "f1_micro",
+    "f1_macro",
+    "predicted_per_frame",
+    "true_per_frame",
+)
 
 
 @dataclass(frozen=True)
@@ -51,14 +58,24 @@ class Evaluation:
     logits: np.ndarray | None = None
 
     def __post_init__(self):
-        if self.y_true.shape != self.scores.shape or self.y_true.ndim != 2 or len(self.recordings) != len(self.y_true):
-            raise ValueError(f"y_true {self.y_true.shape}, scores {self.scores.shape} and recordings "
-                             f"({len(self.recordings)},) do not match")
+        if (
+            self.y_true.shape != self.scores.shape
+            or self.y_true.ndim != 2
+            or len(self.recordings) != len(self.y_true)
+        ):
+            raise ValueError(
+                f"y_true {self.y_true.shape}, scores {self.scores.shape} and recordings "
+                f"({len(self.recordings)},) do not match"
+            )
 
-    def subset(self, rows) -> "Evaluation":
+    def subset(self, rows) -> Evaluation:
         """The examples selected by a boolean mask (e.g. only sounding segments)."""
-        return Evaluation(self.y_true[rows], self.scores[rows], self.recordings[rows],
-                          None if self.logits is None else self.logits[rows])
+        return Evaluation(
+            self.y_true[rows],
+            self.scores[rows],
+            self.recordings[rows],
+            None if self.logits is None else self.logits[rows],
+        )
 
 
 def recording_draws(recordings, *, n_boot: int = N_BOOT, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -146,15 +163,17 @@ def weighted_map(y_true, scores, weights) -> np.ndarray:
         ap[:, k] = np.where(total[:, 0] > 0, value, np.nan)
     with np.errstate(invalid="ignore"):
         present = np.isfinite(ap)
-        return np.where(present.any(axis=1), np.nansum(ap, axis=1) / np.maximum(1, present.sum(axis=1)), np.nan)
+        return np.where(
+            present.any(axis=1), np.nansum(ap, axis=1) / np.maximum(1, present.sum(axis=1)), np.nan
+        )
 
 
 @dataclass(frozen=True)
 class Replicates:
     """A metric's value per seed, their mean, and the bootstrap replicates of the mean."""
 
-    per_seed: np.ndarray     # (n_seeds,)
-    boot: np.ndarray         # (n_boot,)
+    per_seed: np.ndarray  # (n_seeds,)
+    boot: np.ndarray  # (n_boot,)
 
     @property
     def mean(self) -> float:
@@ -169,7 +188,7 @@ class Replicates:
         low, high = np.percentile(finite, [tail, 100 - tail])
         return float(low), float(high)
 
-    def __sub__(self, other: "Replicates") -> "Replicates":
+    def __sub__(self, other: Replicates) -> Replicates:
         return Replicates(self.per_seed - other.per_seed, self.boot - other.boot)
 
     def to_dict(self, level: float = LEVEL) -> dict:
@@ -177,8 +196,9 @@ class Replicates:
         return {"mean": self.mean, "low": low, "high": high, "per_seed": self.per_seed.tolist()}
 
 
-def replicates(evaluations, predictions, *, with_map: bool = False, n_boot: int = N_BOOT,
-               seed: int = 0) -> dict[str, Replicates]:
+def replicates(
+    evaluations, predictions, *, with_map: bool = False, n_boot: int = N_BOOT, seed: int = 0
+) -> dict[str, Replicates]:
     """Per-seed values and bootstrap replicates of every metric for one rule.
 
     Parameters
@@ -198,7 +218,9 @@ def replicates(evaluations, predictions, *, with_map: bool = False, n_boot: int 
     """
     if len(evaluations) != len(predictions) or not evaluations:
         raise ValueError("one prediction per evaluation (seed) is needed")
-    ids, counts = recording_draws(np.concatenate([e.recordings for e in evaluations]), n_boot=n_boot, seed=seed)
+    ids, counts = recording_draws(
+        np.concatenate([e.recordings for e in evaluations]), n_boot=n_boot, seed=seed
+    )
     per_seed, boot = {}, {}
     for ev, pred in zip(evaluations, predictions):
         t, p = ev.y_true.astype(bool), np.asarray(pred).astype(bool)
@@ -221,14 +243,23 @@ def replicates(evaluations, predictions, *, with_map: bool = False, n_boot: int 
     return {name: Replicates(np.array(per_seed[name]), np.mean(boot[name], axis=0)) for name in per_seed}
 
 
-def summarize(evaluations, predictions, *, with_map: bool = False, n_boot: int = N_BOOT, seed: int = 0,
-              level: float = LEVEL) -> dict:
+def summarize(
+    evaluations,
+    predictions,
+    *,
+    with_map: bool = False,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    level: float = LEVEL,
+) -> dict:
     """Every metric as ``{"mean", "low", "high", "per_seed"}`` (see :func:`replicates`)."""
     reps = replicates(evaluations, predictions, with_map=with_map, n_boot=n_boot, seed=seed)
     return {name: r.to_dict(level) for name, r in reps.items()}
 
 
-def difference(a: dict, b: dict, metrics=("recall", "fp_per_frame", "f1_micro"), level: float = LEVEL) -> dict:
+def difference(
+    a: dict, b: dict, metrics=("recall", "fp_per_frame", "f1_micro"), level: float = LEVEL
+) -> dict:
     """Paired difference ``a - b`` of two rules' :func:`replicates` (same split, seeds and draws)."""
     return {name: (a[name] - b[name]).to_dict(level) for name in metrics}
 
@@ -251,12 +282,24 @@ def apply(evaluations, rule) -> list[np.ndarray]:
 def seed_stats(values) -> dict:
     """A per-seed quantity without a bootstrap: ``{"mean", "min", "max", "per_seed"}``."""
     values = np.asarray(values, dtype=np.float64)
-    return {"mean": float(values.mean()), "min": float(values.min()), "max": float(values.max()),
-            "per_seed": values.tolist()}
+    return {
+        "mean": float(values.mean()),
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "per_seed": values.tolist(),
+    }
 
 
-def curve(evaluations, rule_at, values, metrics=("recall", "fp_per_frame", "f1_micro"), *, n_boot: int = N_BOOT,
-          seed: int = 0, level: float = LEVEL):
+def curve(
+    evaluations,
+    rule_at,
+    values,
+    metrics=("recall", "fp_per_frame", "f1_micro"),
+    *,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    level: float = LEVEL,
+):
     """A rule swept over ``values`` (e.g. thresholds): one row per value and metric.
 
     ``rule_at(value)`` returns a rule (scores -> decisions). Columns: ``value``,
@@ -269,10 +312,13 @@ def curve(evaluations, rule_at, values, metrics=("recall", "fp_per_frame", "f1_m
     return pd.DataFrame(rows)
 
 
-def table(summaries: dict, metrics=("recall", "fp_per_frame", "precision", "f1_micro", "map"), digits: int = 3):
+def table(
+    summaries: dict, metrics=("recall", "fp_per_frame", "precision", "f1_micro", "map"), digits: int = 3
+):
     """Rules x metrics as ``"mean [low, high]"`` strings, for display in a notebook."""
-    return pd.DataFrame({name: {m: format_interval(s[m], digits) for m in metrics if m in s}
-                         for name, s in summaries.items()}).T
+    return pd.DataFrame(
+        {name: {m: format_interval(s[m], digits) for m in metrics if m in s} for name, s in summaries.items()}
+    ).T
 
 
 def sweep(evaluation: Evaluation, rule_at, values) -> pd.DataFrame:
@@ -282,8 +328,13 @@ def sweep(evaluation: Evaluation, rule_at, values) -> pd.DataFrame:
     rows = []
     for value in values:
         pred = rule_at(value)(evaluation.scores)
-        rows.append({"value": value, "recall": metrics.recall(evaluation.y_true, pred),
-                     "fp_per_frame": metrics.fp_per_frame(evaluation.y_true, pred)})
+        rows.append(
+            {
+                "value": value,
+                "recall": metrics.recall(evaluation.y_true, pred),
+                "fp_per_frame": metrics.fp_per_frame(evaluation.y_true, pred),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -295,16 +346,28 @@ def choose_top_n(evaluations, max_n: int) -> tuple[int, list[float]]:
     """
     from instrid import decisions, metrics
 
-    f1 = [float(np.mean([metrics.f1_micro(ev.y_true, decisions.top_n(ev.scores, n)) for ev in evaluations]))
-          for n in range(1, max_n + 1)]
+    f1 = [
+        float(np.mean([metrics.f1_micro(ev.y_true, decisions.top_n(ev.scores, n)) for ev in evaluations]))
+        for n in range(1, max_n + 1)
+    ]
     return int(np.argmax(f1)) + 1, f1
 
 
 def per_instrument_f1(evaluations, predictions) -> pd.DataFrame:
-    """Per-instrument F1 over seeds: ``mean``, ``min``, ``max`` (NaN for instruments absent from the split)."""
+    """Per-instrument F1 over seeds: ``mean``, ``min``, ``max`` (NaN where absent from the split)."""
     from instrid import metrics
 
-    f1 = pd.concat([metrics.per_instrument_table(ev.y_true, p).set_index("instrument")["f1"]
-                    for ev, p in zip(evaluations, predictions)], axis=1)
-    return pd.DataFrame({"mean": f1.mean(axis=1, skipna=False), "min": f1.min(axis=1, skipna=False),
-                         "max": f1.max(axis=1, skipna=False)})
+    f1 = pd.concat(
+        [
+            metrics.per_instrument_table(ev.y_true, p).set_index("instrument")["f1"]
+            for ev, p in zip(evaluations, predictions)
+        ],
+        axis=1,
+    )
+    return pd.DataFrame(
+        {
+            "mean": f1.mean(axis=1, skipna=False),
+            "min": f1.min(axis=1, skipna=False),
+            "max": f1.max(axis=1, skipna=False),
+        }
+    )

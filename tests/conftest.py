@@ -58,8 +58,9 @@ def make_tree(root: Path, recordings: dict, *, nested: str = "", audio_format: s
     for rid, (split, seconds, rows) in recordings.items():
         (tree / f"{split}_data").mkdir(parents=True, exist_ok=True)
         (tree / f"{split}_labels").mkdir(parents=True, exist_ok=True)
-        soundfile.write(str(tree / f"{split}_data" / f"{rid}.{audio_format}"), tone(seconds), 44_100,
-                        subtype="PCM_16")
+        soundfile.write(
+            str(tree / f"{split}_data" / f"{rid}.{audio_format}"), tone(seconds), 44_100, subtype="PCM_16"
+        )
         label_table(rows).to_csv(tree / f"{split}_labels" / f"{rid}.csv", index=False)
     return tree
 
@@ -107,15 +108,36 @@ def model_file(tmp_path_factory):
     path = tmp / "model.pt"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INSTRID_CACHE", str(tmp / "cache"))
-        assert cli.main(["train", "--root", str(tree), "--out", str(path), "--weights", "none", "--epochs", "1",
-                         "--train-examples", "4", "--validation-examples", "3", "--quiet"]) == 0
+        assert (
+            cli.main(
+                [
+                    "train",
+                    "--root",
+                    str(tree),
+                    "--out",
+                    str(path),
+                    "--weights",
+                    "none",
+                    "--epochs",
+                    "1",
+                    "--train-examples",
+                    "4",
+                    "--validation-examples",
+                    "3",
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     return path
 
 
 def tone_file(path, seconds=1.0, rate=22_050, channels=2):
     """A short stereo (or mono) tone file, in whatever format the suffix names."""
     t = np.arange(int(seconds * rate)) / rate
-    audio = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)][:channels], axis=1)
+    audio = np.stack(
+        [0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)][:channels], axis=1
+    )
     soundfile.write(str(path), audio, rate)
     return path
 
@@ -143,7 +165,9 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 CODES = [1, 41, 42, 43, 44, 61, 69, 71, 72, 74, 7]
@@ -152,17 +176,30 @@ CODES = [1, 41, 42, 43, 44, 61, 69, 71, 72, 74, 7]
 CODES_BY_INDEX = {int(instruments.index_of([c])[0]): c for c in CODES}
 
 
-matrices = hnp.arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 11)),
-                      elements=st.floats(0, 1, allow_nan=False))
+matrices = hnp.arrays(
+    np.float64, st.tuples(st.integers(1, 30), st.integers(1, 11)), elements=st.floats(0, 1, allow_nan=False)
+)
 
 
-RANDOM = {"dataset_kind": "synthetic", "recordings": 323, "seeds": [0, 1, 2],
-          "per_split": {"train": 20000, "validation": 5000, "test": 5000},
-          "model": {"weights": "random (one draw per seed)", "front_end": {"name": "report_spectrogram"},
-                    "head": "report_code", "batch_norm": "eval"}}
+RANDOM = {
+    "dataset_kind": "synthetic",
+    "recordings": 323,
+    "seeds": [0, 1, 2],
+    "per_split": {"train": 20000, "validation": 5000, "test": 5000},
+    "model": {
+        "weights": "random (one draw per seed)",
+        "front_end": {"name": "report_spectrogram"},
+        "head": "report_code",
+        "batch_norm": "eval",
+    },
+}
 
 
-REAL = {**RANDOM, "dataset_kind": "musicnet", "model": {**RANDOM["model"], "weights": "imagenet:IMAGENET1K_V1"}}
+REAL = {
+    **RANDOM,
+    "dataset_kind": "musicnet",
+    "model": {**RANDOM["model"], "weights": "imagenet:IMAGENET1K_V1"},
+}
 
 
 def iv(mean, low=None, high=None, per_seed=None):
@@ -172,39 +209,78 @@ def iv(mean, low=None, high=None, per_seed=None):
 
 
 def summary(recall, fp, f1=0.5, density=1.1):
-    return {"recall": iv(recall, recall - 0.05, recall + 0.05), "fp_per_frame": iv(fp, fp - 0.2, fp + 0.2),
-            "f1_micro": iv(f1, f1 - 0.05, f1 + 0.05), "true_per_frame": iv(density)}
+    return {
+        "recall": iv(recall, recall - 0.05, recall + 0.05),
+        "fp_per_frame": iv(fp, fp - 0.2, fp + 0.2),
+        "f1_micro": iv(f1, f1 - 0.05, f1 + 0.05),
+        "true_per_frame": iv(density),
+    }
 
 
 def diff(f1_low, f1_high, recall=(0.1, 0.2), fp=(0.3, 0.5)):
-    return {"recall": iv(sum(recall) / 2, *recall), "fp_per_frame": iv(sum(fp) / 2, *fp),
-            "f1_micro": iv((f1_low + f1_high) / 2, f1_low, f1_high)}
+    return {
+        "recall": iv(sum(recall) / 2, *recall),
+        "fp_per_frame": iv(sum(fp) / 2, *fp),
+        "f1_micro": iv((f1_low + f1_high) / 2, f1_low, f1_high),
+    }
 
 
 def agreeing_results():
     """Results shaped as the notebooks write them, with values that make every claim hold."""
     return {
-        "00_data": {"max_polyphony": 3, "share_of_sounding_time_over_3": 0.0, "first_four_share": 0.88,
-                    "config": {"dataset_kind": "synthetic"}},
-        "01_relabeling": {"segments": 1000, "segments_tile_recordings": True,
-                          "inclusive_end_changed_time_share": 0.05, "config": {}},
+        "00_data": {
+            "max_polyphony": 3,
+            "share_of_sounding_time_over_3": 0.0,
+            "first_four_share": 0.88,
+            "config": {"dataset_kind": "synthetic"},
+        },
+        "01_relabeling": {
+            "segments": 1000,
+            "segments_tile_recordings": True,
+            "inclusive_end_changed_time_share": 0.05,
+            "config": {},
+        },
         "02_loss_mse_vs_iou": {
-            "seeds": [0, 1, 2], "config": RANDOM,
+            "seeds": [0, 1, 2],
+            "config": RANDOM,
             "collapse": {"mse": {"empty_frames_at_0.5": iv(0.97, per_seed=[0.95, 0.97, 0.99])}},
             "at_threshold_06": {"mse": summary(0.2, 0.4), "iou_batch": summary(0.7, 1.6)},
-            "iou_recall_above_mse": {"held": 57, "of": 57}, "iou_minus_mse_at_06": diff(0.1, 0.2)},
-        "03_bias_white_noise": {"seeds": [0, 1, 2], "config": RANDOM, "bias": {
-            f"{level} dBFS": {"rank_correlation": iv(0.9), "first_four_share": iv(0.8)} for level in (-60, -20)}},
-        "04_normalization": {"seeds": [0], "config": RANDOM, "minus_plain": {
-            name: diff(-0.05, 0.01) for name in report.REPORT_BIAS_VECTORS}},
-        "05_top_n": {"seeds": [0, 1, 2], "config": RANDOM, "chosen_n": 3, "chosen_n_rule": "largest micro F1",
-                     "plain": {str(n): summary(0.2 * n, n - 1) for n in range(1, 6)},
-                     "normalized_minus_plain_at_3": {name: diff(-0.1, -0.01) for name in report.REPORT_BIAS_VECTORS[:2]},
-                     "top3_minus_chosen": diff(0, 0)},
-        "06_final_test": {"seeds": [0, 1, 2], "config": REAL,
-                          "rows": {"report_rule": summary(0.76, 1.66, density=1.76),
-                                   "report_rule_sounding": summary(0.8, 1.5, density=1.45),
-                                   "report_rule_inclusive_end": summary(0.7, 1.9, density=1.5)}},
+            "iou_recall_above_mse": {"held": 57, "of": 57},
+            "iou_minus_mse_at_06": diff(0.1, 0.2),
+        },
+        "03_bias_white_noise": {
+            "seeds": [0, 1, 2],
+            "config": RANDOM,
+            "bias": {
+                f"{level} dBFS": {"rank_correlation": iv(0.9), "first_four_share": iv(0.8)}
+                for level in (-60, -20)
+            },
+        },
+        "04_normalization": {
+            "seeds": [0],
+            "config": RANDOM,
+            "minus_plain": {name: diff(-0.05, 0.01) for name in report.REPORT_BIAS_VECTORS},
+        },
+        "05_top_n": {
+            "seeds": [0, 1, 2],
+            "config": RANDOM,
+            "chosen_n": 3,
+            "chosen_n_rule": "largest micro F1",
+            "plain": {str(n): summary(0.2 * n, n - 1) for n in range(1, 6)},
+            "normalized_minus_plain_at_3": {
+                name: diff(-0.1, -0.01) for name in report.REPORT_BIAS_VECTORS[:2]
+            },
+            "top3_minus_chosen": diff(0, 0),
+        },
+        "06_final_test": {
+            "seeds": [0, 1, 2],
+            "config": REAL,
+            "rows": {
+                "report_rule": summary(0.76, 1.66, density=1.76),
+                "report_rule_sounding": summary(0.8, 1.5, density=1.45),
+                "report_rule_inclusive_end": summary(0.7, 1.9, density=1.5),
+            },
+        },
     }
 
 

@@ -13,12 +13,22 @@ from instrid import cli
 
 def busy_tree(root):
     """Three recordings (train, validation, test in the committed splits) with a note every 50 ms."""
+
     def notes(seconds, code):
         step = 2205
-        return [(i * step, (i + 1) * step, code if i % 3 else 1, 60 + i % 12) for i in range(int(seconds * 20) - 1)]
+        return [
+            (i * step, (i + 1) * step, code if i % 3 else 1, 60 + i % 12)
+            for i in range(int(seconds * 20) - 1)
+        ]
 
-    return make_tree(root, {2238: ("train", 20.0, notes(20.0, 41)), 2232: ("train", 20.0, notes(20.0, 42)),
-                            1759: ("test", 20.0, notes(20.0, 43))})
+    return make_tree(
+        root,
+        {
+            2238: ("train", 20.0, notes(20.0, 41)),
+            2232: ("train", 20.0, notes(20.0, 42)),
+            1759: ("test", 20.0, notes(20.0, 43)),
+        },
+    )
 
 
 @pytest.mark.skipif(not hasattr(__import__("signal"), "SIGTERM"), reason="POSIX signals")
@@ -33,9 +43,30 @@ def test_sigterm_during_train_leaves_nothing_half_written_and_a_rerun_gives_the_
     import torch
 
     tree = busy_tree(tmp_path / "tree")
-    command = [sys.executable, "-m", "instrid.cli", "train", "--root", str(tree), "--weights", "none", "--epochs", "1",
-               "--train-examples", "200", "--validation-examples", "150", "--test-examples", "150", "--quiet"]
-    env = {**os.environ, "INSTRID_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(Path(cli.__file__).parents[1])}
+    command = [
+        sys.executable,
+        "-m",
+        "instrid.cli",
+        "train",
+        "--root",
+        str(tree),
+        "--weights",
+        "none",
+        "--epochs",
+        "1",
+        "--train-examples",
+        "200",
+        "--validation-examples",
+        "150",
+        "--test-examples",
+        "150",
+        "--quiet",
+    ]
+    env = {
+        **os.environ,
+        "INSTRID_CACHE": str(tmp_path / "cache"),
+        "PYTHONPATH": str(Path(cli.__file__).parents[1]),
+    }
     proc = subprocess.Popen(command + ["--out", str(tmp_path / "m.pt")], env=env, stderr=subprocess.PIPE)
     staging = tmp_path / "cache" / "embeddings"
     deadline = time.monotonic() + 60
@@ -46,18 +77,28 @@ def test_sigterm_during_train_leaves_nothing_half_written_and_a_rerun_gives_the_
     assert "interrupted; rerun the same command to resume" in proc.stderr.read().decode()
     assert not list(staging.glob(".*")) and not (tmp_path / "m.pt").exists()
     assert not list(tmp_path.glob(".*.part*"))
-    assert subprocess.run(command + ["--out", str(tmp_path / "m.pt")], env=env, capture_output=True).returncode == 0
+    assert (
+        subprocess.run(command + ["--out", str(tmp_path / "m.pt")], env=env, capture_output=True).returncode
+        == 0
+    )
     clean_env = {**env, "INSTRID_CACHE": str(tmp_path / "clean-cache")}
-    assert subprocess.run(command + ["--out", str(tmp_path / "clean.pt")], env=clean_env,
-                          capture_output=True).returncode == 0
+    assert (
+        subprocess.run(
+            command + ["--out", str(tmp_path / "clean.pt")], env=clean_env, capture_output=True
+        ).returncode
+        == 0
+    )
     resumed, clean = (torch.load(tmp_path / name, weights_only=True) for name in ("m.pt", "clean.pt"))
     assert all(torch.equal(resumed["head"][k], clean["head"][k]) for k in clean["head"])
     assert resumed["thresholds"] == clean["thresholds"]
 
 
 def test_console_script_reports_errors_with_the_file(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "instrid.cli", "data", "info", "--root", str(tmp_path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "instrid.cli", "data", "info", "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert result.stderr.startswith(f"instrid: error: {tmp_path}: not a MusicNet-format root")
 

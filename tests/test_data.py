@@ -126,14 +126,28 @@ def _rewrite_labels(tree, rid, split, edit):
     "edit, message",
     [
         (lambda t: [t.pop(c) for c in ("note", "end_beat")], r"missing column\(s\) \['note', 'end_beat'\]"),
-        (lambda t: t.loc.__setitem__((1, "start_time"), "soon"), r"line 3: start_time must be an integer, got 'soon'"),
+        (
+            lambda t: t.loc.__setitem__((1, "start_time"), "soon"),
+            r"line 3: start_time must be an integer, got 'soon'",
+        ),
         (lambda t: t.loc.__setitem__((0, "end_time"), "12.5"), r"line 2: end_time must be an integer"),
         (lambda t: t.loc.__setitem__((2, "end_time"), "100"), r"line 4: note ends before it starts"),
-        (lambda t: t.loc.__setitem__((2, "end_time"), "44101"), r"line 4: note ends past the end of the audio \(44100"),
+        (
+            lambda t: t.loc.__setitem__((2, "end_time"), "44101"),
+            r"line 4: note ends past the end of the audio \(44100",
+        ),
         (lambda t: t.loc.__setitem__((0, "instrument"), "45"), r"unknown instrument code\(s\) \[45\]"),
         (lambda t: t.loc.__setitem__((0, "note"), "130"), r"line 2: note is not a MIDI pitch"),
     ],
-    ids=["missing-columns", "non-numeric", "fractional", "end-before-start", "past-audio", "unknown-code", "pitch"],
+    ids=[
+        "missing-columns",
+        "non-numeric",
+        "fractional",
+        "end-before-start",
+        "past-audio",
+        "unknown-code",
+        "pitch",
+    ],
 )
 def test_bad_label_file(tiny_tree, edit, message):
     path = _rewrite_labels(tiny_tree, 1727, "train", edit)
@@ -191,7 +205,9 @@ def test_non_finite_samples_are_named_with_their_position(tmp_path, capsys):
     audio[1000] = np.nan
     soundfile.write(str(wav), audio, rate, subtype="FLOAT")
     ds = data.MusicNet(tree)
-    with pytest.raises(DatasetError, match=r"1728\.wav: non-finite sample \(NaN or infinity\) at sample 1000 "):
+    with pytest.raises(
+        DatasetError, match=r"1728\.wav: non-finite sample \(NaN or infinity\) at sample 1000 "
+    ):
         ds.read(1728, 0, 5000)
     assert ds.read(1728, 2000, 3000).shape == (1000,)  # the rest of the file still reads
     with pytest.raises(DatasetError, match="non-finite sample"):
@@ -230,40 +246,53 @@ def test_a_damaged_flac_is_found_by_the_checks(tmp_path, capsys, cut):
 
 def test_data_info_validates_the_labels(tmp_path, capsys):
     tree = make_tree(tmp_path / "t", TINY)
-    (tree / "train_labels" / "1728.csv").write_text("start_time,end_time,instrument,note,start_beat,end_beat,"
-                                                    "note_value\n100,50,72,70,0,1,Quarter\n")
+    (tree / "train_labels" / "1728.csv").write_text(
+        "start_time,end_time,instrument,note,start_beat,end_beat,note_value\n100,50,72,70,0,1,Quarter\n"
+    )
     code, err = run(capsys, "data", "info", "--root", str(tree), "--quiet")
     assert code == 2 and "1728.csv: line 2: note ends before it starts" in one_line(err)
 
 
 def test_label_csv_with_spaces_after_commas_and_huge_values(tmp_path):
     path = tmp_path / "l.csv"
-    path.write_text("start_time, end_time, instrument, note, start_beat, end_beat, note_value\n"
-                    "0, 100, 1, 60, 0.0, 1.0, Quarter\n")
+    path.write_text(
+        "start_time, end_time, instrument, note, start_beat, end_beat, note_value\n"
+        "0, 100, 1, 60, 0.0, 1.0, Quarter\n"
+    )
     table = data.read_labels(path)
     assert table["end_time"].tolist() == [100] and table["note_value"].tolist() == ["Quarter"]
-    path.write_text("start_time,end_time,instrument,note,start_beat,end_beat,note_value\n"
-                    "0,99999999999999999999999,1,60,0,1,Quarter\n")
-    with pytest.raises(DatasetError, match=r"line 2: end_time is out of range, got '99999999999999999999999'"):
+    path.write_text(
+        "start_time,end_time,instrument,note,start_beat,end_beat,note_value\n"
+        "0,99999999999999999999999,1,60,0,1,Quarter\n"
+    )
+    with pytest.raises(
+        DatasetError, match=r"line 2: end_time is out of range, got '99999999999999999999999'"
+    ):
         data.read_labels(path)
 
 
 def valid_wav(seconds=0.3, rate=8000) -> bytes:
     buffer = io.BytesIO()
-    soundfile.write(buffer, 0.1 * np.sin(np.arange(int(seconds * rate)) / 3), rate, format="WAV", subtype="PCM_16")
+    soundfile.write(
+        buffer, 0.1 * np.sin(np.arange(int(seconds * rate)) / 3), rate, format="WAV", subtype="PCM_16"
+    )
     return buffer.getvalue()
 
 
 def valid_flac(seconds=0.3, rate=8000) -> bytes:
     buffer = io.BytesIO()
-    soundfile.write(buffer, 0.1 * np.sin(np.arange(int(seconds * rate)) / 3), rate, format="FLAC", subtype="PCM_16")
+    soundfile.write(
+        buffer, 0.1 * np.sin(np.arange(int(seconds * rate)) / 3), rate, format="FLAC", subtype="PCM_16"
+    )
     return buffer.getvalue()
 
 
 @pytest.mark.parametrize("suffix, good", [(".wav", valid_wav()), (".flac", valid_flac()), (".ogg", b"")])
 @SETTINGS
 @given(cut=st.floats(0, 1), noise=st.binary(max_size=300), flip=st.integers(0, 10_000))
-def test_audio_readers_answer_with_a_dataset_error_or_the_whole_file(tmp_path, suffix, good, cut, noise, flip):
+def test_audio_readers_answer_with_a_dataset_error_or_the_whole_file(
+    tmp_path, suffix, good, cut, noise, flip
+):
     path = tmp_path / f"x{suffix}"
     body = bytearray(good[: int(cut * len(good))] + noise if good else noise)
     if body and flip < len(body) * 8 and good:

@@ -12,9 +12,7 @@ from conftest import SETTINGS, matrices
 from instrid import decisions
 from instrid import decisions as d
 
-S = np.array([[0.9, 0.5, 0.5, 0.1],
-              [0.2, 0.2, 0.2, 0.2],
-              [0.1, 0.7, 0.6, 0.65]])
+S = np.array([[0.9, 0.5, 0.5, 0.1], [0.2, 0.2, 0.2, 0.2], [0.1, 0.7, 0.6, 0.65]])
 
 
 def test_threshold_scalar_and_per_class():
@@ -53,12 +51,23 @@ def test_logit_adjustment_removes_the_prior_odds():
 def test_mixed_rules():
     thresholds = [0.5, 0.65, 0.5, 0.5]
     # Top-2, then drop what is under its class threshold.
-    assert d.top_n_then_threshold(S, 2, thresholds).astype(int).tolist() == [[1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 1]]
+    assert d.top_n_then_threshold(S, 2, thresholds).astype(int).tolist() == [
+        [1, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 1, 0, 1],
+    ]
     # Thresholds, then the best 1 of those that pass.
-    assert d.threshold_then_top_n(S, 0.5, 1).astype(int).tolist() == [[1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 0]]
+    assert d.threshold_then_top_n(S, 0.5, 1).astype(int).tolist() == [
+        [1, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 1, 0, 0],
+    ]
     # Ties among the passing classes go to the lower index (row 0: classes 1 and 2 both score 0.5).
     assert d.threshold_then_top_n(S, [0.95, 0.5, 0.5, 0.0], 1).astype(int).tolist() == [
-        [0, 1, 0, 0], [0, 0, 0, 1], [0, 1, 0, 0]]
+        [0, 1, 0, 0],
+        [0, 0, 0, 1],
+        [0, 1, 0, 0],
+    ]
 
 
 def test_the_two_mixes_differ_where_the_top_class_fails_its_threshold():
@@ -74,11 +83,20 @@ def test_sigmoid_and_normalizations():
     np.testing.assert_allclose(d.sigmoid([0.0, 800.0, -800.0]), [0.5, 1.0, 0.0])
     prior = np.array([0.5, 0.2, 0.1, 0.05])
     variants = d.normalizations(S, prior, logits=np.zeros_like(S), noise_scores=S[:1])
-    assert list(variants) == ["plain", "minus label frequency", "minus mean validation output",
-                              "minus mean noise output", "logit adjustment"]
+    assert list(variants) == [
+        "plain",
+        "minus label frequency",
+        "minus mean validation output",
+        "minus mean noise output",
+        "logit adjustment",
+    ]
     np.testing.assert_allclose(variants["minus mean noise output"], S - S[:1])
     np.testing.assert_allclose(variants["logit adjustment"][0], d.sigmoid(-np.log(prior / (1 - prior))))
-    assert list(d.normalizations(S, prior)) == ["plain", "minus label frequency", "minus mean validation output"]
+    assert list(d.normalizations(S, prior)) == [
+        "plain",
+        "minus label frequency",
+        "minus mean validation output",
+    ]
 
 
 def test_tuned_class_thresholds():
@@ -106,6 +124,8 @@ def test_decision_rules(scores, draw):
     # It keeps min(n, passing) classes: as many as it can.
     assert (then_top.sum(axis=1) == np.minimum(n, decisions.threshold(scores, t).sum(axis=1))).all()
     top_then = decisions.top_n_then_threshold(scores, n, t)
-    assert (top_then <= decisions.top_n(scores, n)).all() and (top_then <= decisions.threshold(scores, t)).all()
+    assert (top_then <= decisions.top_n(scores, n)).all() and (
+        top_then <= decisions.threshold(scores, t)
+    ).all()
     # Whatever the top-N-first mix declares, the thresholds-first mix declares too (it can only add).
     assert (top_then <= then_top).all()

@@ -93,7 +93,14 @@ def test_cut_off_download_resumes_with_range(server, tmp_path):
     server.files["/f.bin"] = PAYLOAD
     server.cuts_left, server.cut_after = 1, 300_000
     with pytest.raises(DownloadError, match=r"300000 bytes received.*run the same command again to resume"):
-        fetch(server.url + "/f.bin", tmp_path / "f.bin", sha256=SHA, retries=0, chunk_bytes=65536, progress=False)
+        fetch(
+            server.url + "/f.bin",
+            tmp_path / "f.bin",
+            sha256=SHA,
+            retries=0,
+            chunk_bytes=65536,
+            progress=False,
+        )
     part = tmp_path / "f.bin.part"
     assert part.stat().st_size == 300_000 and not (tmp_path / "f.bin").exists()
     dest = fetch(server.url + "/f.bin", tmp_path / "f.bin", sha256=SHA, retries=0, progress=False)
@@ -156,9 +163,11 @@ def test_seed_folder_is_used_and_checked(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "members, links",
-    [({"ok.txt": b"1", "../evil.txt": b"x"}, None),
-     ({"/etc/evil.txt": b"x"}, None),
-     ({"ok.txt": b"1"}, {"link": "../../outside"})],
+    [
+        ({"ok.txt": b"1", "../evil.txt": b"x"}, None),
+        ({"/etc/evil.txt": b"x"}, None),
+        ({"ok.txt": b"1"}, {"link": "../../outside"}),
+    ],
     ids=["dotdot", "absolute", "symlink-out"],
 )
 def test_unsafe_archives_are_refused_and_leave_nothing(tmp_path, members, links):
@@ -193,7 +202,9 @@ def test_install_musicnet_over_loopback(server, tmp_path, musicnet_archive):
     server.files["/musicnet.tar.gz"] = musicnet_archive
     server.cuts_left, server.cut_after = 1, len(musicnet_archive) // 2
     md5 = hashlib.md5(musicnet_archive).hexdigest()
-    index = sources.install_musicnet(tmp_path / "mn", url=server.url + "/musicnet.tar.gz", md5=md5, progress=False)
+    index = sources.install_musicnet(
+        tmp_path / "mn", url=server.url + "/musicnet.tar.gz", md5=md5, progress=False
+    )
     assert index["id"].tolist() == [1727, 1728, 1759]
     assert (tmp_path / "mn" / "musicnet" / "musicnet_metadata.csv").exists()
     assert (tmp_path / "mn" / sources.INSTALLED_MARKER).exists()
@@ -205,8 +216,17 @@ def test_install_musicnet_over_loopback(server, tmp_path, musicnet_archive):
 
 def test_install_musicnet_rejects_bad_checksum_via_cli(server, tmp_path, musicnet_archive, capsys):
     server.files["/musicnet.tar.gz"] = musicnet_archive
-    code = cli.main(["data", "musicnet", "--root", str(tmp_path / "mn"), "--url",
-                     server.url + "/musicnet.tar.gz", "--quiet"])
+    code = cli.main(
+        [
+            "data",
+            "musicnet",
+            "--root",
+            str(tmp_path / "mn"),
+            "--url",
+            server.url + "/musicnet.tar.gz",
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert f"musicnet.tar.gz.part: md5 mismatch: expected {sources.MUSICNET_MD5}" in err
@@ -214,8 +234,22 @@ def test_install_musicnet_rejects_bad_checksum_via_cli(server, tmp_path, musicne
     assert not (tmp_path / "mn" / "musicnet").exists()
     # The user accepts this copy: no new download, the part file is used.
     md5 = hashlib.md5(musicnet_archive).hexdigest()
-    assert cli.main(["data", "musicnet", "--root", str(tmp_path / "mn"), "--url",
-                     server.url + "/musicnet.tar.gz", "--md5", md5, "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "data",
+                "musicnet",
+                "--root",
+                str(tmp_path / "mn"),
+                "--url",
+                server.url + "/musicnet.tar.gz",
+                "--md5",
+                md5,
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "MusicNet-format tree OK" in capsys.readouterr().out
 
 
@@ -245,7 +279,9 @@ def test_a_flipped_bit_in_the_gzip_stream_is_found_without_a_checksum(tmp_path):
         safe_extract(archive, tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
     archive.write_bytes(gzip.compress(buffer.getvalue(), mtime=0))
-    assert (safe_extract(archive, tmp_path / "ok", progress=False) / "musicnet" / "train_data" / "x.bin").exists()
+    assert (
+        safe_extract(archive, tmp_path / "ok", progress=False) / "musicnet" / "train_data" / "x.bin"
+    ).exists()
 
 
 def test_disk_full_during_extraction_is_named_as_such(tmp_path, monkeypatch):

@@ -18,13 +18,16 @@ def test_cache_hit_miss_and_invalidation(tree_and_examples, monkeypatch):
     ds, ex = tree_and_examples
     first = embeddings.extract(ds, ex, net(), batch_size=3, progress=False)
     assert first.shape == (len(ex), 512) and first.dtype == np.float16
-    direct = net().embed(torch.from_numpy(examples.crops(ds, 1727, ex.table.start[:2], ex.table.end[:2],
-                                                           44_100, 10_240)))
+    direct = net().embed(
+        torch.from_numpy(examples.crops(ds, 1727, ex.table.start[:2], ex.table.end[:2], 44_100, 10_240))
+    )
     np.testing.assert_allclose(first[:2].astype(np.float32), direct.detach().numpy(), rtol=2e-3, atol=2e-3)
 
     calls = []
     original = model.InstrumentNet.embed
-    monkeypatch.setattr(model.InstrumentNet, "embed", lambda self, x: calls.append(len(x)) or original(self, x))
+    monkeypatch.setattr(
+        model.InstrumentNet, "embed", lambda self, x: calls.append(len(x)) or original(self, x)
+    )
     np.testing.assert_array_equal(embeddings.extract(ds, ex, net(), progress=False), first)
     assert calls == []  # read from the cache
     embeddings.extract(ds, ex, net(features.LogMel()), progress=False)
@@ -67,7 +70,9 @@ def test_dataset_fingerprint_ignores_how_the_root_is_spelled(tree_and_examples, 
     assert str(relative.root) != str(ds.root)
     assert embeddings.dataset_fingerprint(relative) == embeddings.dataset_fingerprint(ds)
     (tmp_path / "link").symlink_to(ds.root)
-    assert embeddings.dataset_fingerprint(data.MusicNet(tmp_path / "link")) == embeddings.dataset_fingerprint(ds)
+    assert embeddings.dataset_fingerprint(data.MusicNet(tmp_path / "link")) == embeddings.dataset_fingerprint(
+        ds
+    )
     # What the files are still counts.
     before = embeddings.dataset_fingerprint(ds)
     os.utime(ds.index["labels_path"].iloc[0], ns=(1, 1))
@@ -80,8 +85,9 @@ def test_half_written_cache_entries_of_dead_processes_are_swept(tmp_path):
 
     from instrid.files import remove_stale_parts
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     stale, live = tmp_path / f".0a1b2c.{dead}.k3j4", tmp_path / f".0a1b2c.{os.getpid()}.q9r8"
     entry = tmp_path / "0a1b2c"  # a finished entry
     for folder in (stale, live, entry):
@@ -93,7 +99,9 @@ def test_half_written_cache_entries_of_dead_processes_are_swept(tmp_path):
 
 def test_extraction_stopped_midway_leaves_nothing_and_a_rerun_extracts_all(tmp_path, monkeypatch):
     # What SIGTERM becomes in the CLI (KeyboardInterrupt; see the train and synth tests) arriving mid-archive.
-    archive = make_tar(tmp_path / "a.tar.gz", {f"musicnet/train_data/{i}.bin": bytes([i]) * 1000 for i in range(20)})
+    archive = make_tar(
+        tmp_path / "a.tar.gz", {f"musicnet/train_data/{i}.bin": bytes([i]) * 1000 for i in range(20)}
+    )
     real = tarfile.TarFile.extract
     count = {"n": 0}
 

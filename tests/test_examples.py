@@ -13,9 +13,18 @@ from instrid import data, examples
 def test_segment_examples_and_subsampling(tiny_tree):
     ds = data.MusicNet(tiny_tree)
     ex = examples.segment_examples(ds, SPLITS, progress=False)
-    assert ex.table["split"].tolist()[:1] == ["train"] and set(ex.table["split"]) == {"train", "validation", "test"}
+    assert ex.table["split"].tolist()[:1] == ["train"] and set(ex.table["split"]) == {
+        "train",
+        "validation",
+        "test",
+    }
     first = ex.split("train")
-    assert first.table[["start", "end"]].values.tolist() == [[0, 11025], [11025, 22050], [22050, 33075], [33075, 44100]]
+    assert first.table[["start", "end"]].values.tolist() == [
+        [0, 11025],
+        [11025, 22050],
+        [22050, 33075],
+        [33075, 44100],
+    ]
     assert first.targets[:, [0, 2, 3]].astype(int).tolist() == [[0, 0, 1], [1, 0, 1], [1, 0, 0], [0, 1, 0]]
     sampled = examples.segment_examples(ds, SPLITS, per_split={"train": 2, "test": 1}, seed=1, progress=False)
     assert sampled.table["split"].value_counts().to_dict() == {"train": 2, "test": 1}
@@ -38,15 +47,22 @@ def test_positional_and_report_code_splits(tiny_tree):
     pd.testing.assert_frame_equal(shuffled.table, examples.report_code_split(ex, seed=0).table)
     # Targets travel with their rows.
     key = {(r, s): t.tolist() for r, s, t in zip(ex.table.recording, ex.table.start, ex.targets)}
-    assert all(key[(r, s)] == t.tolist() for r, s, t in zip(shuffled.table.recording, shuffled.table.start,
-                                                           shuffled.targets))
+    assert all(
+        key[(r, s)] == t.tolist()
+        for r, s, t in zip(shuffled.table.recording, shuffled.table.start, shuffled.targets)
+    )
 
 
 def test_leak_share():
-    table = pd.DataFrame({"recording": [1, 1, 2, 2, 3, 3], "start": range(6),
-                          "split": ["train", "test", "train", "validation", "test", "test"]})
+    table = pd.DataFrame(
+        {
+            "recording": [1, 1, 2, 2, 3, 3],
+            "start": range(6),
+            "split": ["train", "test", "train", "validation", "test", "test"],
+        }
+    )
     ex = examples.Examples(table, np.zeros((6, 11), bool))
-    assert examples.leak_share(ex) == pytest.approx(1 / 3)       # test rows: recording 1 (in train), 3, 3
+    assert examples.leak_share(ex) == pytest.approx(1 / 3)  # test rows: recording 1 (in train), 3, 3
     assert examples.leak_share(ex, "validation") == 1.0
     assert examples.leak_share(ex.subset(np.array([0, 2, 3]))) == 0.0  # no test rows
 

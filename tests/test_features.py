@@ -41,8 +41,12 @@ def test_log_mel_shape_peak_and_normalizations():
     assert fitted.mean(dim=(0, 2)).abs().max() < 1e-4
     assert front.config()["band_stats"] is not None
     # A 16 kHz tone is far above the 11.025 kHz analysis Nyquist: the resampler removes it (> 40 dB).
-    power = [front.mel(front.resample(sine(f, front.crop_samples, 44_100)[None])).max() for f in (1000.0, 16_000.0)]
+    power = [
+        front.mel(front.resample(sine(f, front.crop_samples, 44_100)[None])).max() for f in (1000.0, 16_000.0)
+    ]
     assert 10 * torch.log10(power[0] / power[1]) > 40
     imagenet = features.LogMel(normalization="imagenet")(x)
-    unit = imagenet * torch.tensor(features.IMAGENET_STD).view(1, 3, 1, 1) + torch.tensor(features.IMAGENET_MEAN).view(1, 3, 1, 1)
+    unit = imagenet * torch.tensor(features.IMAGENET_STD).view(1, 3, 1, 1) + torch.tensor(
+        features.IMAGENET_MEAN
+    ).view(1, 3, 1, 1)
     assert unit.min() >= -1e-5 and unit.max() <= 1 + 1e-5

@@ -28,7 +28,14 @@ def test_overlaps_gaps_and_silence():
     assert seg.start.tolist() == [0, 10, 20, 30, 40, 50, 60]
     assert seg.end.tolist() == [10, 20, 30, 40, 50, 60, 100]
     assert [names(r) for r in seg.instruments] == [
-        set(), {"violin"}, {"violin", "viola"}, {"viola"}, set(), {"piano"}, set()]
+        set(),
+        {"violin"},
+        {"violin", "viola"},
+        {"viola"},
+        set(),
+        {"piano"},
+        set(),
+    ]
     assert seg.silent.tolist() == [True, False, False, False, True, False, True]
     assert [set(np.flatnonzero(r)) for r in seg.notes] == [set(), {60}, {60, 62}, {62}, set(), {60}, set()]
     assert seg.length.sum() == 100
@@ -73,7 +80,7 @@ def test_frames_share_threshold():
     rows = [(15, 32, VIOLIN, 60), (0, 4, VIOLA, 50), (6, 10, VIOLA, 50)]
     half = frame_labels(table(rows), 40, sample_rate=1000, frame_s=0.010, min_share=0.5)
     assert half.start.tolist() == [0, 10, 20, 30] and half.frame_length == half.hop == 10
-    assert half.instruments[:, 0].tolist() == [False, True, True, False]   # 5/10, 10/10, 2/10
+    assert half.instruments[:, 0].tolist() == [False, True, True, False]  # 5/10, 10/10, 2/10
     assert half.instruments[:, 1].tolist() == [True, False, False, False]  # 8/10 in two notes
     full = frame_labels(table(rows), 40, sample_rate=1000, frame_s=0.010, min_share=1.0)
     assert full.instruments[:, 0].tolist() == [False, False, True, False]
@@ -102,7 +109,9 @@ def brute_force_frames(rows, n_samples, sample_rate, frame, hop, share):
             covered = {}
             for row in rows:
                 k = key(row[col])
-                covered.setdefault(k, np.zeros(frame, dtype=bool))[max(row[0], a) - a: max(min(row[1], b) - a, 0)] = True
+                covered.setdefault(k, np.zeros(frame, dtype=bool))[
+                    max(row[0], a) - a : max(min(row[1], b) - a, 0)
+                ] = True
             for k, mask in covered.items():
                 out[f, k] = mask.sum() >= share * frame
     return inst, notes
@@ -113,11 +122,19 @@ def test_frames_match_brute_force(seed):
     rng = np.random.default_rng(seed)
     n_samples = 400
     starts = rng.integers(0, n_samples - 1, 30)
-    rows = [(int(s), int(min(n_samples, s + rng.integers(0, 80))), int(rng.choice(instruments.CODES)),
-             int(rng.integers(40, 50))) for s in starts]
+    rows = [
+        (
+            int(s),
+            int(min(n_samples, s + rng.integers(0, 80))),
+            int(rng.choice(instruments.CODES)),
+            int(rng.integers(40, 50)),
+        )
+        for s in starts
+    ]
     frame, hop, share = [(10, 10, 0.5), (25, 10, 0.3), (16, 7, 1.0), (20, 20, 0.05), (9, 4, 0.75)][seed]
-    got = frame_labels(table(rows), n_samples, sample_rate=1000, frame_s=frame / 1000, hop_s=hop / 1000,
-                       min_share=share)
+    got = frame_labels(
+        table(rows), n_samples, sample_rate=1000, frame_s=frame / 1000, hop_s=hop / 1000, min_share=share
+    )
     want_inst, want_notes = brute_force_frames(rows, n_samples, 1000, frame, hop, share)
     np.testing.assert_array_equal(got.instruments, want_inst)
     np.testing.assert_array_equal(got.notes, want_notes)
@@ -128,12 +145,22 @@ def test_segments_match_per_boundary_scan(inclusive_end):
     rng = np.random.default_rng(7)
     n_samples = 1000
     starts = rng.integers(0, n_samples, 60)
-    rows = [(int(s), int(min(n_samples, s + rng.integers(1, 100))), int(rng.choice(instruments.CODES)),
-             int(rng.integers(30, 90))) for s in starts]
+    rows = [
+        (
+            int(s),
+            int(min(n_samples, s + rng.integers(1, 100))),
+            int(rng.choice(instruments.CODES)),
+            int(rng.integers(30, 90)),
+        )
+        for s in starts
+    ]
     seg = segment_labels(table(rows), n_samples, inclusive_end=inclusive_end)
     for i, b in enumerate(seg.start):
-        want = {instruments.index_of([r[2]])[0] for r in rows
-                if r[0] <= b and (r[1] >= b if inclusive_end else r[1] > b)}
+        want = {
+            instruments.index_of([r[2]])[0]
+            for r in rows
+            if r[0] <= b and (r[1] >= b if inclusive_end else r[1] > b)
+        }
         assert set(np.flatnonzero(seg.instruments[i])) == want
 
 
@@ -153,7 +180,12 @@ def note_tables(draw, max_notes=12, n_samples=200):
 def test_segments_tile_the_recording_and_hold_exactly_the_sounding_notes(table_and_n):
     table, n = table_and_n
     seg = labels.segment_labels(table, n)
-    assert seg.start[0] == 0 and seg.end[-1] == n and (seg.start[1:] == seg.end[:-1]).all() and (seg.length > 0).all()
+    assert (
+        seg.start[0] == 0
+        and seg.end[-1] == n
+        and (seg.start[1:] == seg.end[:-1]).all()
+        and (seg.length > 0).all()
+    )
     codes = table["instrument"].to_numpy()
     for i, t in enumerate(seg.start):
         sounding = (table["start_time"] <= t) & (t < table["end_time"])
@@ -175,5 +207,5 @@ def test_frames_match_a_brute_force_count(table_and_n, frame, share):
             j = instruments.index_of([row.instrument])[0]
             lo, hi = max(row.start_time, start), min(row.end_time, start + frame)
             if hi > lo:
-                sounding[lo - start: hi - start, j] = True
+                sounding[lo - start : hi - start, j] = True
         assert (frames.instruments[i] == (sounding.sum(axis=0) >= share * frame)).all()

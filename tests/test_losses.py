@@ -29,8 +29,8 @@ def test_bce_by_hand():
 
 
 def test_iou_batch_by_hand():
-    fn = 0.1**2 + 0.6**2                     # positives (0.9 and 0.4)
-    fp = 0.2**2 + 0.5**2 + 0.5**2 + 0.1**2   # 4 negatives
+    fn = 0.1**2 + 0.6**2  # positives (0.9 and 0.4)
+    fp = 0.2**2 + 0.5**2 + 0.5**2 + 0.1**2  # 4 negatives
     assert iou_loss_batch(logit(P), Y).item() == pytest.approx(fn / 2 + fp / 4)
 
 
@@ -44,9 +44,14 @@ def test_iou_frame_by_hand_with_a_silent_frame():
 @pytest.mark.parametrize("name", ["mse", "bce", "iou_batch", "iou_frame"])
 @pytest.mark.parametrize("targets", ["none", "all", "mixed"])
 def test_finite_with_gradients_at_the_edges(name, targets):
-    y = {"none": torch.zeros(4, 11), "all": torch.ones(4, 11),
-         "mixed": (torch.arange(44).reshape(4, 11) % 3 == 0).float()}[targets].double()
-    z = torch.randn(4, 11, dtype=torch.float64, generator=torch.Generator().manual_seed(0), requires_grad=True)
+    y = {
+        "none": torch.zeros(4, 11),
+        "all": torch.ones(4, 11),
+        "mixed": (torch.arange(44).reshape(4, 11) % 3 == 0).float(),
+    }[targets].double()
+    z = torch.randn(
+        4, 11, dtype=torch.float64, generator=torch.Generator().manual_seed(0), requires_grad=True
+    )
     loss = get_loss(name)(z, y)
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(z.grad).all()

@@ -18,8 +18,8 @@ P = np.array([[1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=bool)
 
 
 def test_report_numbers_by_hand():
-    assert metrics.recall(Y, P) == pytest.approx(3 / 5)           # the report's "accuracy"
-    assert metrics.fp_per_frame(Y, P) == pytest.approx(3 / 4)     # false positives per frame
+    assert metrics.recall(Y, P) == pytest.approx(3 / 5)  # the report's "accuracy"
+    assert metrics.fp_per_frame(Y, P) == pytest.approx(3 / 4)  # false positives per frame
     assert metrics.precision(Y, P) == pytest.approx(3 / 6)
     assert metrics.f1_micro(Y, P) == pytest.approx(6 / 11)
 
@@ -51,16 +51,25 @@ def test_against_scikit_learn(seed):
     y[:, 10] = False  # a class that never plays
     scores = np.clip(y * 0.3 + rng.random((200, 11)) * 0.8, 0, 1)
     pred = scores > 0.5
-    assert metrics.recall(y, pred) == pytest.approx(sk.recall_score(y, pred, average="micro", zero_division=0))
-    assert metrics.precision(y, pred) == pytest.approx(sk.precision_score(y, pred, average="micro", zero_division=0))
+    assert metrics.recall(y, pred) == pytest.approx(
+        sk.recall_score(y, pred, average="micro", zero_division=0)
+    )
+    assert metrics.precision(y, pred) == pytest.approx(
+        sk.precision_score(y, pred, average="micro", zero_division=0)
+    )
     assert metrics.f1_micro(y, pred) == pytest.approx(sk.f1_score(y, pred, average="micro", zero_division=0))
     present = y.any(axis=0)
     assert metrics.f1_macro(y, pred) == pytest.approx(
-        sk.f1_score(y[:, present], pred[:, present], average="macro", zero_division=0))
-    np.testing.assert_allclose(metrics.per_class(y, pred)["f1"], sk.f1_score(y, pred, average=None, zero_division=0))
+        sk.f1_score(y[:, present], pred[:, present], average="macro", zero_division=0)
+    )
+    np.testing.assert_allclose(
+        metrics.per_class(y, pred)["f1"], sk.f1_score(y, pred, average=None, zero_division=0)
+    )
     ap = metrics.average_precision(y, scores)
     assert np.isnan(ap[10])
-    np.testing.assert_allclose(ap[:10], [sk.average_precision_score(y[:, k], scores[:, k]) for k in range(10)])
+    np.testing.assert_allclose(
+        ap[:10], [sk.average_precision_score(y[:, k], scores[:, k]) for k in range(10)]
+    )
     assert metrics.mean_average_precision(y, scores) == pytest.approx(np.mean(ap[:10]))
     # The oracle: no threshold of any grid does better on these data.
     best, thresholds = metrics.oracle_f1(y, scores)
@@ -113,8 +122,12 @@ def test_validation():
 def test_metrics_stay_in_range(scores, draw):
     y = draw.draw(hnp.arrays(bool, scores.shape))
     pred = scores >= draw.draw(st.floats(0, 1))
-    for value in (metrics.recall(y, pred), metrics.precision(y, pred), metrics.f1_micro(y, pred),
-                  metrics.f1_macro(y, pred)):
+    for value in (
+        metrics.recall(y, pred),
+        metrics.precision(y, pred),
+        metrics.f1_micro(y, pred),
+        metrics.f1_macro(y, pred),
+    ):
         assert 0 <= value <= 1
     assert 0 <= metrics.fp_per_frame(y, pred) <= scores.shape[1]
     c = metrics.counts(y, pred)

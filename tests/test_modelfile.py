@@ -44,8 +44,12 @@ def test_damaged_model_files_are_one_line(model_file, tmp_path, capsys, damage):
     code, err = run(capsys, "predict", str(tone_file(tmp_path / "a.wav")), "--model", str(path))
     line = one_line(err)
     assert code == 2 and "m.pt: " in line and "weights_only" not in err
-    assert {"missing key": "lacks ['head']", "wrong shape": "damaged model file", "random bytes":
-            "not an instrid model file", "a folder": "not a file"}[damage] in line
+    assert {
+        "missing key": "lacks ['head']",
+        "wrong shape": "damaged model file",
+        "random bytes": "not an instrid model file",
+        "a folder": "not a file",
+    }[damage] in line
 
 
 @SETTINGS

@@ -15,9 +15,21 @@ def tree(tmp_path):
 
 
 def test_prepare_by_recordings_with_log_mel(tree):
-    assert splits.read_splits().set_index("id").loc[[2238, 2232, 1759], "split"].tolist() == ["train", "validation", "test"]
-    prepared = pipeline.prepare(tree, front_end="log_mel", head="report_text", weights=None, train_examples=3,
-                                validation_examples=2, test_examples=2, progress=False)
+    assert splits.read_splits().set_index("id").loc[[2238, 2232, 1759], "split"].tolist() == [
+        "train",
+        "validation",
+        "test",
+    ]
+    prepared = pipeline.prepare(
+        tree,
+        front_end="log_mel",
+        head="report_text",
+        weights=None,
+        train_examples=3,
+        validation_examples=2,
+        test_examples=2,
+        progress=False,
+    )
     assert prepared.config["per_split"] == {"train": 3, "validation": 2, "test": 2}
     assert prepared.config["model"]["front_end"]["band_stats"] is not None  # fitted on training crops
     assert prepared.config["model"]["weights"] == "random:seed=0"
@@ -34,13 +46,27 @@ def test_prepare_by_recordings_with_log_mel(tree):
 
 
 def test_prepare_with_the_report_codes_leaky_split(tree):
-    prepared = pipeline.prepare(tree, weights=None, train_examples=100, validation_examples=100,
-                                test_examples=100, split_kind="report_code", progress=False)
+    prepared = pipeline.prepare(
+        tree,
+        weights=None,
+        train_examples=100,
+        validation_examples=100,
+        test_examples=100,
+        split_kind="report_code",
+        progress=False,
+    )
     table = prepared.examples.table
     assert prepared.config["split_kind"] == "report_code"
     assert table.groupby("recording")["split"].nunique().max() > 1  # recordings leak across splits
-    positional = pipeline.prepare(tree, weights=None, train_examples=100, validation_examples=100,
-                                  test_examples=100, split_kind="positional", progress=False)
+    positional = pipeline.prepare(
+        tree,
+        weights=None,
+        train_examples=100,
+        validation_examples=100,
+        test_examples=100,
+        split_kind="positional",
+        progress=False,
+    )
     assert positional.config["split_kind"] == "positional"
     with pytest.raises(ValueError, match="split_kind"):
         pipeline.prepare(tree, weights=None, split_kind="random", progress=False)
@@ -55,8 +81,13 @@ def test_seeds_share_one_relabeling_and_draw_what_segment_examples_draws(tree, m
     sizes = {"train_examples": 2, "validation_examples": 1, "test_examples": 1}
     runs = pipeline.prepare_seeds(tree, [0, 1], weights=None, progress=False, **sizes)
     assert len(calls) == 1 and [r.seed for r in runs] == [0, 1]
-    direct = real(data.MusicNet(tree), splits.read_splits(), per_split={"train": 2, "validation": 1, "test": 1},
-                  seed=1, progress=False)
+    direct = real(
+        data.MusicNet(tree),
+        splits.read_splits(),
+        per_split={"train": 2, "validation": 1, "test": 1},
+        seed=1,
+        progress=False,
+    )
     assert runs[1].examples.table.equals(direct.table) and (runs[1].examples.targets == direct.targets).all()
     config = pipeline.study_config(runs, epochs=3)
     assert config["seeds"] == [0, 1] and "seed" not in config and config["epochs"] == 3

@@ -11,9 +11,17 @@ import pandas as pd  # noqa: E402
 
 from instrid import instruments, plots  # noqa: E402
 
-CONFIG = {"dataset_kind": "synthetic", "recordings": 323, "per_split": {"train": 20, "validation": 5, "test": 5},
-          "model": {"front_end": {"name": "report_spectrogram"}, "weights": "random:seed=0", "head": "report_code",
-                    "batch_norm": "eval"}}
+CONFIG = {
+    "dataset_kind": "synthetic",
+    "recordings": 323,
+    "per_split": {"train": 20, "validation": 5, "test": 5},
+    "model": {
+        "front_end": {"name": "report_spectrogram"},
+        "weights": "random:seed=0",
+        "head": "report_code",
+        "batch_norm": "eval",
+    },
+}
 
 
 def test_save_figure_writes_png_and_pdf(tmp_path):
@@ -22,7 +30,9 @@ def test_save_figure_writes_png_and_pdf(tmp_path):
     plots.caption(fig, CONFIG)
     plots.save_figure(fig, "f", tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.pdf", "f.png"]
-    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "f.pdf").read_bytes()[:4] == b"%PDF"
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "f.pdf").read_bytes()[
+        :4
+    ] == b"%PDF"
     pdf = (tmp_path / "f.pdf").read_bytes()
     plots.save_figure(fig, "f", tmp_path)
     assert (tmp_path / "f.pdf").read_bytes() == pdf  # no creation date: a rerun writes the same bytes
@@ -35,22 +45,37 @@ def iv(mean, spread=0.05):
 
 def test_panels_draw_on_the_given_axes_and_return_them():
     names = list(instruments.NAMES)
-    curves = pd.DataFrame([{"loss": loss, "value": t, "metric": m, **iv(t / 2)} for loss in ("mse", "iou_batch")
-                           for t in (0.2, 0.6) for m in ("recall", "fp_per_frame")])
+    curves = pd.DataFrame(
+        [
+            {"loss": loss, "value": t, "metric": m, **iv(t / 2)}
+            for loss in ("mse", "iou_batch")
+            for t in (0.2, 0.6)
+            for m in ("recall", "fp_per_frame")
+        ]
+    )
     top = {str(n): {"recall": iv(0.2 * n), "fp_per_frame": iv(n - 1.0)} for n in range(1, 4)}
     per_inst = pd.DataFrame({"mean": np.linspace(0, 1, 11), "min": 0.0, "max": 1.0}, index=names)
     per_inst.loc["horn", "mean"] = np.nan  # absent from the split: left out
     calls = [
-        lambda ax: plots.split_hours(ax, pd.Series({"train": 30.0, "test": 1.0}), pd.Series({"train": 300, "test": 10})),
+        lambda ax: plots.split_hours(
+            ax, pd.Series({"train": 30.0, "test": 1.0}), pd.Series({"train": 300, "test": 10})
+        ),
         lambda ax: plots.polyphony(ax, pd.Series({1: 0.5, 2: 0.3, 4: 0.2})),
-        lambda ax: plots.ensemble_heatmap(ax, pd.DataFrame([[1, 0], [2, 3]], index=["a", "b"], columns=names[:2])),
+        lambda ax: plots.ensemble_heatmap(
+            ax, pd.DataFrame([[1, 0], [2, 3]], index=["a", "b"], columns=names[:2])
+        ),
         lambda ax: plots.label_prior(ax, np.full(11, 1 / 11)),
         lambda ax: plots.threshold_curves(ax, curves, "recall", {"mse": "MSE", "iou_batch": "IoU"}),
-        lambda ax: plots.noise_outputs(ax, {"-20 dBFS": np.full(11, 0.3)}, {"-20 dBFS": np.full((11, 2), [0.2, 0.4])}),
+        lambda ax: plots.noise_outputs(
+            ax, {"-20 dBFS": np.full(11, 0.3)}, {"-20 dBFS": np.full((11, 2), [0.2, 0.4])}
+        ),
         lambda ax: plots.top_n_curves(ax, {"plain": top}),
         lambda ax: plots.tradeoff_points(ax, {"plain": top}),
-        lambda ax: plots.interval_bars(ax, {"rule": {"recall": iv(0.7), "fp_per_frame": iv(1.2)}},
-                                       reference={"recall": 0.76, "fp_per_frame": 1.66}),
+        lambda ax: plots.interval_bars(
+            ax,
+            {"rule": {"recall": iv(0.7), "fp_per_frame": iv(1.2)}},
+            reference={"recall": 0.76, "fp_per_frame": 1.66},
+        ),
         lambda ax: plots.per_instrument(ax, {"rule": per_inst}),
     ]
     for call in calls:
@@ -65,8 +90,14 @@ def test_panels_draw_on_the_given_axes_and_return_them():
 
 
 def test_tradeoff_sweeps_draws_a_line_per_seed_and_variant():
-    sweeps = pd.DataFrame([{"variant": v, "seed": s, "value": t, "recall": t, "fp_per_frame": 2 * t}
-                           for v in ("plain", "minus label frequency") for s in (0, 1) for t in (0.1, 0.5)])
+    sweeps = pd.DataFrame(
+        [
+            {"variant": v, "seed": s, "value": t, "recall": t, "fp_per_frame": 2 * t}
+            for v in ("plain", "minus label frequency")
+            for s in (0, 1)
+            for t in (0.1, 0.5)
+        ]
+    )
     fig, ax = plt.subplots()
     plots.tradeoff_sweeps(ax, sweeps, {"plain": {"recall": iv(0.5), "fp_per_frame": iv(1.0)}})
     assert len(ax.lines) >= 4

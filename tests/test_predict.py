@@ -23,7 +23,9 @@ def test_predict_any_rate_and_channels_into_a_folder(model_file, tmp_path, capsy
     assert f"{audio}: 5 windows" in capsys.readouterr().out  # 1 s in 232 ms windows, the last one tiled
     assert sorted(p.name for p in out.iterdir()) == ["mine.csv", "mine.json", "mine.png"]
     table = pd.read_csv(out / "mine.csv", keep_default_na=False)
-    assert list(table.columns) == ["file", "start_s", "end_s"] + [f"p_{n}" for n in instruments.NAMES] + ["instruments"]
+    assert list(table.columns) == ["file", "start_s", "end_s"] + [f"p_{n}" for n in instruments.NAMES] + [
+        "instruments"
+    ]
     assert table["start_s"].tolist() == pytest.approx([i * 10_240 / 44_100 for i in range(5)], abs=1e-4)
     assert table["end_s"].iloc[-1] == pytest.approx(1.0, abs=1e-4)
     probabilities = table[[f"p_{n}" for n in instruments.NAMES]].to_numpy()
@@ -52,7 +54,9 @@ def test_streaming_in_blocks_gives_what_the_whole_file_gives(model_file, tmp_pat
     monkeypatch.setattr(data, "audio_blocks", lambda path, sr: original_blocks(path, sr, block_s=0.37))
     blocked = predict.predict_file(net, state, audio, hop_s=0.15)
     pd.testing.assert_frame_equal(whole[["start_s", "end_s"]], blocked[["start_s", "end_s"]])
-    np.testing.assert_allclose(whole.filter(like="p_").to_numpy(), blocked.filter(like="p_").to_numpy(), atol=2e-3)
+    np.testing.assert_allclose(
+        whole.filter(like="p_").to_numpy(), blocked.filter(like="p_").to_numpy(), atol=2e-3
+    )
 
 
 original_blocks = data.audio_blocks
@@ -81,13 +85,33 @@ def test_the_default_model_and_what_it_says_when_missing(model_file, tmp_path, c
     assert cli.main(["predict", str(audio)]) == 0
     captured = capsys.readouterr()
     assert "a.wav: 5 windows" in captured.err  # stdout is the CSV alone
-    assert captured.out.splitlines()[0].startswith("file,start_s,end_s,p_violin") and len(captured.out.splitlines()) == 6
+    assert (
+        captured.out.splitlines()[0].startswith("file,start_s,end_s,p_violin")
+        and len(captured.out.splitlines()) == 6
+    )
 
 
 def test_train_writes_where_predict_looks(tmp_path, capsys):
     tree = make_tree(tmp_path / "tree", TREE)
-    assert cli.main(["train", "--root", str(tree), "--weights", "none", "--epochs", "1", "--train-examples", "4",
-                     "--validation-examples", "3", "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--root",
+                str(tree),
+                "--weights",
+                "none",
+                "--epochs",
+                "1",
+                "--train-examples",
+                "4",
+                "--validation-examples",
+                "3",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert predict.default_model_path().is_file()
     assert str(predict.default_model_path()) in capsys.readouterr().out
 
@@ -114,8 +138,12 @@ def test_stream_from_standard_input_prints_each_window(model_file, tmp_path, kin
     else:
         payload, extra = (audio * 32767).astype("<i2").tobytes(), ["--rate", str(rate), "--format", "s16"]
     env = {"PYTHONPATH": str(Path(predict.__file__).parents[1]), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "instrid.cli", "predict", "--stream", "--model", str(model_file),
-                             *extra], input=payload, capture_output=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "instrid.cli", "predict", "--stream", "--model", str(model_file), *extra],
+        input=payload,
+        capture_output=True,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr.decode()
     lines = result.stdout.decode().splitlines()
     assert lines[0] == "start_s,end_s,instruments" and len(lines) == 1 + 5  # 1 s in 232 ms windows
@@ -124,7 +152,9 @@ def test_stream_from_standard_input_prints_each_window(model_file, tmp_path, kin
     soundfile.write(str(path), audio, rate, subtype="PCM_16")
     table = predict.predict_file(*modelfile.load_model(model_file), path)
     assert [line.split(",")[2] for line in lines[1:]] == table["instruments"].tolist()
-    assert [float(line.split(",")[0]) for line in lines[1:]] == pytest.approx(table["start_s"].tolist(), abs=1e-3)
+    assert [float(line.split(",")[0]) for line in lines[1:]] == pytest.approx(
+        table["start_s"].tolist(), abs=1e-3
+    )
 
 
 def test_true_windows_count_an_instrument_that_sounds_half_the_window():
@@ -145,9 +175,15 @@ def test_predict_refuses_a_hop_that_is_not_a_positive_length(model_file, tmp_pat
     assert code == 2 and "--hop must be at least 0.01 seconds" in one_line(err)
 
 
-@pytest.mark.parametrize("option, message", [("--top-n=0", "--top-n must be 1..11"), ("--top-n=12", "1..11"),
-                                             ("--threshold=nan", "--threshold must be a probability"),
-                                             ("--threshold=1.5", "in [0, 1]")])
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ("--top-n=0", "--top-n must be 1..11"),
+        ("--top-n=12", "1..11"),
+        ("--threshold=nan", "--threshold must be a probability"),
+        ("--threshold=1.5", "in [0, 1]"),
+    ],
+)
 def test_predict_refuses_rules_out_of_range(model_file, tmp_path, capsys, option, message):
     code, err = run(capsys, "predict", str(tone_file(tmp_path / "a.wav")), "--model", str(model_file), option)
     assert code == 2 and message in one_line(err)
@@ -176,11 +212,17 @@ def test_predict_never_writes_over_an_input(model_file, tmp_path, capsys, victim
 def test_predict_out_must_be_a_folder_and_outputs_must_not_collide(model_file, tmp_path, capsys):
     audio = tone_file(tmp_path / "a.wav")
     (tmp_path / "file").write_text("mine")
-    code, err = run(capsys, "predict", str(audio), "--model", str(model_file), "--out", str(tmp_path / "file"))
-    assert code == 2 and "--out must be a folder" in one_line(err) and (tmp_path / "file").read_text() == "mine"
+    code, err = run(
+        capsys, "predict", str(audio), "--model", str(model_file), "--out", str(tmp_path / "file")
+    )
+    assert (
+        code == 2 and "--out must be a folder" in one_line(err) and (tmp_path / "file").read_text() == "mine"
+    )
     (tmp_path / "b").mkdir()
     other = tone_file(tmp_path / "b" / "a.flac")
-    code, err = run(capsys, "predict", str(audio), str(other), "--model", str(model_file), "--out", str(tmp_path / "o"))
+    code, err = run(
+        capsys, "predict", str(audio), str(other), "--model", str(model_file), "--out", str(tmp_path / "o")
+    )
     assert code == 2 and "writes the same outputs as" in one_line(err)
 
 
@@ -188,13 +230,24 @@ def test_one_bad_file_among_several(model_file, tmp_path, capsys):
     good = [tone_file(tmp_path / "g1.wav"), tone_file(tmp_path / "g2.flac")]
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF....garbage")
-    code = cli.main(["predict", str(good[0]), str(bad), str(good[1]), "--model", str(model_file),
-                     "--out", str(tmp_path / "out")])
+    code = cli.main(
+        [
+            "predict",
+            str(good[0]),
+            str(bad),
+            str(good[1]),
+            "--model",
+            str(model_file),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 2
     assert "bad.wav: " in captured.err and "1 of 3 file(s) failed; the others were written" in captured.err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        f"{g}.{s}" for g in ("g1", "g2") for s in ("csv", "json", "png"))
+        f"{g}.{s}" for g in ("g1", "g2") for s in ("csv", "json", "png")
+    )
 
 
 @pytest.mark.parametrize("fault", ["nan", "inf", "truncated", "missing", "dangling link"])
@@ -211,9 +264,13 @@ def test_bad_audio_is_named(model_file, tmp_path, capsys, fault):
         path.symlink_to(tmp_path / "gone.wav")
     code, err = run(capsys, "predict", str(path), "--model", str(model_file))
     line = one_line(err)
-    expected = {"nan": "non-finite sample (NaN or infinity) at sample 12345", "inf": "at sample 12345",
-                "truncated": "truncated: data chunk declares 60000 bytes", "missing": "audio file not found",
-                "dangling link": "audio file not found (a dangling symbolic link)"}[fault]
+    expected = {
+        "nan": "non-finite sample (NaN or infinity) at sample 12345",
+        "inf": "at sample 12345",
+        "truncated": "truncated: data chunk declares 60000 bytes",
+        "missing": "audio file not found",
+        "dangling link": "audio file not found (a dangling symbolic link)",
+    }[fault]
     assert code == 2 and expected in line and "a.wav" in line
 
 
@@ -224,6 +281,13 @@ def test_disk_full_while_writing_is_one_line(model_file, tmp_path, capsys, monke
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "a.csv"))
 
     monkeypatch.setattr(predict, "write_outputs", full)
-    code, err = run(capsys, "predict", str(tone_file(tmp_path / "a.wav")), "--model", str(model_file),
-                    "--out", str(tmp_path / "out"))
+    code, err = run(
+        capsys,
+        "predict",
+        str(tone_file(tmp_path / "a.wav")),
+        "--model",
+        str(model_file),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert code == 2 and "a.csv: No space left on device" in one_line(err)

@@ -16,7 +16,9 @@ def net_and_head():
     head = nn.Linear(512, 11)
     with torch.no_grad():
         head.weight.zero_()
-        head.bias.copy_(torch.linspace(-2, 2, 11))  # a head that prefers later instruments, whatever the input
+        head.bias.copy_(
+            torch.linspace(-2, 2, 11)
+        )  # a head that prefers later instruments, whatever the input
     return net, head
 
 

@@ -22,37 +22,107 @@ def test_every_claim_is_registered_with_where_and_rule():
 
 
 def test_all_held_on_results_that_agree():
-    assert {k: v.status for k, v in verdicts(agreeing_results()).items()} == {c.key: report.HELD for c in report.CLAIMS}
+    assert {k: v.status for k, v in verdicts(agreeing_results()).items()} == {
+        c.key: report.HELD for c in report.CLAIMS
+    }
 
 
-@pytest.mark.parametrize("key, change, status, words", [
-    ("max_polyphony", lambda r: r["00_data"].update(max_polyphony=8, share_of_sounding_time_over_3=0.049),
-     report.NOT_HELD, "Up to 8"),
-    ("first_four_majority", lambda r: r["00_data"].update(first_four_share=0.4), report.NOT_HELD, "not a majority"),
-    ("relabeling", lambda r: r["01_relabeling"].update(segments_tile_recordings=False), report.NOT_HELD, "bug"),
-    ("mse_predicts_nothing", lambda r: r["02_loss_mse_vs_iou"]["collapse"]["mse"]["empty_frames_at_0.5"].update(
-        per_seed=[0.95, 0.5, 0.99]), report.NOT_HELD, "not silent"),
-    ("iou_beats_mse", lambda r: r["02_loss_mse_vs_iou"].update(iou_recall_above_mse={"held": 50, "of": 57}),
-     report.NOT_HELD, "50 of 57"),
-    ("iou_more_false_positives", lambda r: r["02_loss_mse_vs_iou"]["iou_minus_mse_at_06"].update(
-        fp_per_frame=iv(0.1, -0.1, 0.3)), report.NOT_HELD, "does not lie above 0"),
-    ("noise_bias", lambda r: r["03_bias_white_noise"]["bias"]["-60 dBFS"].update(rank_correlation=iv(0.1)),
-     report.PARTLY, "shows at -20 dBFS but not at -60 dBFS"),
-    # A ranking that follows the prior is not enough when the output is nearly flat (first four near 4/11).
-    ("noise_bias", lambda r: r["03_bias_white_noise"]["bias"]["-60 dBFS"].update(first_four_share=iv(0.37)),
-     report.PARTLY, "not at -60 dBFS"),
-    ("normalization", lambda r: r["04_normalization"]["minus_plain"].update(
-        {"minus label frequency": diff(0.02, 0.06)}), report.NOT_HELD, "minus label frequency"),
-    ("top_n_without_normalization", lambda r: r["05_top_n"]["normalized_minus_plain_at_3"].update(
-        {"minus mean validation output": diff(0.01, 0.03)}), report.NOT_HELD, "minus mean validation output"),
-    ("top_3", lambda r: r["05_top_n"].update(chosen_n=2, top3_minus_chosen=diff(-0.04, -0.01)), report.NOT_HELD,
-     "top-3 is worse by"),
-    ("top_3", lambda r: r["05_top_n"].update(chosen_n=2, top3_minus_chosen=diff(-0.07, 0.02)), report.PARTLY,
-     "cannot tell them apart"),
-    ("final_test", lambda r: r["06_final_test"]["rows"].update(report_rule=summary(0.6, 2.2)), report.NOT_HELD,
-     "outside"),
-    ("final_test", lambda r: r["06_final_test"].update(config=RANDOM), report.NOT_COMPARABLE, "synthetic audio"),
-])
+@pytest.mark.parametrize(
+    "key, change, status, words",
+    [
+        (
+            "max_polyphony",
+            lambda r: r["00_data"].update(max_polyphony=8, share_of_sounding_time_over_3=0.049),
+            report.NOT_HELD,
+            "Up to 8",
+        ),
+        (
+            "first_four_majority",
+            lambda r: r["00_data"].update(first_four_share=0.4),
+            report.NOT_HELD,
+            "not a majority",
+        ),
+        (
+            "relabeling",
+            lambda r: r["01_relabeling"].update(segments_tile_recordings=False),
+            report.NOT_HELD,
+            "bug",
+        ),
+        (
+            "mse_predicts_nothing",
+            lambda r: r["02_loss_mse_vs_iou"]["collapse"]["mse"]["empty_frames_at_0.5"].update(
+                per_seed=[0.95, 0.5, 0.99]
+            ),
+            report.NOT_HELD,
+            "not silent",
+        ),
+        (
+            "iou_beats_mse",
+            lambda r: r["02_loss_mse_vs_iou"].update(iou_recall_above_mse={"held": 50, "of": 57}),
+            report.NOT_HELD,
+            "50 of 57",
+        ),
+        (
+            "iou_more_false_positives",
+            lambda r: r["02_loss_mse_vs_iou"]["iou_minus_mse_at_06"].update(fp_per_frame=iv(0.1, -0.1, 0.3)),
+            report.NOT_HELD,
+            "does not lie above 0",
+        ),
+        (
+            "noise_bias",
+            lambda r: r["03_bias_white_noise"]["bias"]["-60 dBFS"].update(rank_correlation=iv(0.1)),
+            report.PARTLY,
+            "shows at -20 dBFS but not at -60 dBFS",
+        ),
+        # A ranking that follows the prior is not enough when the output is nearly flat (first four ~ 4/11).
+        (
+            "noise_bias",
+            lambda r: r["03_bias_white_noise"]["bias"]["-60 dBFS"].update(first_four_share=iv(0.37)),
+            report.PARTLY,
+            "not at -60 dBFS",
+        ),
+        (
+            "normalization",
+            lambda r: r["04_normalization"]["minus_plain"].update(
+                {"minus label frequency": diff(0.02, 0.06)}
+            ),
+            report.NOT_HELD,
+            "minus label frequency",
+        ),
+        (
+            "top_n_without_normalization",
+            lambda r: r["05_top_n"]["normalized_minus_plain_at_3"].update(
+                {"minus mean validation output": diff(0.01, 0.03)}
+            ),
+            report.NOT_HELD,
+            "minus mean validation output",
+        ),
+        (
+            "top_3",
+            lambda r: r["05_top_n"].update(chosen_n=2, top3_minus_chosen=diff(-0.04, -0.01)),
+            report.NOT_HELD,
+            "top-3 is worse by",
+        ),
+        (
+            "top_3",
+            lambda r: r["05_top_n"].update(chosen_n=2, top3_minus_chosen=diff(-0.07, 0.02)),
+            report.PARTLY,
+            "cannot tell them apart",
+        ),
+        (
+            "final_test",
+            lambda r: r["06_final_test"]["rows"].update(report_rule=summary(0.6, 2.2)),
+            report.NOT_HELD,
+            "outside",
+        ),
+        (
+            "final_test",
+            lambda r: r["06_final_test"].update(config=RANDOM),
+            report.NOT_COMPARABLE,
+            "synthetic audio",
+        ),
+    ],
+)
 def test_each_rule_turns(key, change, status, words):
     res = copy.deepcopy(agreeing_results())
     change(res)
@@ -84,7 +154,10 @@ def test_finding_names_the_quote_numbers_and_verdict():
     assert "This run: synthetic audio" in text  # the caveat precedes the verdicts
     final = report.finding("06_final_test", {**res["06_final_test"], "config": RANDOM})
     assert "**Not comparable here.**" in final and "1.76 implied by the report" in final
-    assert "On sounding segments only: recall 0.800 [0.750, 0.850], FP 1.50 [1.30, 1.70], 1.45 instruments" in final
+    assert (
+        "On sounding segments only: recall 0.800 [0.750, 0.850], FP 1.50 [1.30, 1.70], 1.45 instruments"
+        in final
+    )
     assert "inclusive-end labels: recall 0.700" in final
     assert "This run" not in report.finding("00_data", res["00_data"])  # label counts need no caveat
 

@@ -14,8 +14,13 @@ from instrid import cli, results
 
 
 def test_save_results_is_plain_json_and_returns_what_it_wrote(tmp_path):
-    numbers = {"recall": np.float64(0.5), "n": np.int64(3), "ok": np.bool_(True),
-               "table": pd.DataFrame({"a": [1.0, np.nan]}), "vec": np.array([0.1234567891, 2.0])}
+    numbers = {
+        "recall": np.float64(0.5),
+        "n": np.int64(3),
+        "ok": np.bool_(True),
+        "table": pd.DataFrame({"a": [1.0, np.nan]}),
+        "vec": np.array([0.1234567891, 2.0]),
+    }
     saved = results.save_results("x", numbers, RANDOM, tmp_path)
     on_disk = json.loads((tmp_path / "x.json").read_text())
     assert saved == on_disk
@@ -44,7 +49,7 @@ def test_findings_section_states_the_run_before_any_number(tmp_path):
     text = results.findings_section(write_all(tmp_path / "r"))
     assert text.startswith("**This run.**")
     assert text.index("randomly initialized") < text.index("### Findings") < text.index("0.")
-    assert text.count("| *\"") == 11  # one row per claim
+    assert text.count('| *"') == 11  # one row per claim
     assert "**held**" in text and "**not comparable here**" in text
     assert results.findings_section(tmp_path / "none") == "_No results yet: run `make study`._"
 
@@ -56,7 +61,10 @@ def test_headline_numbers_carry_intervals(tmp_path):
     final["rows"]["chosen_n"] = final["rows"]["report_rule"]
     (folder / "06_final_test.json").write_text(json.dumps(final))
     text = results.findings_section(folder)
-    assert "| report's rule: IoU-like loss, top-3 | test | 0.762 / 1.66 | 0.760 [0.710, 0.810] | 1.66 [1.46, 1.86] |" in text
+    assert (
+        "| report's rule: IoU-like loss, top-3 | test | 0.762 / 1.66 | 0.760 [0.710, 0.810] "
+        "| 1.66 [1.46, 1.86] |" in text
+    )
     assert "top-2 (our criterion for N)" in text
     assert "| top-2 | validation | 0.723 / 0.943 | 0.400 [0.350, 0.450] |" in text
 
@@ -67,7 +75,12 @@ def test_readme_section_is_rewritten_in_place(tmp_path, capsys):
     folder = write_all(tmp_path / "r")
     assert cli.main(["results-table", "--results", str(folder), "--readme", str(readme)]) == 0
     text = readme.read_text()
-    assert text.startswith("intro\n") and text.endswith("outro\n") and "\nold\n" not in text and "### Findings" in text
+    assert (
+        text.startswith("intro\n")
+        and text.endswith("outro\n")
+        and "\nold\n" not in text
+        and "### Findings" in text
+    )
     assert results.update_readme(readme, folder) is False  # idempotent
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="no results markers"):

@@ -12,8 +12,9 @@ from instrid.errors import InstridError
 def test_an_existing_copy_is_never_deleted(tmp_path, capsys):
     mine = make_tree(tmp_path / "mn" / "musicnet", TINY)
     before = sorted(p.relative_to(mine) for p in mine.rglob("*"))
-    code, err = run(capsys, "data", "musicnet", "--root", str(tmp_path / "mn"), "--url", "http://127.0.0.1:9/x",
-                    "--quiet")
+    code, err = run(
+        capsys, "data", "musicnet", "--root", str(tmp_path / "mn"), "--url", "http://127.0.0.1:9/x", "--quiet"
+    )
     assert code == 2 and "already exists and was not made by instrid" in one_line(err)
     assert "--from" in err and sorted(p.relative_to(mine) for p in mine.rglob("*")) == before
 
@@ -21,7 +22,7 @@ def test_an_existing_copy_is_never_deleted(tmp_path, capsys):
 def test_install_replaces_only_its_own_interrupted_tree(tmp_path, monkeypatch):
     ours = make_tree(tmp_path / "mn" / "musicnet", TINY)
     (ours / sources.EXTRACTED_MARKER).write_text("extracted by instrid\n")
-    # Our mark, no completion marker: an interrupted earlier run, which may be redone (here up to the download).
+    # Our mark, no completion marker: an interrupted earlier run, which may be redone (here up to download).
     monkeypatch.setattr(sources, "fetch", lambda *a, **k: (_ for _ in ()).throw(InstridError("no network")))
     with pytest.raises(InstridError, match="no network"):
         sources.install_musicnet(tmp_path / "mn", progress=False)

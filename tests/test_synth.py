@@ -61,9 +61,9 @@ def test_ticks_tempo_and_programs():
     assert list(labels.columns) == list(data.LABEL_COLUMNS)
     got = list(labels[["start_time", "end_time", "instrument", "note"]].itertuples(index=False, name=None))
     assert got == [
-        (0, int(0.5 * SR), 41, 60),              # violin: GM 40 -> code 41
-        (int(0.5 * SR), 1 * SR, 44, 40),         # MusicNetEM's 45 stands for contrabass: code 44
-        (1 * SR, 2 * SR, 41, 62),                # after the tempo change a beat lasts 1 s
+        (0, int(0.5 * SR), 41, 60),  # violin: GM 40 -> code 41
+        (int(0.5 * SR), 1 * SR, 44, 40),  # MusicNetEM's 45 stands for contrabass: code 44
+        (1 * SR, 2 * SR, 41, 62),  # after the tempo change a beat lasts 1 s
         (2 * SR, 3 * SR, 1, 72),
     ]
     assert labels["start_beat"].isna().all() and (labels["note_value"] == "").all()
@@ -71,13 +71,15 @@ def test_ticks_tempo_and_programs():
 
 def test_restruck_key_pairs_first_in_first_out():
     mid = mido.MidiFile(type=1, ticks_per_beat=480)
-    track = mido.MidiTrack([
-        mido.Message("program_change", program=0, time=0),
-        mido.Message("note_on", note=60, velocity=127, time=0),
-        mido.Message("note_on", note=60, velocity=127, time=480),
-        mido.Message("note_on", note=60, velocity=0, time=480),   # velocity 0 is a release
-        mido.Message("note_off", note=60, time=480),
-    ])
+    track = mido.MidiTrack(
+        [
+            mido.Message("program_change", program=0, time=0),
+            mido.Message("note_on", note=60, velocity=127, time=0),
+            mido.Message("note_on", note=60, velocity=127, time=480),
+            mido.Message("note_on", note=60, velocity=0, time=480),  # velocity 0 is a release
+            mido.Message("note_off", note=60, time=480),
+        ]
+    )
     mid.tracks.append(track)
     labels = synth.midi_to_labels(mid)
     assert labels[["start_time", "end_time"]].values.tolist() == [[0, SR], [SR // 2, int(1.5 * SR)]]
@@ -97,13 +99,18 @@ def test_bad_midi_is_named():
 def pretty_midi_notes(midi_bytes) -> set:
     """(start, end, code, pitch) by an independent parser; MusicNetEM's 45 is contrabass."""
     pm = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes))
-    return {(round(n.start * SR), round(n.end * SR), 44 if inst.program == 45 else inst.program + 1, n.pitch)
-            for inst in pm.instruments for n in inst.notes}
+    return {
+        (round(n.start * SR), round(n.end * SR), 44 if inst.program == 45 else inst.program + 1, n.pitch)
+        for inst in pm.instruments
+        for n in inst.notes
+    }
 
 
 def test_labels_match_pretty_midi():
-    midi = make_midi([(40, 0, [(0, 500, 60), (700, 1300, 64)]), (68, 1, [(10, 2000, 70)]),
-                      (45, 2, [(100, 900, 35)])], tempo=[(0, 400_000), (800, 650_000)])
+    midi = make_midi(
+        [(40, 0, [(0, 500, 60), (700, 1300, 64)]), (68, 1, [(10, 2000, 70)]), (45, 2, [(100, 900, 35)])],
+        tempo=[(0, 400_000), (800, 650_000)],
+    )
     labels = synth.midi_to_labels(midi)
     ours = set(labels[["start_time", "end_time", "instrument", "note"]].itertuples(index=False, name=None))
     assert ours == pretty_midi_notes(midi)
@@ -134,7 +141,9 @@ def test_real_musicnet_em_file(seed_dir):
     with zipfile.ZipFile(archive) as z:
         midi = z.read(next(n for n in z.namelist() if n.endswith("/2106.mid")))
     labels = synth.midi_to_labels(midi)
-    theirs = pd.DataFrame(sorted(pretty_midi_notes(midi)), columns=["start_time", "end_time", "instrument", "note"])
+    theirs = pd.DataFrame(
+        sorted(pretty_midi_notes(midi)), columns=["start_time", "end_time", "instrument", "note"]
+    )
     assert set(labels["instrument"]) == set(theirs["instrument"]) == {41, 42, 43}  # a string quartet
     assert sounding(labels) == sounding(theirs[theirs.end_time > theirs.start_time])
 
@@ -161,10 +170,14 @@ def test_render_onsets_levels_and_restrikes():
         assert abs(got - want[0]) <= 0.010 * SR, (want, got)
 
     # A key struck again while held must sound like re-articulated notes, not stacked voices.
-    held = pd.DataFrame([(i * SR // 4, i * SR // 4 + SR, 1, 60) for i in range(8)],
-                        columns=["start_time", "end_time", "instrument", "note"])
-    separate = pd.DataFrame([(i * SR // 4, (i + 1) * SR // 4, 1, 60) for i in range(8)],
-                            columns=["start_time", "end_time", "instrument", "note"])
+    held = pd.DataFrame(
+        [(i * SR // 4, i * SR // 4 + SR, 1, 60) for i in range(8)],
+        columns=["start_time", "end_time", "instrument", "note"],
+    )
+    separate = pd.DataFrame(
+        [(i * SR // 4, (i + 1) * SR // 4, 1, 60) for i in range(8)],
+        columns=["start_time", "end_time", "instrument", "note"],
+    )
     rms = []
     for table in (held, separate):
         out, _ = synth.render_labels(table, 2 * SR, synth.default_soundfont(), peak=None)
@@ -177,8 +190,10 @@ def em_zip(tmp_path):
     """A two-recording stand-in for musicnet_em.zip: id 9001 (train), 1759 (official test)."""
     path = tmp_path / "musicnet_em.zip"
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("musicnet_em/9001.mid", make_midi([(0, 0, [(240, 720, 60), (960, 1440, 67)]),
-                                                      (42, 1, [(480, 1200, 48)])]))
+        z.writestr(
+            "musicnet_em/9001.mid",
+            make_midi([(0, 0, [(240, 720, 60), (960, 1440, 67)]), (42, 1, [(480, 1200, 48)])]),
+        )
         z.writestr("musicnet_em/1759.mid", make_midi([(0, 0, [(0, 480, 72), (480, 960, 76)])]))
     return path
 
@@ -224,17 +239,26 @@ def test_build_resumes_and_never_trusts_partial_files(tmp_path, em_zip):
 def test_build_refuses_other_settings_and_unknown_ids(tmp_path, em_zip):
     root = tmp_path / "synth"
     synth.build_synthetic_musicnet(root, source_zip=em_zip, recordings=[9001], progress=False)
-    with pytest.raises(DatasetError, match=r"synth\.json: this tree was rendered with different settings \(audio_format\)"):
+    with pytest.raises(
+        DatasetError, match=r"synth\.json: this tree was rendered with different settings \(audio_format\)"
+    ):
         synth.build_synthetic_musicnet(root, source_zip=em_zip, audio_format="wav", progress=False)
-    with pytest.raises(DatasetError, match=r"musicnet_em\.zip: no MusicNetEM labels for recording\(s\) \[1234\]"):
+    with pytest.raises(
+        DatasetError, match=r"musicnet_em\.zip: no MusicNetEM labels for recording\(s\) \[1234\]"
+    ):
         synth.build_synthetic_musicnet(root, source_zip=em_zip, recordings=[1234], progress=False)
     with pytest.raises(DatasetError, match=r"nope\.sf2: SoundFont not found"):
-        synth.build_synthetic_musicnet(root, source_zip=em_zip, soundfont=tmp_path / "nope.sf2", progress=False)
+        synth.build_synthetic_musicnet(
+            root, source_zip=em_zip, soundfont=tmp_path / "nope.sf2", progress=False
+        )
 
 
 def test_musicnet_em_is_fetched_and_verified_from_the_seed(seed_dir):
     path = sources.fetch_musicnet_em(progress=False)
-    assert path.name == "musicnet_em.zip" and path.stat().st_size == (seed_dir / "musicnet_em.zip").stat().st_size
+    assert (
+        path.name == "musicnet_em.zip"
+        and path.stat().st_size == (seed_dir / "musicnet_em.zip").stat().st_size
+    )
     with zipfile.ZipFile(path) as z:
         assert sum(n.endswith(".mid") for n in z.namelist()) == 323
 
@@ -257,8 +281,20 @@ def children(pid: int) -> list[int]:
 def test_sigterm_stops_the_render_cleanly_and_a_rerun_finishes_it(tmp_path, seed_dir, jobs):
     ids = ["1759", "2382", "2106", "2191"]  # official test recordings, a few minutes of audio each
     root = tmp_path / "r"
-    command = [sys.executable, "-m", "instrid.cli", "data", "synth", "--root", str(root), "--recordings", *ids,
-               "--jobs", str(jobs), "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "instrid.cli",
+        "data",
+        "synth",
+        "--root",
+        str(root),
+        "--recordings",
+        *ids,
+        "--jobs",
+        str(jobs),
+        "--quiet",
+    ]
     env = {**os.environ, "PYTHONPATH": str(Path(synth.__file__).parents[1])}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
@@ -292,6 +328,9 @@ def test_a_soundfont_that_cannot_be_loaded_claims_nothing(tmp_path, em_zip):
         synth.build_synthetic_musicnet(root, source_zip=em_zip, soundfont=bad, progress=False)
     assert not (root / synth.MANIFEST_NAME).exists()
     # The tree is still free for a good font.
-    assert synth.build_synthetic_musicnet(root, source_zip=em_zip, recordings=[9001], progress=False)["recordings"] == 1
-
-
+    assert (
+        synth.build_synthetic_musicnet(root, source_zip=em_zip, recordings=[9001], progress=False)[
+            "recordings"
+        ]
+        == 1
+    )

@@ -49,11 +49,18 @@ def test_a_replicate_is_the_metric_on_the_drawn_recordings():
     reps = u.replicates([ev], [pred], with_map=True, n_boot=5, seed=0)
     for b in range(5):
         # Build the resampled data explicitly: each recording repeated as often as it was drawn.
-        rows = np.concatenate([np.repeat(np.flatnonzero(ev.recordings == rid)[None], int(c), axis=0).ravel()
-                               for rid, c in zip(ids, counts[b]) if c])
+        rows = np.concatenate(
+            [
+                np.repeat(np.flatnonzero(ev.recordings == rid)[None], int(c), axis=0).ravel()
+                for rid, c in zip(ids, counts[b])
+                if c
+            ]
+        )
         assert reps["recall"].boot[b] == pytest.approx(metrics.recall(ev.y_true[rows], pred[rows]))
         assert reps["f1_macro"].boot[b] == pytest.approx(metrics.f1_macro(ev.y_true[rows], pred[rows]))
-        assert reps["map"].boot[b] == pytest.approx(metrics.mean_average_precision(ev.y_true[rows], ev.scores[rows]))
+        assert reps["map"].boot[b] == pytest.approx(
+            metrics.mean_average_precision(ev.y_true[rows], ev.scores[rows])
+        )
 
 
 def test_weighted_map_matches_scikit_learn_with_ties_and_weights():
@@ -63,7 +70,9 @@ def test_weighted_map_matches_scikit_learn_with_ties_and_weights():
     w = rng.integers(0, 3, size=(4, 80)).astype(float)
     got = u.weighted_map(y, scores, w)
     for b in range(4):
-        expected = np.mean([average_precision_score(y[:, k], scores[:, k], sample_weight=w[b]) for k in range(3)])
+        expected = np.mean(
+            [average_precision_score(y[:, k], scores[:, k], sample_weight=w[b]) for k in range(3)]
+        )
         assert got[b] == pytest.approx(expected)
 
 
@@ -93,7 +102,7 @@ def test_resampling_recordings_not_segments_widens_the_interval_when_recordings_
 
 def test_curve_and_validation():
     evs = [evaluation(s) for s in range(2)]
-    table = u.curve(evs, lambda t: (lambda s: s >= t), [0.2, 0.8], n_boot=50)
+    table = u.curve(evs, lambda t: lambda s: s >= t, [0.2, 0.8], n_boot=50)
     recall = table[table.metric == "recall"]
     assert recall["value"].tolist() == [0.2, 0.8] and recall["mean"].is_monotonic_decreasing
     assert len(recall["per_seed"].iloc[0]) == 2
@@ -113,4 +122,6 @@ def test_choose_top_n_by_micro_f1_ties_to_smaller_n():
     assert f1[:2] == pytest.approx([6 / 8, 8 / 11]) and n == 1
     n_tie, _ = u.choose_top_n([u.Evaluation(np.ones((2, 4), bool), np.zeros((2, 4)), np.zeros(2))], 4)
     assert n_tie == 4
-    assert u.choose_top_n([u.Evaluation(np.zeros((2, 4), bool), S[:2], np.zeros(2))], 3)[0] == 1  # all F1 0: the smallest N
+    assert (
+        u.choose_top_n([u.Evaluation(np.zeros((2, 4), bool), S[:2], np.zeros(2))], 3)[0] == 1
+    )  # all F1 0: the smallest N
