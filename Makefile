@@ -9,8 +9,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.instrid-installed
-# Where the default offline dataset (synthetic MusicNet) is built; ignored by git.
+# Where the default offline dataset (synthetic MusicNet: two SoundFonts, performance and room varied per
+# recording) is built; ignored by git. `instrid data synth --single-font` gives instrid 0.1's dataset.
 DATA_ROOT ?= data/synth
+# Notebook 07's renderings of the test recordings with one font each, with and without the variation
+# (<font>-varied, <font>-plain); the first font's plain tree also holds the training and validation
+# recordings the default tree renders with that font (the variation ablation trains on them).
+FONT_TREES ?= data/fonts
+FONTS := TimGM6mb FluidR3_GM
+TEST_IDS := 1759 1819 2106 2191 2298 2303 2382 2416 2556 2628
 # Offline copies of the small downloads (tests, CI): used only where the folder exists.
 SEED_DIR ?= $(abspath ../shared/data)
 export INSTRID_SEED_DIR ?= $(if $(wildcard $(SEED_DIR)/SHA256SUMS),$(SEED_DIR),)
@@ -18,18 +25,32 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # CI's tiny configuration: these recordings (train, validation, test: short ones, several
 # ensembles) and notebooks/ci.yaml; everything goes under build/ci, not figures/ or results/.
 CI_DIR := build/ci
+# One recording per split and font (TimGM6mb: 2506, 2232, 2382; FluidR3_GM: 2238, 2203, 2191).
 CI_RECORDINGS := 2238 2506 2232 2203 2191 2382
+CI_TEST_RECORDINGS := 2191 2382
+CI_TIM_RECORDINGS := 2506 2232
 # Every notebook run, in place or as a copy, is this one command: papermill with only the parameters the
 # notebook declares (a parameters file serves them all), the result written whole, then tidied for git.
 RUN_NOTEBOOK := $(BIN)/instrid run-notebook
-# $(call run_copies,PARAMETER_FILE,DATA_ROOT,OUT): every notebook with those parameters into OUT/notebooks,
-# its figures and results into OUT/figures and OUT/results (the committed ones stay untouched).
+# $(call run_copies,PARAMETER_FILE,DATA_ROOT,FONT_TREES,OUT): every notebook with those parameters into
+# OUT/notebooks, its figures and results into OUT/figures and OUT/results (the committed ones stay untouched).
 define run_copies
-	@rm -rf $(3)/notebooks $(3)/figures $(3)/results
+	@rm -rf $(4)/notebooks $(4)/figures $(4)/results
 	@for nb in $(NOTEBOOKS); do \
-		$(RUN_NOTEBOOK) "$$nb" --out "$(3)/$$nb" -f $(1) -p data_root "$(abspath $(2))" \
-			-p figures_dir "$(abspath $(3)/figures)" -p results_dir "$(abspath $(3)/results)"; \
+		$(RUN_NOTEBOOK) "$$nb" --out "$(4)/$$nb" -f $(1) -p data_root "$(abspath $(2))" \
+			-p font_trees "$(abspath $(3))" -p figures_dir "$(abspath $(4)/figures)" \
+			-p results_dir "$(abspath $(4)/results)"; \
 	done
+endef
+# $(call font_trees,TEST_RECORDINGS,FONT_TREES,FIRST_FONT_RECORDINGS,OPTIONS): notebook 07's one-font renderings.
+define font_trees
+	@for font in $(FONTS); do \
+		$(BIN)/instrid data synth --root $(2)/$$font-varied --fonts $$font --recordings $(1) $(4); \
+	done
+	$(BIN)/instrid data synth --root $(2)/$(firstword $(FONTS))-plain --fonts $(firstword $(FONTS)) \
+		--variation none --recordings $(1) $(3) $(4)
+	$(BIN)/instrid data synth --root $(2)/$(lastword $(FONTS))-plain --fonts $(lastword $(FONTS)) \
+		--variation none --recordings $(1) $(4)
 endef
 
 .PHONY: env data study model study-musicnet test lint test-unit test-notebooks bench clean-env
@@ -48,10 +69,13 @@ env: $(STAMP)
 
 data: env
 	$(BIN)/instrid data synth --root $(DATA_ROOT)
+	$(call font_trees,$(TEST_IDS),$(FONT_TREES),$$($(BIN)/python -c \
+		'from instrid import synth; print(*synth.recordings_of_font("$(firstword $(FONTS))"))'),)
 
 # The notebooks' own default is ../data/synth; another DATA_ROOT is passed as a parameter (so the
 # committed notebooks carry no machine path).
-DATA_PARAMETER := $(if $(filter data/synth,$(DATA_ROOT)),,-p data_root "$(abspath $(DATA_ROOT))")
+DATA_PARAMETER := $(if $(filter data/synth,$(DATA_ROOT)),,-p data_root "$(abspath $(DATA_ROOT))") \
+	$(if $(filter data/fonts,$(FONT_TREES)),,-p font_trees "$(abspath $(FONT_TREES))")
 # Run one notebook in place (its figures and results too), then clean it for git; $$nb names it.
 RUN_IN_PLACE = $(RUN_NOTEBOOK) "$$nb" $(DATA_PARAMETER)
 NOTEBOOK_NAMES := $(notdir $(basename $(NOTEBOOKS)))
@@ -82,7 +106,7 @@ MUSICNET_ROOT ?= data/musicnet
 MUSICNET_OUT := build/musicnet
 study-musicnet: env
 	$(BIN)/instrid data info --root $(MUSICNET_ROOT)
-	$(call run_copies,notebooks/musicnet.yaml,$(MUSICNET_ROOT),$(MUSICNET_OUT))
+	$(call run_copies,notebooks/musicnet.yaml,$(MUSICNET_ROOT),$(FONT_TREES),$(MUSICNET_OUT))
 	$(BIN)/instrid results-table --results $(MUSICNET_OUT)/results
 
 test: lint test-unit test-notebooks
@@ -100,7 +124,8 @@ test-unit: env
 # compares the cells marked NBVAL_CHECK_OUTPUT (--nbval-lax).
 test-notebooks: env
 	$(BIN)/instrid data synth --root $(CI_DIR)/data --recordings $(CI_RECORDINGS) --quiet
-	$(call run_copies,notebooks/ci.yaml,$(CI_DIR)/data,$(CI_DIR))
+	$(call font_trees,$(CI_TEST_RECORDINGS),$(CI_DIR)/fonts,$(CI_TIM_RECORDINGS),--quiet)
+	$(call run_copies,notebooks/ci.yaml,$(CI_DIR)/data,$(CI_DIR)/fonts,$(CI_DIR))
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-kernel-name instrid $(CI_DIR)/notebooks
 
 bench: env

@@ -1,4 +1,4 @@
-"""Full synthetic render of MusicNetEM on this machine's cores -> results/render.json.
+"""Full synthetic render of MusicNetEM (the default: two fonts, varied), all cores -> results/render.json.
 
 Renders all 323 recordings into a fresh temporary tree (removed afterwards),
 so the figure is a cold render, not a resume. Also compares the two audio
@@ -66,6 +66,9 @@ def main() -> None:
             "rtf": result["seconds"] / seconds,
             "jobs": args.jobs or os.cpu_count(),
             "max_raw_peak": result["max_raw_peak"],
+            "transposed_notes": result["transposed_notes"],
+            "rendering": dataset.rendering(),
+            "target_s": 600,
             "flac_gb": disk / 1e9,
             "format_comparison": format_comparison(dataset, longest),
         }

@@ -1,9 +1,12 @@
-"""`make study` cold and warm, with peak memory -> results/study.json.
+"""`make study` cold and warm, with peak memory and the dataset render -> results/study.json.
 
 Cold: a fresh clone of this repository's HEAD with no .venv, no dataset and an empty
 cache (environment, dataset render, embeddings and every notebook). Warm: the same
 command again in that clone (everything cached). Peak memory is the largest resident
-set of any process `make study` started (getrusage of the children).
+set of any process `make study` started (getrusage of the children). The render of
+each tree is read from `instrid data synth`'s own report in the cold run's log, and
+the trees' size on disk is measured; after the warm run, `git status` in the clone
+must be clean (a rerun reproduces every committed output).
 
     python benchmarks/bench_study.py [--keep DIR]
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -48,13 +52,33 @@ def main() -> None:
             cold = timed_make(clone, env, log)
             warm = timed_make(clone, env, log)
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        log_text = (work / "study.log").read_text()
+        renders = {
+            root: {"recordings": int(n), "audio_hours": float(hours), "seconds": float(seconds)}
+            for root, n, hours, seconds in re.findall(
+                r"^(\S+): rendered (\d+) recording\(s\) \(([\d.]+) h of audio\) in ([\d.]+) s", log_text, re.M
+            )
+            if int(n)
+        }
+        disk = {
+            folder: sum(p.stat().st_size for p in (clone / folder).rglob("*") if p.is_file()) / 1e9
+            for folder in ("data/synth", "data/fonts")
+        }
+        status = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True
+        ).stdout
         write_result(
             "study",
             {
                 "cold_s": cold,
                 "warm_s": warm,
                 "peak_mb": peak_kb / 1024,
-                "cold_includes": "environment, dataset render (323 recordings), embeddings, notebooks",
+                "renders": renders,
+                "disk_gb": disk,
+                "clean_after_warm_rerun": status.strip() == "",
+                "changed_after_warm_rerun": status.splitlines()[:20],
+                "cold_includes": "environment, dataset renders (default tree of 323 recordings and notebook "
+                "07's one-font trees), embeddings, notebooks",
             },
         )
     finally:

@@ -2,7 +2,8 @@
 
 ::
 
-    instrid data synth    --root DIR [--soundfont SF2] [--recordings ID ...] [--jobs N]
+    instrid data synth    --root DIR [--fonts NAME|SF2 ...] [--variation all|none|EFFECT,...] [--single-font]
+                          [--recordings ID ...] [--jobs N]
     instrid data musicnet --root DIR [--md5 HASH | --no-verify] [--url URL]
     instrid data musicnet --from DIR
     instrid data info     --root DIR [--decode]
@@ -33,12 +34,30 @@ def _summary(index) -> str:
     return "\n".join(lines)
 
 
-def _data_synth(args) -> None:
+def _synth_defaults() -> dict:
     from instrid import synth
 
+    return {"fonts": synth.DEFAULT_FONTS}
+
+
+def _data_synth(args) -> None:
+    from instrid import synth, variation
+    from instrid.errors import UsageError
+
+    try:
+        varied = variation.Variation.parse(
+            "none" if args.single_font else args.variation, seed=args.variation_seed
+        )
+    except ValueError as exc:
+        raise UsageError(f"--variation: {exc}") from None
+    fonts = ["TimGM6mb"] if args.single_font else args.fonts
     started = time.perf_counter()
     result = synth.build_synthetic_musicnet(
         args.root,
+        fonts=fonts,
+        font_seed=args.font_seed,
+        font_sha256=args.font_sha256,
+        varied=varied,
         soundfont=args.soundfont,
         recordings=args.recordings,
         jobs=args.jobs,
@@ -50,6 +69,11 @@ def _data_synth(args) -> None:
         f"{args.root}: rendered {result['recordings']} recording(s) "
         f"({result['seconds'] / 3600:.2f} h of audio) "
         f"in {elapsed:.1f} s, {result['skipped']} already done"
+        + (
+            f"; {result['transposed_notes']} note(s) a font cannot play moved by octaves into its range"
+            if result["transposed_notes"]
+            else ""
+        )
     )
 
 
@@ -272,7 +296,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     synth = data_commands.add_parser("synth", help="render MusicNetEM into a synthetic MusicNet-format tree")
     synth.add_argument("--root", required=True, help="output tree (resumable)")
-    synth.add_argument("--soundfont", help="General MIDI .sf2/.sf3 (default: TimGM6mb from pretty_midi)")
+    synth.add_argument(
+        "--fonts",
+        nargs="+",
+        default=list(_synth_defaults()["fonts"]),
+        metavar="NAME|SF2",
+        help="General MIDI SoundFonts, assigned per recording (seeded, balanced per split and ensemble): "
+        "TimGM6mb (ships with pretty_midi), FluidR3_GM (downloaded once, 148 MB, checksum verified) or "
+        "paths of .sf2 files (default: TimGM6mb FluidR3_GM)",
+    )
+    synth.add_argument("--font-seed", type=int, default=0, help="seed of the font assignment")
+    synth.add_argument(
+        "--font-sha256", help="accept a FluidR3_GM download with this SHA-256 instead of the published one"
+    )
+    synth.add_argument(
+        "--variation",
+        default="all",
+        help="performance and room per recording, seeded: all (default), none, or a comma-separated list "
+        "of dynamics, timing, tuning, room, equalisation, level, noise",
+    )
+    synth.add_argument("--variation-seed", type=int, default=0, help="seed of the variation draws")
+    synth.add_argument(
+        "--single-font",
+        action="store_true",
+        help="TimGM6mb only and no variation: the single-font dataset of instrid 0.1 (same audio)",
+    )
+    synth.add_argument("--soundfont", help="one .sf2 for every recording (instead of --fonts)")
     synth.add_argument("--recordings", nargs="+", type=int, metavar="ID", help="only these recording ids")
     synth.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
     synth.add_argument("--format", choices=("flac", "wav"), default="flac", help="audio files (default flac)")
@@ -342,10 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
         "predict",
         help="instruments in your own audio files, window by window",
         description="Instruments in your own audio, one 232 ms window at a time (latency: one window plus "
-        "the model's compute). The default model is the study's final one: trained on synthetic "
-        "audio (MusicNetEM labels rendered with a General MIDI SoundFont) with a randomly "
-        "initialized backbone where ImageNet weights could not be loaded; it generalizes poorly to "
-        "other timbres. Train on real MusicNet with ImageNet weights for real recordings.",
+        "the model's compute). The default model is the study's final one (`make model`): trained on "
+        "the default synthetic dataset, MusicNetEM's labels rendered with two General MIDI SoundFonts "
+        "(TimGM6mb, FluidR3_GM) with performance and room varied per recording, and a randomly "
+        "initialized backbone where ImageNet weights could not be loaded. Notebook 07 measures how far "
+        "such a model carries to a font it never heard; real recordings differ more. Every run prints "
+        "what its model was trained on. Train on real MusicNet with ImageNet weights for real recordings.",
     )
     apply.add_argument("audio", nargs="*", help="audio files (anything soundfile reads)")
     apply.add_argument(

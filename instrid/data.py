@@ -364,10 +364,48 @@ class MusicNet:
         if manifest.is_file():
             import json
 
-            # What was rendered, not where the SoundFont happened to be installed.
-            settings = {k: v for k, v in json.loads(manifest.read_text()).items() if k != "soundfont"}
+            # What was rendered, not where the SoundFonts happened to be installed.
+            where = ("soundfont", "font_files")
+            settings = {k: v for k, v in json.loads(manifest.read_text()).items() if k not in where}
             digest.update(json.dumps(settings, sort_keys=True).encode())
         return digest.hexdigest()[:16]
+
+    def synth_settings(self) -> dict:
+        """A synthetic tree's ``synth.json`` (fonts, variation, draws per recording); ``{}`` otherwise."""
+        import json
+
+        manifest = self.root / "synth.json"
+        return json.loads(manifest.read_text()) if manifest.is_file() else {}
+
+    def rendering(self) -> dict:
+        """How a synthetic tree was rendered: ``{"fonts": [...], "variation": "all"}``; ``{}`` otherwise."""
+        from instrid.variation import Variation
+
+        settings = self.synth_settings()
+        if not settings:
+            return {}
+        fonts = settings.get("fonts") or [Path(settings.get("soundfont", "?")).stem]
+        varied = Variation.from_dict(settings["variation"]).describe() if "variation" in settings else "none"
+        return {"fonts": list(fonts), "variation": varied}
+
+    def rendered_with(self) -> pd.DataFrame:
+        """For a synthetic tree, what each recording was rendered with (``synth.json``): one row per id.
+
+        Columns ``font`` and the drawn performance and room (see
+        :mod:`instrid.variation`); empty for a tree without ``synth.json``
+        (real MusicNet) or one of instrid 0.1 (one font, no variation: ``font``
+        is then that font for every recording).
+        """
+        settings = self.synth_settings()
+        if not settings:
+            return pd.DataFrame(index=pd.Index([], name="id", dtype="int64"))
+        table = pd.DataFrame.from_dict(settings.get("recordings", {}), orient="index")
+        table.index = table.index.astype("int64").rename("id")
+        if "font" not in table:
+            table = pd.DataFrame(
+                {"font": Path(settings.get("soundfont", "")).stem}, index=pd.Index(self.ids, name="id")
+            )
+        return table.reindex(self.ids)
 
     def labels(self, rid: int) -> pd.DataFrame:
         """The validated label table of recording ``rid`` (see :func:`read_labels`)."""

@@ -68,6 +68,7 @@ def fetch(
     timeout_s: float = 60.0,
     chunk_bytes: int = 1 << 20,
     progress: bool = True,
+    accept_hint: str = "instrid data musicnet --md5 HASH",
 ) -> Path:
     """Download ``url`` to ``dest``, resuming and verifying; return ``dest``.
 
@@ -82,6 +83,9 @@ def fetch(
     retries : int
         Further attempts after a connection is cut off; each resumes where the
         last one stopped.
+    accept_hint : str
+        The command option that accepts a copy with another digest, named in
+        the checksum error.
 
     Raises
     ------
@@ -101,8 +105,12 @@ def fetch(
         candidate = seed / dest.name
         if candidate.is_file():
             verify(candidate, sha256=sha256, md5=md5)
-            with atomic_path(dest) as tmp:
-                shutil.copyfile(candidate, tmp)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:  # a hard link is made whole or not at all, and costs nothing for a large file
+                os.link(candidate, dest)
+            except OSError:  # another file system, or links not allowed
+                with atomic_path(dest) as tmp:
+                    shutil.copyfile(candidate, tmp)
             return dest
 
     part = dest.with_name(dest.name + ".part")
@@ -127,8 +135,8 @@ def fetch(
         raise ChecksumError(
             f"{exc}. The download is kept as {part}: delete it and run again to download afresh, "
             "or, if you trust this copy (for example the host republished the file), "
-            "pass its digest instead of the published one (instrid data musicnet --md5 HASH) "
-            "or skip verification (--no-verify)."
+            f"pass its digest instead of the published one ({accept_hint})"
+            + (" or skip verification (--no-verify)." if "musicnet" in accept_hint else ".")
         ) from None
     os.replace(part, dest)
     return dest

@@ -120,7 +120,10 @@ def trained_on(state: dict) -> str:
     """One line on what a model was trained on, for ``instrid predict`` to say."""
     config = state.get("config", {})
     kind = config.get("dataset_kind", "?")
+    rendering = config.get("rendering") or {}
+    fonts, varied = " and ".join(rendering.get("fonts", [])), rendering.get("variation", "?")
+    how = f", rendered with {fonts}, variation {varied}" if rendering else ""
     return (
-        f"{kind} MusicNet ({config.get('recordings', '?')} recordings), front-end "
+        f"{kind} MusicNet ({config.get('recordings', '?')} recordings{how}), front-end "
         f"{state['front_end'].get('name', '?')}, ResNet-18 weights {state.get('weights_used', '?')}"
     )

@@ -33,6 +33,20 @@ class Prepared:
     def seed(self) -> int:
         return int(self.config["seed"])
 
+    def only(self, recordings) -> Prepared:
+        """The same run restricted to the examples of ``recordings`` (e.g. those rendered with one font)."""
+        keep = np.isin(
+            self.examples.table["recording"].to_numpy(), np.asarray(list(recordings), dtype=np.int64)
+        )
+        kept = self.examples.subset(keep)
+        per_split = {k: int((kept.table["split"] == k).sum()) for k in ("train", "validation", "test")}
+        config = {
+            **self.config,
+            "per_split": per_split,
+            "recordings_kept": int(kept.table["recording"].nunique()),
+        }
+        return Prepared(self.dataset, kept, self.model, np.asarray(self.embeddings[keep]), config)
+
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Embeddings and targets of one split."""
         mask = self.examples.table["split"].to_numpy() == name
@@ -103,6 +117,28 @@ def prepare(
     return Prepared(dataset, chosen, net, out, config)
 
 
+def prepare_elsewhere(
+    prepared: Prepared,
+    data_root,
+    *,
+    test_examples: int = 5_000,
+    device: str | None = None,
+    progress: bool = True,
+) -> Prepared:
+    """The test split of another tree, embedded by ``prepared``'s model (its fitted front-end included).
+
+    For the same test recordings rendered otherwise (another SoundFont, no
+    variation): segments drawn as :func:`prepare` draws them (``prepared``'s
+    seed), embeddings cached as usual.
+    """
+    dataset = data.MusicNet(data_root)
+    pooled = all_segments(dataset, progress=progress)
+    chosen = examples.sample(pooled, {"test": test_examples}, seed=prepared.seed)
+    out = embeddings.extract(dataset, chosen, prepared.model, device=device, progress=progress)
+    config = run_config(dataset, prepared.model, per_split={"test": len(chosen)}, seed=prepared.seed)
+    return Prepared(dataset, chosen, prepared.model, out, config)
+
+
 _SEGMENTS: dict = {}
 
 
@@ -132,6 +168,7 @@ def run_config(dataset, net, **extra) -> dict:
     config = {
         "dataset": dataset.fingerprint(),
         "recordings": int(len(dataset.index)),
+        **({"rendering": dataset.rendering()} if dataset.rendering() else {}),
         "model": net.describe(),
         "instrid_version": instrid.__version__,
         "torch_version": str(torch.__version__),

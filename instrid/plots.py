@@ -396,6 +396,31 @@ def per_instrument(ax, f1_by_rule: dict):
     return ax
 
 
+# ---- 07 · generalization across SoundFonts -------------------------------------------------
+
+
+def generalization(ax, by_training: dict, metric: str = "f1_micro"):
+    """Grouped bars: one group per test rendering, one bar per training set (seed mean, 95% error bars).
+
+    ``by_training``: training set -> {test rendering -> summary}.
+    """
+    names = list(by_training)
+    tests = list(next(iter(by_training.values())))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        x = np.arange(len(tests)) + (i - (len(names) - 1) / 2) * width
+        s = [by_training[name][t][metric] for t in tests]
+        err = np.abs(np.array([[v["mean"] - v["low"], v["high"] - v["mean"]] for v in s]).T)
+        bars = ax.bar(
+            x, [v["mean"] for v in s], width, yerr=err, capsize=2, color=f"C{i}", label=f"trained on {name}"
+        )
+        ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=2)
+    ax.set_xticks(np.arange(len(tests)), tests, rotation=20)
+    ax.set(ylabel=METRIC_LABELS.get(metric, metric), ylim=(0, 1))
+    ax.legend(fontsize=7, loc="lower left")
+    return ax
+
+
 # ---- instrid predict ---------------------------------------------------------------------
 
 

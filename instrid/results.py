@@ -61,6 +61,9 @@ def load_results(results_dir) -> dict:
 def describe(config: dict) -> str:
     """One line naming the configuration: dataset, front-end, weights, head, examples, seeds."""
     dataset = f"{config.get('dataset_kind', '?')} MusicNet ({config.get('recordings', '?')} rec.)"
+    if config.get("rendering"):
+        r = config["rendering"]
+        dataset += f" [{'+'.join(r.get('fonts', []))}, variation {r.get('variation', '?')}]"
     if "model" not in config:
         return dataset
     m = config["model"]
@@ -85,9 +88,18 @@ def this_run(config: dict) -> str:
     if config.get("dataset_kind") == "musicnet":
         parts.append("real MusicNet recordings")
     else:
+        rendering = config.get("rendering") or {}
+        fonts = rendering.get("fonts") or ["a General MIDI SoundFont"]
+        how = " and ".join(fonts) + (" (one per recording)" if len(fonts) > 1 else "")
+        varied = rendering.get("variation")
+        if varied:
+            how += (
+                "; no performance or room variation"
+                if varied == "none"
+                else f"; performance and room varied ({varied})"
+            )
         parts.append(
-            "**synthetic audio**: MusicNetEM's note labels rendered with a General MIDI SoundFont, not "
-            "MusicNet's recordings"
+            f"**synthetic audio**: MusicNetEM's note labels rendered with {how}, not MusicNet's recordings"
         )
     weights = str((config.get("model") or {}).get("weights", "?"))
     if weights.startswith("random"):
@@ -115,13 +127,17 @@ def this_run(config: dict) -> str:
 
 def findings_table(results: dict) -> str:
     """One Markdown row per claim whose notebook has results: claim, report, ours, verdict."""
-    rows = ["| claim (report section) | report | this study | verdict |", "| --- | --- | --- | --- |"]
+    rows = [
+        "| claim (where) | the report, or our target | this study | verdict |",
+        "| --- | --- | --- | --- |",
+    ]
     for claim in report.CLAIMS:
         if claim.notebook not in results:
             continue
         v = report.judge(claim, results[claim.notebook])
+        whose = "" if claim.source == "report" else f"{claim.source}: "
         rows.append(
-            f'| *"{claim.quote}"* ({claim.where}; `{claim.notebook}`) | {v.report} | {v.ours} | '
+            f'| *"{claim.quote}"* ({whose}{claim.where}; `{claim.notebook}`) | {v.report} | {v.ours} | '
             f"**{v.status}**: {v.text} |"
         )
     return "\n".join(rows)

@@ -6,6 +6,10 @@
 * MusicNetEM (Maman & Bermano, ICML 2022; CC BY-NC-SA 4.0): re-aligned note
   labels as MIDI, the input of the offline synthetic dataset,
   see :func:`fetch_musicnet_em` and :mod:`instrid.synth`.
+* FluidR3_GM (Frank Wen; MIT): the second General MIDI SoundFont of the
+  synthetic dataset, 148 MB, from the release files of the GitHub project
+  pianobooster/fluid-soundfont (the ``fluid-soundfont`` 3.1 source package of
+  Debian and Ubuntu), see :func:`fetch_fluidr3_gm`.
 
 Neither is ever committed to this repository. Offline (tests, CI), set
 ``$INSTRID_SEED_DIR`` to a folder holding verified copies.
@@ -21,7 +25,7 @@ from tqdm import tqdm
 
 from instrid import data
 from instrid.download import fetch, safe_extract
-from instrid.errors import DatasetError
+from instrid.errors import ChecksumError, DatasetError, DownloadError
 from instrid.files import cache_dir, write_json_atomic
 
 MUSICNET_URL = "https://zenodo.org/records/5120004/files/musicnet.tar.gz?download=1"
@@ -31,6 +35,14 @@ MUSICNET_MD5 = "844764911fa0d5b97c97da944a057590"
 
 MUSICNET_EM_URL = "https://github.com/benadar293/benadar293.github.io/raw/main/musicnet_em.zip"
 MUSICNET_EM_SHA256 = "13340a54ae8d4ec9239ea3f0652eb36346ce2e4b44354a090f727668dc3be5a6"
+
+FLUIDR3_GM_URL = "https://github.com/pianobooster/fluid-soundfont/releases/download/v3.1/FluidR3_GM.sf2"
+FLUIDR3_GM_SHA256 = "74594e8f4250680adf590507a306655a299935343583256f3b722c48a1bc1cb0"
+#: What to do when FluidR3_GM cannot be downloaded or verified.
+FLUIDR3_GM_ADVICE = (
+    "Or give a local copy: instrid data synth --fonts TimGM6mb PATH/FluidR3_GM.sf2 (Debian and Ubuntu's "
+    "fluid-soundfont-gm package installs it as /usr/share/sounds/sf2/FluidR3_GM.sf2)"
+)
 
 INSTALLED_MARKER = ".instrid-musicnet.json"
 #: Left inside a tree instrid extracted, so that only such a tree is ever replaced.
@@ -42,6 +54,26 @@ def fetch_musicnet_em(*, url: str = MUSICNET_EM_URL, progress: bool = True) -> P
     return fetch(
         url, cache_dir() / "downloads" / "musicnet_em.zip", sha256=MUSICNET_EM_SHA256, progress=progress
     )
+
+
+def fetch_fluidr3_gm(*, sha256: str | None = None, url: str | None = None, progress: bool = True) -> Path:
+    """Path of the verified ``FluidR3_GM.sf2`` in the download cache (fetched once, 148 MB).
+
+    ``sha256`` accepts a copy with another digest (a host that republished the
+    file). Every failure says how to go on without the download.
+    """
+    try:
+        return fetch(
+            url or FLUIDR3_GM_URL,
+            cache_dir() / "downloads" / "FluidR3_GM.sf2",
+            sha256=sha256 or FLUIDR3_GM_SHA256,
+            progress=progress,
+            accept_hint="instrid data synth --font-sha256 HASH",
+        )
+    except DownloadError as exc:
+        raise DownloadError(f"{exc}. {FLUIDR3_GM_ADVICE}") from None
+    except ChecksumError as exc:
+        raise ChecksumError(f"{exc} {FLUIDR3_GM_ADVICE}") from None
 
 
 def validate_tree(root, *, decode: bool = True, progress: bool = True) -> pd.DataFrame:

@@ -30,11 +30,27 @@ first and struck again (otherwise tinysoundfont stacks voices and levels jump
 by 10-14 dB) and released when its last note ends; the stereo output is
 averaged to mono; the synthesizer runs 12 dB below unity gain and each
 recording is then peak-normalised to -1 dBFS, so nothing clips.
+
+Timbre and performance. The default tree is rendered with two General MIDI
+SoundFonts, TimGM6mb (shipped by pretty_midi) and FluidR3_GM (downloaded once
+and verified, see :func:`instrid.sources.fetch_fluidr3_gm`), assigned per
+recording (:func:`assign_fonts`: seeded, balanced within every split and
+ensemble), and with a seeded performance and room per recording
+(:mod:`instrid.variation`: dynamics, timing, tuning, reverberation,
+equalisation, level, noise). A font's presets cover limited key ranges: a note
+a font cannot play (:func:`playable_keys`) is moved by whole octaves to the
+nearest key it can, and labelled with that key (:func:`fit_to_font`; FluidR3_GM's
+contrabass stops at key 58, and MusicNetEM's contrabass goes up to key 88).
+``synth.json`` records the fonts, the variation
+settings and, per recording, its font and drawn parameters. One font and no
+variation (``instrid data synth --single-font``) reproduces the dataset of
+earlier versions sample for sample.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import io
 import json
@@ -53,7 +69,7 @@ import soundfile
 from tqdm import tqdm
 
 import instrid
-from instrid import data, instruments
+from instrid import data, instruments, variation
 from instrid.errors import DatasetError
 from instrid.files import atomic_path, file_digest, remove_stale_parts, write_json_atomic
 
@@ -66,12 +82,138 @@ PEAK = 10 ** (-1 / 20)  # -1 dBFS
 SYNTH_GAIN_DB = -12.0
 
 
+#: The SoundFonts instrid knows by name; any other .sf2 is named by its path.
+FONTS = ("TimGM6mb", "FluidR3_GM")
+#: The default dataset's fonts, assigned per recording.
+DEFAULT_FONTS = FONTS
+
+
 def default_soundfont() -> Path:
     """The TimGM6mb General MIDI SoundFont that pretty_midi ships (GPL v2, 6 MB)."""
     spec = importlib.util.find_spec("pretty_midi")
     if spec is None or not spec.submodule_search_locations:
         raise DatasetError("pretty_midi is not installed; it ships the default SoundFont TimGM6mb.sf2")
     return Path(spec.submodule_search_locations[0]) / "TimGM6mb.sf2"
+
+
+def resolve_font(spec: str, *, sha256: str | None = None, progress: bool = True) -> tuple[str, Path]:
+    """``(name, path)`` of a font given by name (:data:`FONTS`) or by path.
+
+    ``FluidR3_GM`` is fetched once into the download cache and verified
+    (``sha256`` overrides the published digest). A path whose content is a
+    known font's takes that font's name, so a local copy of FluidR3_GM gives
+    the same dataset as the download; any other path is named by its file name.
+    """
+    from instrid.sources import FLUIDR3_GM_SHA256, fetch_fluidr3_gm
+
+    if spec == "TimGM6mb":
+        return spec, default_soundfont()
+    if spec == "FluidR3_GM":
+        return spec, fetch_fluidr3_gm(sha256=sha256, progress=progress)
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise DatasetError(f"{path}: SoundFont not found (give a path, or one of {', '.join(FONTS)})")
+    if not path.is_file():
+        raise DatasetError(f"{path}: not a file")
+    if path.stat().st_size == 148_398_306 and file_digest(path) == FLUIDR3_GM_SHA256:
+        return "FluidR3_GM", path
+    if default_soundfont().is_file() and path.resolve() == default_soundfont().resolve():
+        return "TimGM6mb", path
+    return path.name, path
+
+
+@functools.lru_cache(maxsize=8)
+def playable_keys(path: str) -> dict[int, np.ndarray]:
+    """Which of the 128 MIDI keys sound in the SoundFont at ``path``, per GM program MusicNetEM uses.
+
+    Probed by striking each key (23 ms) and listening; a SoundFont's presets
+    cover limited key ranges (FluidR3_GM's contrabass stops at key 58, while
+    MusicNetEM writes contrabass notes up to key 88, nearly half its time).
+    """
+    import tinysoundfont
+
+    synth = tinysoundfont.Synth(samplerate=data.LABEL_SAMPLE_RATE)
+    sfid = synth.sfload(str(path))
+    block = bytearray(4 * 2 * 1024)
+    playable = {}
+    for code in instruments.CODES:
+        program = instruments.render_program(code)
+        synth.program_select(0, sfid, 0, program)
+        keys = np.zeros(128, dtype=bool)
+        for key in range(128):
+            synth.noteon(0, key, 100)
+            synth.generate(1024, memoryview(block))
+            synth.sounds_off(0)
+            keys[key] = np.abs(np.frombuffer(block, dtype=np.float32)).max() > 1e-6
+        playable[program] = keys
+    return playable
+
+
+def fit_to_font(labels: pd.DataFrame, playable: dict[int, np.ndarray]) -> tuple[pd.DataFrame, int]:
+    """Notes a SoundFont cannot play moved by whole octaves to the nearest key it can; the labels follow.
+
+    The instrument stays the same and the labels stay true to the audio (a
+    moved note is labelled with the pitch that sounds). Returns the table
+    (unchanged when nothing moves) and the number of notes moved.
+    """
+    codes = labels["instrument"].to_numpy(np.int64)
+    notes = labels["note"].to_numpy(np.int64)
+    moved = notes.copy()
+    for code, note in set(zip(codes.tolist(), notes.tolist())):
+        keys = playable[instruments.render_program(code)]
+        if keys[note] or not keys.any():
+            continue
+        candidates = [note + 12 * k for k in sorted(range(-10, 11), key=lambda k: (abs(k), k > 0))]
+        target = next((c for c in candidates if 0 <= c < 128 and keys[c]), note)
+        moved[(codes == code) & (notes == note)] = target
+    n_moved = int((moved != notes).sum())
+    if not n_moved:
+        return labels, 0
+    out = labels.assign(note=moved.astype(labels["note"].dtype))
+    return out.sort_values(["start_time", "end_time", "instrument", "note"], kind="stable").reset_index(
+        drop=True
+    ), n_moved
+
+
+def assign_fonts(ids, fonts, *, seed: int = 0) -> dict[int, str]:
+    """Each recording's font: seeded, and balanced within every (split, ensemble) group.
+
+    Within a group (the study's split of :mod:`instrid.splits` and the metadata
+    ensemble) the ids, shuffled by a generator seeded with ``seed``, take the
+    fonts in turn, starting where the previous group stopped; so every split
+    and every kind of ensemble hears every font, in shares as equal as the
+    group sizes allow.
+    """
+    from instrid.splits import read_splits
+
+    fonts = list(fonts)
+    ids = sorted({int(i) for i in ids})
+    if len(fonts) == 1:
+        return {rid: fonts[0] for rid in ids}
+    table = read_splits().set_index("id")
+    rng = np.random.default_rng(seed)
+    groups = defaultdict(list)
+    for rid in ids:
+        key = tuple(table.loc[rid, ["split", "ensemble"]]) if rid in table.index else ("other", "")
+        groups[key].append(rid)
+    assigned, turn = {}, 0
+    for key in sorted(groups):
+        members = np.array(groups[key])[rng.permutation(len(groups[key]))]
+        for rid in members.tolist():
+            assigned[rid] = fonts[turn % len(fonts)]
+            turn += 1
+    return assigned
+
+
+def recordings_of_font(font: str, *, fonts=DEFAULT_FONTS, seed: int = 0, progress: bool = False) -> list[int]:
+    """The MusicNetEM recordings that :func:`assign_fonts` gives ``font`` (for trees rendered to match)."""
+    from instrid.sources import fetch_musicnet_em
+
+    if font not in fonts:
+        raise DatasetError(f"{font}: not one of the fonts {list(fonts)}")
+    with zipfile.ZipFile(fetch_musicnet_em(progress=progress)) as archive:
+        ids = [int(Path(n).stem) for n in archive.namelist() if n.endswith(".mid") and Path(n).stem.isdigit()]
+    return sorted(rid for rid, name in assign_fonts(ids, fonts, seed=seed).items() if name == font)
 
 
 def _seconds_of_ticks(ticks: np.ndarray, tempo_ticks: np.ndarray, tempos: np.ndarray, ppq: int) -> np.ndarray:
@@ -168,6 +310,21 @@ def midi_to_labels(midi, *, source: str = "midi", sample_rate: int = data.LABEL_
     )
 
 
+#: Samples rendered (and dropped) between two uses of one synthesizer: 0.2 s, far beyond its quick fade.
+FLUSH_SAMPLES = 8_820
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded_synth(soundfont: str, gain_db: float, sample_rate: int):
+    """One synthesizer per SoundFont and process: loading FluidR3_GM (148 MB) costs more than rendering
+    a minute of audio. :func:`render_labels` silences it before and after each use, which gives what a
+    fresh one gives, sample for sample (tested)."""
+    import tinysoundfont
+
+    synth = tinysoundfont.Synth(gain=gain_db, samplerate=sample_rate)
+    return synth, synth.sfload(soundfont)
+
+
 def render_labels(
     labels: pd.DataFrame,
     n_samples: int,
@@ -176,6 +333,8 @@ def render_labels(
     sample_rate: int = data.LABEL_SAMPLE_RATE,
     gain_db: float = SYNTH_GAIN_DB,
     peak: float | None = PEAK,
+    velocities: np.ndarray | None = None,
+    detune_cents: float = 0.0,
 ):
     """Render a label table to mono float32 audio with a General MIDI SoundFont.
 
@@ -189,6 +348,11 @@ def render_labels(
         Any .sf2/.sf3 file.
     peak : float or None
         Peak-normalise to this absolute level (None: leave the level as rendered).
+    velocities : numpy.ndarray of int, shape (n_notes,), optional
+        MIDI velocity of each note, in the table's row order (default: all
+        :data:`instrid.variation.FIXED_VELOCITY`).
+    detune_cents : float
+        Every channel tuned this far from A440.
 
     Returns
     -------
@@ -196,22 +360,31 @@ def render_labels(
     raw_peak : float
         The peak before normalisation (for gain staging checks).
     """
-    import tinysoundfont
-
-    synth = tinysoundfont.Synth(gain=gain_db, samplerate=int(sample_rate))
-    sfid = synth.sfload(str(soundfont))
+    synth, sfid = _loaded_synth(str(soundfont), float(gain_db), int(sample_rate))
+    for channel in range(16):  # a synthesizer used before: silence every voice, undo every tuning
+        synth.sounds_off(channel)
+        synth.set_tuning(channel, 0.0)
+    # sounds_off fades voices out over a few milliseconds: let them finish before this recording starts.
+    synth.generate(FLUSH_SAMPLES, memoryview(bytearray(8 * FLUSH_SAMPLES)))
     codes = sorted(set(labels["instrument"].tolist()))
     # One channel per instrument, skipping the GM drum channel 9.
     channels = [c for c in range(16) if c != 9]
     channel_of = {code: channels[i] for i, code in enumerate(codes)}
     for code, channel in channel_of.items():
         synth.program_select(channel, sfid, 0, instruments.render_program(code))
+        if detune_cents:
+            synth.set_tuning(channel, detune_cents / 100)
 
     n = len(labels)
     times = np.concatenate([labels["start_time"].to_numpy(np.int64), labels["end_time"].to_numpy(np.int64)])
     is_on = np.concatenate([np.ones(n, dtype=bool), np.zeros(n, dtype=bool)])
     chans = np.tile(np.array([channel_of[c] for c in labels["instrument"].tolist()], dtype=np.int64), 2)
     keys = np.tile(labels["note"].to_numpy(np.int64), 2)
+    if velocities is None:
+        velocities = np.full(n, variation.FIXED_VELOCITY, dtype=np.int64)
+    if len(velocities) != n:
+        raise ValueError(f"velocities: one per note expected ({n}), got {len(velocities)}")
+    strike = np.tile(np.asarray(velocities, dtype=np.int64), 2)
     # Releases before strikes at the same instant: a note ending where the
     # next begins is a re-articulation, not a held note.
     order = np.lexsort((is_on, times))
@@ -220,8 +393,12 @@ def render_labels(
     flat = stereo.reshape(-1)
     position = 0
     held = defaultdict(int)
-    for t, on, channel, key in zip(
-        times[order].tolist(), is_on[order].tolist(), chans[order].tolist(), keys[order].tolist()
+    for t, on, channel, key, velocity in zip(
+        times[order].tolist(),
+        is_on[order].tolist(),
+        chans[order].tolist(),
+        keys[order].tolist(),
+        strike[order].tolist(),
     ):
         t = min(t, n_samples)
         if t > position:
@@ -230,7 +407,7 @@ def render_labels(
         if on:
             if held[channel, key]:
                 synth.noteoff(channel, key)
-            synth.noteon(channel, key, 100)
+            synth.noteon(channel, key, velocity)
             held[channel, key] += 1
         else:
             held[channel, key] -= 1
@@ -238,8 +415,10 @@ def render_labels(
                 synth.noteoff(channel, key)
     if position < n_samples:
         synth.generate(n_samples - position, memoryview(flat[2 * position :]).cast("B"))
-    audio = stereo.mean(axis=1, dtype=np.float32)
-    raw_peak = float(np.abs(audio).max()) if n_samples else 0.0
+    # (left + right) / 2, as stereo.mean(axis=1) gives it to the bit, without its slow strided reduction.
+    audio = np.add(flat[0::2], flat[1::2])
+    audio *= np.float32(0.5)
+    raw_peak = float(max(audio.max(), -audio.min())) if n_samples else 0.0
     if peak is not None and raw_peak > 0:
         audio *= np.float32(peak / raw_peak)
     return audio, raw_peak
@@ -250,8 +429,11 @@ class SynthSettings:
     """What determines the rendered audio; stored as ``synth.json`` in the tree."""
 
     source_sha256: str
-    soundfont: str
-    soundfont_sha256: str
+    fonts: list  # names, in assignment order
+    font_sha256: dict  # name -> SHA-256 of its file
+    font_files: dict  # name -> path (where it was found; not part of the dataset's identity)
+    font_seed: int
+    variation: dict  # instrid.variation.Variation as a dict
     sample_rate: int
     audio_format: str
     gain_db: float
@@ -261,7 +443,7 @@ class SynthSettings:
 
 
 def _render_one(task) -> dict:
-    rid, midi_bytes, split, n_seconds, root, settings = task
+    rid, midi_bytes, split, n_seconds, root, settings, font, params = task
     root = Path(root)
     suffix = "." + settings["audio_format"]
     audio_path = root / f"{split}_data" / f"{rid}{suffix}"
@@ -272,9 +454,25 @@ def _render_one(task) -> dict:
         int(round(n_seconds * data.LABEL_SAMPLE_RATE)),
         last_end + int(settings["tail_s"] * data.LABEL_SAMPLE_RATE),
     )
+    varied = variation.Variation.from_dict(settings["variation"])
+    labels, transposed = fit_to_font(labels, playable_keys(settings["font_files"][font]))
+    if params["timing_sd_ms"]:
+        labels = variation.vary_timing(
+            labels, params["timing_sd_ms"], n_samples, variation.note_rng(rid, varied, "timing")
+        )
     audio, raw_peak = render_labels(
-        labels, n_samples, settings["soundfont"], gain_db=settings["gain_db"], peak=settings["peak"]
+        labels,
+        n_samples,
+        settings["font_files"][font],
+        gain_db=settings["gain_db"],
+        peak=settings["peak"],
+        velocities=variation.velocities(labels, params, variation.note_rng(rid, varied, "dynamics")),
+        detune_cents=params["detune_cents"],
     )
+    if varied.any:
+        audio = variation.apply_room_and_channel(
+            audio, params, variation.note_rng(rid, varied, "room"), variation.note_rng(rid, varied, "noise")
+        )
     subtype = "PCM_16"
     with atomic_path(audio_path) as tmp:
         soundfile.write(
@@ -287,17 +485,32 @@ def _render_one(task) -> dict:
         "seconds": n_samples / data.LABEL_SAMPLE_RATE,
         "notes": len(labels),
         "raw_peak": raw_peak,
+        "transposed_notes": transposed,
     }
 
 
 def check_soundfont(path) -> None:
-    """Raise :class:`DatasetError` unless ``path`` is a SoundFont the synthesizer can load."""
+    """Raise :class:`DatasetError` unless ``path`` is a SoundFont the synthesizer can load.
+
+    It must also hold, in bank 0, every General MIDI program MusicNetEM uses
+    (one per instrument), or those instruments would render as silence.
+    """
     import tinysoundfont
 
+    synth = tinysoundfont.Synth(samplerate=data.LABEL_SAMPLE_RATE)
     try:
-        tinysoundfont.Synth(samplerate=data.LABEL_SAMPLE_RATE).sfload(str(path))
+        sfid = synth.sfload(str(path))
     except Exception as exc:  # tinysoundfont raises a bare Exception for a bad file
         raise DatasetError(f"{path}: not a SoundFont the synthesizer can load ({exc})") from None
+    missing = [
+        f"{instruments.render_program(code) + 1} ({name})"
+        for code, name in zip(instruments.CODES, instruments.NAMES)
+        if synth.sfpreset_name(sfid, 0, instruments.render_program(code)) is None
+    ]
+    if missing:
+        raise DatasetError(
+            f"{path}: the SoundFont lacks General MIDI program(s) {', '.join(missing)} that MusicNetEM uses"
+        )
 
 
 def _raise_on_signal(signum, frame):
@@ -339,6 +552,10 @@ def _is_done(root: Path, rid: int, split: str, suffix: str) -> bool:
 def build_synthetic_musicnet(
     root,
     *,
+    fonts=DEFAULT_FONTS,
+    font_seed: int = 0,
+    font_sha256: str | None = None,
+    varied: variation.Variation = variation.ALL,
     soundfont=None,
     recordings=None,
     jobs: int | None = None,
@@ -352,8 +569,15 @@ def build_synthetic_musicnet(
     ----------
     root : path-like
         Output tree; created if missing.
+    fonts : sequence of str
+        Font names (:data:`FONTS`) or paths of GM .sf2 files, assigned per
+        recording by :func:`assign_fonts` (seeded with ``font_seed``).
+    font_sha256 : str, optional
+        Accept a FluidR3_GM download with this digest instead of the published one.
+    varied : instrid.variation.Variation
+        Performance and room variation (``variation.NONE``: none).
     soundfont : path-like, optional
-        A GM .sf2/.sf3; default :func:`default_soundfont`.
+        One font for every recording (overrides ``fonts``).
     recordings : iterable of int, optional
         Recording ids to build (default: all 323).
     jobs : int, optional
@@ -379,15 +603,22 @@ def build_synthetic_musicnet(
     if audio_format not in ("flac", "wav"):
         raise ValueError(f"audio_format must be 'flac' or 'wav', got {audio_format!r}")
     root = Path(root).expanduser()
-    soundfont = Path(soundfont).expanduser() if soundfont else default_soundfont()
-    if not soundfont.is_file():
-        raise DatasetError(f"{soundfont}: SoundFont not found")
-    check_soundfont(soundfont)  # before synth.json is written: a bad font must not claim the tree
+    specs = [str(soundfont)] if soundfont else [str(f) for f in fonts]
+    if not specs:
+        raise ValueError("give at least one font")
+    resolved = dict(resolve_font(spec, sha256=font_sha256, progress=progress) for spec in specs)
+    if len(resolved) < len(specs):
+        raise DatasetError(f"fonts {specs}: the same font is named twice")
+    for path in resolved.values():
+        check_soundfont(path)  # before synth.json is written: a bad font must not claim the tree
     source_zip = Path(source_zip) if source_zip else fetch_musicnet_em(progress=progress)
     settings = SynthSettings(
         source_sha256=file_digest(source_zip),
-        soundfont=str(soundfont.resolve()),
-        soundfont_sha256=file_digest(soundfont),
+        fonts=list(resolved),
+        font_sha256={name: file_digest(path) for name, path in resolved.items()},
+        font_files={name: str(path.resolve()) for name, path in resolved.items()},
+        font_seed=int(font_seed),
+        variation=varied.to_dict(),
         sample_rate=data.LABEL_SAMPLE_RATE,
         audio_format=audio_format,
         gain_db=SYNTH_GAIN_DB,
@@ -400,7 +631,10 @@ def build_synthetic_musicnet(
         previous = json.loads(manifest.read_text())
         keys = (
             "source_sha256",
-            "soundfont_sha256",
+            "fonts",
+            "font_sha256",
+            "font_seed",
+            "variation",
             "sample_rate",
             "audio_format",
             "gain_db",
@@ -414,8 +648,8 @@ def build_synthetic_musicnet(
                 "use another --root or delete this one"
             )
     else:
+        previous = {}
         root.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(manifest, asdict(settings))
     meta = data.read_metadata()
     if not (root / data.METADATA_NAME).exists():
         with atomic_path(root / data.METADATA_NAME) as tmp:
@@ -430,6 +664,11 @@ def build_synthetic_musicnet(
         if unknown:
             raise DatasetError(f"{source_zip}: no MusicNetEM labels for recording(s) {unknown}")
         suffix = "." + audio_format
+        font_of = assign_fonts(midi_names, settings.fonts, seed=font_seed)
+        drawn = {rid: {"font": font_of[rid], **variation.draw(rid, varied)} for rid in wanted}
+        # Per recording, what it was rendered with; written before rendering (it is known in advance).
+        recorded = {**previous.get("recordings", {}), **{str(rid): drawn[rid] for rid in wanted}}
+        write_json_atomic(manifest, {**asdict(settings), "recordings": dict(sorted(recorded.items()))})
         todo, skipped = [], 0
         for rid in wanted:
             split = "test" if rid in data.TEST_IDS else "train"
@@ -437,7 +676,19 @@ def build_synthetic_musicnet(
                 skipped += 1
                 continue
             seconds = float(meta.loc[rid, "seconds"]) if rid in meta.index else 0.0
-            todo.append((rid, archive.read(midi_names[rid]), split, seconds, str(root), asdict(settings)))
+            params = {k: v for k, v in drawn[rid].items() if k != "font"}
+            todo.append(
+                (
+                    rid,
+                    archive.read(midi_names[rid]),
+                    split,
+                    seconds,
+                    str(root),
+                    asdict(settings),
+                    font_of[rid],
+                    params,
+                )
+            )
     # Longest first keeps all workers busy to the end.
     todo.sort(key=lambda task: -len(task[1]))
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
@@ -456,10 +707,14 @@ def build_synthetic_musicnet(
                 for result in pool.imap_unordered(_render_one, todo):
                     results.append(result)
                     bar.update()
+                # Done: let the workers exit by themselves (terminating them would interrupt idle ones).
+                pool.close()
+                pool.join()
     bar.close()
     return {
         "recordings": len(results),
         "skipped": skipped,
         "seconds": float(sum(r["seconds"] for r in results)),
         "max_raw_peak": float(max((r["raw_peak"] for r in results), default=0.0)),
+        "transposed_notes": int(sum(r["transposed_notes"] for r in results)),
     }

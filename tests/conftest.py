@@ -281,6 +281,23 @@ def agreeing_results():
                 "report_rule_inclusive_end": summary(0.7, 1.9, density=1.5),
             },
         },
+        "07_generalization": {
+            "seeds": [0, 1, 2],
+            "config": RANDOM,
+            "fonts": ["TimGM6mb", "FluidR3_GM"],
+            "cross_font": {
+                pipe: {
+                    "in_font": {"f1_micro": iv(0.75, 0.7, 0.8), "map": iv(0.7, 0.65, 0.75)},
+                    "unseen_font": {
+                        "f1_micro": iv(unseen, unseen - 0.05, unseen + 0.05),
+                        "map": iv(0.65, 0.6, 0.7),
+                    },
+                    "gap": {"f1_micro": iv(0.75 - unseen, 0.0, 0.1), "map": iv(0.05, 0.0, 0.1)},
+                }
+                for pipe, unseen in (("corrected", 0.7), ("report", 0.5))
+            },
+            "variation_gain": {"FluidR3_GM, varied": {"f1_micro": iv(0.1, 0.05, 0.15), "map": iv(0.1)}},
+        },
     }
 
 

@@ -317,3 +317,18 @@ def test_label_reader_on_random_bytes(tmp_path, raw):
         assert str(exc).startswith(str(path))
     else:
         assert isinstance(table, pd.DataFrame) and (table["end_time"] >= table["start_time"]).all()
+
+
+def test_what_each_recording_was_rendered_with(tmp_path):
+    import json
+
+    tree = make_tree(tmp_path / "t", TINY)
+    assert data.MusicNet(tree).rendered_with().empty  # real MusicNet has no synth.json
+    (tree / "synth.json").write_text(
+        json.dumps({"recordings": {"1727": {"font": "A", "wet": 0.2}, "1759": {"font": "B", "wet": 0.0}}})
+    )
+    table = data.MusicNet(tree).rendered_with()
+    assert table.index.tolist() == [1727, 1728, 1759] and table.loc[1759, "font"] == "B"
+    assert table["font"].isna().tolist() == [False, True, False]
+    (tree / "synth.json").write_text(json.dumps({"soundfont": "/somewhere/TimGM6mb.sf2"}))  # instrid 0.1
+    assert set(data.MusicNet(tree).rendered_with()["font"]) == {"TimGM6mb"}

@@ -294,3 +294,49 @@ def test_disk_full_during_extraction_is_named_as_such(tmp_path, monkeypatch):
     with pytest.raises(InstridError, match="no space left on the device while extracting"):
         safe_extract(archive, tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.extracting").exists()
+
+
+# ---- the second SoundFont: FluidR3_GM ------------------------------------------------------
+
+
+def test_fluidr3_gm_from_the_offline_copy_is_verified_and_linked_not_copied(monkeypatch):
+    seed = sources.Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not (seed / "FluidR3_GM.sf2").is_file():
+        pytest.skip("no offline copy of FluidR3_GM.sf2 beside the repository")
+    monkeypatch.setenv("INSTRID_SEED_DIR", str(seed))
+    before = (seed / "FluidR3_GM.sf2").stat()
+    path = sources.fetch_fluidr3_gm(progress=False)
+    assert path.stat().st_size == 148_398_306 and path.parent.name == "downloads"
+    after = (seed / "FluidR3_GM.sf2").stat()
+    assert (after.st_mode, after.st_mtime_ns) == (before.st_mode, before.st_mtime_ns)  # the copy is untouched
+    assert sources.fetch_fluidr3_gm(progress=False) == path  # the second call finds it in the cache
+
+
+@pytest.mark.parametrize("served", ["another file", "cut short"])
+def test_a_fluidr3_gm_download_that_does_not_match_says_what_to_do(server, capsys, served):
+    body = b"RIFF" + bytes(5000) if served == "another file" else b"RIFF" + bytes(100)
+    server.files["/FluidR3_GM.sf2"] = body
+    with pytest.raises(ChecksumError) as failure:
+        sources.fetch_fluidr3_gm(url=server.url + "/FluidR3_GM.sf2", progress=False)
+    message = str(failure.value)
+    assert "FluidR3_GM.sf2.part: sha256 mismatch: expected 74594e8f" in message
+    assert "--font-sha256 HASH" in message and "--fonts TimGM6mb PATH/FluidR3_GM.sf2" in message
+    assert "--no-verify" not in message
+    # Accepting that copy on purpose, with its digest, works.
+    path = sources.fetch_fluidr3_gm(
+        url=server.url + "/FluidR3_GM.sf2", sha256=hashlib.sha256(body).hexdigest(), progress=False
+    )
+    assert path.read_bytes() == body
+
+
+def test_an_unreachable_fluidr3_gm_host_names_the_way_around_it(capsys, monkeypatch):
+    monkeypatch.setattr(
+        sources, "FLUIDR3_GM_URL", "http://127.0.0.1:9/FluidR3_GM.sf2"
+    )  # nothing listens there
+    with pytest.raises(
+        DownloadError, match=r"Or give a local copy: instrid data synth --fonts TimGM6mb PATH"
+    ):
+        sources.fetch_fluidr3_gm(url="http://127.0.0.1:9/FluidR3_GM.sf2", progress=False)
+    code = cli.main(["data", "synth", "--root", "/nonexistent/x", "--fonts", "FluidR3_GM", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "FluidR3_GM.sf2" in err[0] and "--fonts TimGM6mb PATH" in err[0]

@@ -22,7 +22,9 @@ def test_model_file_rebuilds_the_same_network(model_file):
     x = torch.randn(2, net.front_end.crop_samples, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         assert torch.equal(net(x), again(x))
-    assert "synthetic MusicNet" in modelfile.trained_on(state) or "MusicNet" in modelfile.trained_on(state)
+    assert "MusicNet" in modelfile.trained_on(state)
+    varied = {**state, "config": {**state["config"], "rendering": {"fonts": ["A", "B"], "variation": "all"}}}
+    assert "rendered with A and B, variation all" in modelfile.trained_on(varied)
 
 
 @pytest.mark.parametrize("damage", ["missing key", "wrong shape", "random bytes", "a folder"])

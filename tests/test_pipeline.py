@@ -92,3 +92,33 @@ def test_seeds_share_one_relabeling_and_draw_what_segment_examples_draws(tree, m
     config = pipeline.study_config(runs, epochs=3)
     assert config["seeds"] == [0, 1] and "seed" not in config and config["epochs"] == 3
     assert config["model"]["weights"] == "random (one draw per seed)"
+
+
+def test_a_run_restricted_to_some_recordings_and_the_test_split_of_another_rendering(tree, tmp_path):
+    prepared = pipeline.prepare(
+        tree,
+        front_end="log_mel",
+        head="report_text",
+        weights=None,
+        train_examples=4,
+        validation_examples=2,
+        test_examples=3,
+        progress=False,
+    )
+    only = prepared.only([2238, 1759])
+    assert set(only.examples.table["recording"]) <= {2238, 1759} and 2232 not in set(
+        only.examples.table["recording"]
+    )
+    assert only.config["per_split"]["validation"] == 0 and len(only.embeddings) == len(only.examples)
+    keep = prepared.examples.table["recording"].isin([2238, 1759]).to_numpy()
+    np.testing.assert_array_equal(only.embeddings, np.asarray(prepared.embeddings[keep]))
+    # The same test recording rendered otherwise: embedded by this run's model, its front-end as fitted here.
+    other = make_tree(tmp_path / "other", {1759: ("test", 0.8, [(0, 30000, 1, 62)])})
+    elsewhere = pipeline.prepare_elsewhere(prepared, other, test_examples=5, progress=False)
+    assert elsewhere.model is prepared.model and set(elsewhere.examples.table["split"]) == {"test"}
+    assert elsewhere.examples.table["recording"].unique().tolist() == [1759]
+    assert elsewhere.config["dataset"] == data.MusicNet(other).fingerprint() != prepared.config["dataset"]
+    assert (
+        elsewhere.config["model"]["front_end"]["band_stats"]
+        == prepared.config["model"]["front_end"]["band_stats"]
+    )

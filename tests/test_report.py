@@ -121,6 +121,22 @@ def test_all_held_on_results_that_agree():
             report.NOT_COMPARABLE,
             "synthetic audio",
         ),
+        (
+            "cross_font",
+            lambda r: r["07_generalization"]["cross_font"]["corrected"]["gap"].update(
+                f1_micro=iv(0.3, 0.2, 0.4)
+            ),
+            report.PARTLY,
+            "Missed: gap at most 0.10",
+        ),
+        (
+            "cross_font",
+            lambda r: r["07_generalization"]["cross_font"]["corrected"].update(
+                unseen_font={"f1_micro": iv(0.3), "map": iv(0.29)}, gap={"f1_micro": iv(0.4), "map": iv(0.3)}
+            ),
+            report.NOT_HELD,
+            "unseen-font micro F1 at least 0.60; unseen-font mAP at least 0.60; gap at most 0.10",
+        ),
     ],
 )
 def test_each_rule_turns(key, change, status, words):
@@ -152,6 +168,9 @@ def test_finding_names_the_quote_numbers_and_verdict():
     assert "predict that no instruments are playing" in text and "**Held.**" in text
     assert "0.150 [0.100, 0.200]" in text  # the recall gain at 0.6 with its interval
     assert "This run: synthetic audio" in text  # the caveat precedes the verdicts
+    ours = report.finding("07_generalization", res["07_generalization"])
+    assert "(this study's target, issue 10's targets)" in ours and "**Held.** " in ours
+    assert "changes micro F1 on FluidR3_GM (unseen) by 0.100 [0.050, 0.150]" in ours
     final = report.finding("06_final_test", {**res["06_final_test"], "config": RANDOM})
     assert "**Not comparable here.**" in final and "1.76 implied by the report" in final
     assert (

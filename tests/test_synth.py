@@ -18,7 +18,7 @@ import pandas as pd
 import pretty_midi
 import pytest
 
-from instrid import data, sources, synth
+from instrid import data, instruments, sources, synth, variation
 from instrid.errors import DatasetError
 
 SR = 44_100
@@ -198,9 +198,12 @@ def em_zip(tmp_path):
     return path
 
 
-def test_build_tree_end_to_end(tmp_path, em_zip):
+@pytest.mark.parametrize("kind", ["single font, no variation", "default: two fonts, varied"])
+def test_build_tree_end_to_end(tmp_path, em_zip, kind):
     root = tmp_path / "synth"
-    result = synth.build_synthetic_musicnet(root, source_zip=em_zip, jobs=2, progress=False)
+    plain = kind.startswith("single")
+    options = {"fonts": ["TimGM6mb"], "varied": variation.NONE} if plain else {}
+    result = synth.build_synthetic_musicnet(root, source_zip=em_zip, jobs=2, progress=False, **options)
     assert result["recordings"] == 2 and result["skipped"] == 0
     ds = data.MusicNet(root)
     assert ds.index[["id", "split"]].values.tolist() == [[9001, "train"], [1759, "test"]]
@@ -208,15 +211,27 @@ def test_build_tree_end_to_end(tmp_path, em_zip):
     assert ds.recording(9001)["n_samples"] == int(1.5 * SR) + SR  # last release at tick 1440 = 1.5 s
     # 1759 keeps the real recording's length from the metadata (194 s).
     assert ds.recording(1759)["duration_s"] == pytest.approx(data.read_metadata().loc[1759, "seconds"])
+    settings = json.loads((root / synth.MANIFEST_NAME).read_text())
+    assert settings["audio_format"] == "flac" and settings["sample_rate"] == SR
+    assert settings["fonts"] == (["TimGM6mb"] if plain else list(synth.FONTS))
+    assert {r["font"] for r in settings["recordings"].values()} <= set(settings["fonts"])
     with zipfile.ZipFile(em_zip) as z:
         for rid in (9001, 1759):
             want = synth.midi_to_labels(z.read(f"musicnet_em/{rid}.mid"))
+            drawn = settings["recordings"][str(rid)]
+            assert drawn == {
+                "font": drawn["font"],
+                **variation.draw(rid, variation.Variation.from_dict(settings["variation"])),
+            }
+            if not plain:  # the labels are the notes as moved by the timing variation
+                rng = variation.note_rng(rid, variation.ALL, "timing")
+                want = variation.vary_timing(want, drawn["timing_sd_ms"], ds.n_label_samples(rid), rng)
             pd.testing.assert_frame_equal(ds.labels(rid), want)
             audio = ds.audio(rid)
-            assert np.abs(audio).max() <= 1.0 and np.abs(audio).max() == pytest.approx(synth.PEAK, abs=1e-4)
-            assert abs(onsets(audio, 0.02)[0] - want["start_time"].min()) <= 0.010 * SR
-    settings = json.loads((root / synth.MANIFEST_NAME).read_text())
-    assert settings["audio_format"] == "flac" and settings["sample_rate"] == SR
+            peak = np.abs(audio).max()
+            assert peak == pytest.approx(synth.PEAK, abs=1e-4) if plain else peak <= synth.PEAK + 1e-4
+            if plain:  # (onsets under each variation: test_each_variation_alone_...)
+                assert abs(onsets(audio, 0.02)[0] - want["start_time"].min()) <= 0.010 * SR
 
 
 def test_build_resumes_and_never_trusts_partial_files(tmp_path, em_zip):
@@ -334,3 +349,195 @@ def test_a_soundfont_that_cannot_be_loaded_claims_nothing(tmp_path, em_zip):
         ]
         == 1
     )
+
+
+# ---- timbre and performance: fonts, their download, and each variation ---------------------------
+
+
+def test_the_single_font_render_of_instrid_0_1_is_reproduced_sample_for_sample(tmp_path, seed_dir):
+    root = tmp_path / "plain"
+    synth.build_synthetic_musicnet(
+        root, fonts=["TimGM6mb"], varied=variation.NONE, recordings=[2238], progress=False
+    )
+    audio, _ = __import__("soundfile").read(root / "train_data" / "2238.flac", dtype="int16")
+    digest = __import__("hashlib").sha256
+    # Recording 2238 as instrid 0.1.0 (commit 773ac9e) rendered it: audio samples and label file.
+    assert (
+        digest(audio.tobytes()).hexdigest()
+        == "582e95e85483332dd367cf90fb4069664e73c30c2ee63c5923c7108bd1f67c40"
+    )
+    labels = (root / "train_labels" / "2238.csv").read_bytes()
+    assert digest(labels).hexdigest() == "b78d34bcd52124a4dcafebfc0125890ec8570066060b102f7b3b43a0202d063f"
+
+
+@pytest.mark.parametrize("font", synth.FONTS)
+def test_every_note_musicnet_em_uses_sounds_in_each_font_without_clipping(seed_dir, font):
+    _, path = synth.resolve_font(font, progress=False)
+    synth.check_soundfont(path)
+    playable = synth.playable_keys(str(path))
+    with zipfile.ZipFile(seed_dir / "musicnet_em.zip") as z:
+        names = [n for n in z.namelist() if n.endswith(".mid")]
+        used = pd.concat([synth.midi_to_labels(z.read(n))[["instrument", "note"]] for n in names[::4]])
+    used = used.drop_duplicates()
+    fitted, moved = synth.fit_to_font(used.assign(start_time=0, end_time=1), playable)
+    assert (moved == 0) == (font == "TimGM6mb")
+    for code, note in fitted[["instrument", "note"]].drop_duplicates().itertuples(index=False):
+        assert playable[instruments.render_program(code)][note], (font, code, note)
+    # One note per instrument, struck as hard as MIDI allows: audible, on time, and below full scale.
+    for code, name in zip(instruments.CODES, instruments.NAMES):
+        note = (
+            int(fitted.loc[fitted["instrument"] == code, "note"].median())
+            if (fitted["instrument"] == code).any()
+            else 60
+        )
+        table = pd.DataFrame(
+            [(2205, 2205 + SR // 2, code, note)], columns=["start_time", "end_time", "instrument", "note"]
+        )
+        loud, raw_peak = synth.render_labels(table, SR, path, peak=None, velocities=np.array([127]))
+        assert np.sqrt(np.mean(loud[2205 : 2205 + SR // 2] ** 2)) > 1e-3, f"{font}: {name} is silent"
+        assert raw_peak < 1.0, f"{font}: {name} clips at the synthesizer's gain"
+        assert abs(onsets(loud, 0.01 * raw_peak)[0] - 2205) <= 0.010 * SR, f"{font}: {name} starts late"
+
+
+def test_notes_a_font_cannot_play_move_by_octaves_and_their_labels_follow():
+    keys = np.zeros(128, dtype=bool)
+    keys[28:59] = True  # a contrabass that stops at key 58, as FluidR3_GM's does
+    playable = {p: np.ones(128, dtype=bool) for p in range(128)} | {43: keys}
+    table = pd.DataFrame(
+        [(0, 10, 44, 40), (0, 10, 44, 64), (5, 9, 44, 88), (0, 10, 1, 100), (1, 2, 44, 20)],
+        columns=["start_time", "end_time", "instrument", "note"],
+    )
+    fitted, moved = synth.fit_to_font(table, playable)
+    assert moved == 3
+    assert sorted(fitted.loc[fitted["instrument"] == 44, "note"]) == [
+        32,
+        40,
+        52,
+        52,
+    ]  # 64 -> 52, 88 -> 52, 20 -> 32
+    assert fitted.loc[fitted["instrument"] == 1, "note"].tolist() == [100]
+    same, none = synth.fit_to_font(table.iloc[[0, 3]], playable)
+    assert none == 0 and same is not None and same.equals(table.iloc[[0, 3]])
+
+
+def test_fonts_are_assigned_per_recording_balanced_and_seeded():
+    with zipfile.ZipFile(Path(__file__).parents[2] / "shared" / "data" / "musicnet_em.zip") as z:
+        ids = [int(Path(n).stem) for n in z.namelist() if n.endswith(".mid")]
+    first = synth.assign_fonts(ids, synth.FONTS)
+    assert first == synth.assign_fonts(ids, synth.FONTS) and first != synth.assign_fonts(
+        ids, synth.FONTS, seed=1
+    )
+    table = __import__("instrid.splits", fromlist=["x"]).read_splits().set_index("id").loc[ids]
+    table["font"] = pd.Series(first)
+    for _, group in table.groupby(["split", "ensemble"]):
+        counts = group["font"].value_counts()
+        assert counts.max() - (counts.min() if len(counts) == 2 else 0) <= 1
+    assert set(synth.assign_fonts(ids, ["TimGM6mb"]).values()) == {"TimGM6mb"}
+
+
+@pytest.mark.parametrize("effect", variation.EFFECTS)
+def test_each_variation_alone_keeps_labels_true_onsets_aligned_and_no_clipping(tmp_path, em_zip, effect):
+    plain_root, root = tmp_path / "plain", tmp_path / effect
+    synth.build_synthetic_musicnet(
+        plain_root,
+        source_zip=em_zip,
+        fonts=["TimGM6mb"],
+        varied=variation.NONE,
+        recordings=[9001],
+        progress=False,
+    )
+    synth.build_synthetic_musicnet(
+        root,
+        source_zip=em_zip,
+        fonts=["TimGM6mb"],
+        recordings=[9001],
+        varied=variation.Variation.parse(effect),
+        progress=False,
+    )
+    plain, varied = data.MusicNet(plain_root), data.MusicNet(root)
+    audio = varied.audio(9001)
+    assert not np.array_equal(audio, plain.audio(9001)), f"{effect} changed nothing"
+    assert np.abs(audio).max() <= synth.PEAK + 1e-4
+    labels = varied.labels(9001)
+    if effect == "timing":
+        moved = (labels["start_time"] - plain.labels(9001)["start_time"]).abs()
+        assert 0 < moved.max() <= 2.5 * 6 * SR / 1000 + 1
+    else:
+        pd.testing.assert_frame_equal(labels, plain.labels(9001))
+    threshold = 10 * np.abs(audio[:2000]).max() + 0.02 * np.abs(audio).max()
+    for found, want in zip(onsets(audio, threshold), labels["start_time"].drop_duplicates()):
+        assert abs(found - want) <= 0.010 * SR, (effect, found, want)
+        break
+
+
+def sf2_without_program(source: Path, dest: Path, program: int) -> Path:
+    """A copy of a SoundFont whose preset for ``program`` in bank 0 is moved to bank 1."""
+    raw = bytearray(source.read_bytes())
+    at = raw.index(b"phdr") + 8
+    size = int.from_bytes(raw[at - 4 : at], "little")
+    for record in range(at, at + size - 38, 38):  # 38 bytes per preset header; the last is a terminator
+        preset, bank = (int.from_bytes(raw[record + o : record + o + 2], "little") for o in (20, 22))
+        if preset == program and bank == 0:
+            raw[record + 22 : record + 24] = (1).to_bytes(2, "little")
+    dest.write_bytes(bytes(raw))
+    return dest
+
+
+@pytest.mark.parametrize("fault", ["missing", "truncated", "not a soundfont", "lacks a program", "folder"])
+def test_a_bad_font_is_one_line_and_claims_no_tree(tmp_path, em_zip, capsys, fault):
+    from conftest import one_line, run
+
+    font = tmp_path / "font.sf2"
+    good = synth.default_soundfont().read_bytes()
+    if fault == "truncated":
+        font.write_bytes(good[: len(good) // 3])
+    elif fault == "not a soundfont":
+        font.write_bytes(b"just some text, not RIFF")
+    elif fault == "lacks a program":
+        sf2_without_program(synth.default_soundfont(), font, 6)  # the harpsichord
+    elif fault == "folder":
+        font.mkdir()
+    root = tmp_path / "synth"
+    code, err = run(capsys, "data", "synth", "--root", str(root), "--fonts", "TimGM6mb", str(font), "--quiet")
+    expected = {
+        "missing": "font.sf2: SoundFont not found",
+        "truncated": "font.sf2: not a SoundFont the synthesizer",
+        "not a soundfont": "font.sf2: not a SoundFont the synthesizer",
+        "folder": "font.sf2: not a file",
+        "lacks a program": "font.sf2: the SoundFont lacks General MIDI program(s) 7 (harpsichord)",
+    }[fault]
+    assert code == 2 and expected in one_line(err)
+    assert not root.exists() or not any(root.iterdir())
+
+
+def test_a_tree_rendered_otherwise_is_refused_with_what_differs(tmp_path, em_zip):
+    root = tmp_path / "synth"
+    synth.build_synthetic_musicnet(root, source_zip=em_zip, recordings=[9001], progress=False)
+    with pytest.raises(DatasetError, match=r"different settings \(variation\)"):
+        synth.build_synthetic_musicnet(
+            root, source_zip=em_zip, varied=variation.Variation.parse("room"), progress=False
+        )
+    with pytest.raises(DatasetError, match=r"different settings \(fonts, font_sha256\)"):
+        synth.build_synthetic_musicnet(root, source_zip=em_zip, fonts=["TimGM6mb"], progress=False)
+    # A tree of instrid 0.1 (one font, no synth.json keys for fonts or variation) is not mistaken for one.
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / synth.MANIFEST_NAME).write_text(json.dumps({"soundfont": "x", "soundfont_sha256": "y"}))
+    with pytest.raises(DatasetError, match="different settings"):
+        synth.build_synthetic_musicnet(old, source_zip=em_zip, progress=False)
+
+
+@pytest.mark.parametrize("font", synth.FONTS)
+def test_a_reused_synthesizer_renders_what_a_fresh_one_does(seed_dir, font):
+    _, path = synth.resolve_font(font, progress=False)
+    with zipfile.ZipFile(seed_dir / "musicnet_em.zip") as z:
+        first, second = (synth.midi_to_labels(z.read(f"musicnet_em/{rid}.mid"))[:300] for rid in (2238, 2382))
+    length = lambda table: int(table["end_time"].max()) + SR  # noqa: E731
+    before, _ = synth.render_labels(first, length(first), path)
+    # Stopped while notes still sound, detuned, softer: what the next use must not hear.
+    cut = int(second["start_time"].iloc[100]) + 1000
+    synth.render_labels(second, cut, path, detune_cents=12.0, velocities=np.full(len(second), 30))
+    again, _ = synth.render_labels(first, length(first), path)
+    synth._loaded_synth.cache_clear()
+    fresh, _ = synth.render_labels(first, length(first), path)
+    assert np.array_equal(before, again) and np.array_equal(again, fresh)
