@@ -8,9 +8,10 @@ font as much as the instrument. This module draws, per recording and seeded by
 * **dynamics** -- a base velocity for the recording (40 to 115), a slow
   phrase curve around it (up to +-15, over 4 to 12 s) and per-note jitter
   (sd 6): one MIDI velocity per note;
-* **timing** -- each note's onset and offset moved by up to +-15 ms (normal,
-  sd 6 ms), keeping at least 5 ms of note; the labels are written from the
-  moved notes, so audio and labels still agree to the sample;
+* **timing** -- a smooth time warp of the whole recording (slow drifts of about
+  20 ms, periods of 2 to 10 s: rubato), applied to every onset and offset, so
+  notes struck together stay together; the labels are written from the moved
+  notes, so audio and labels still agree to the sample;
 * **tuning** -- the whole recording detuned by -25 to +25 cents (an
   orchestra tuned a little off A440; pitch labels stay true to the nearest
   semitone);
@@ -39,6 +40,8 @@ import pandas as pd
 EFFECTS = ("dynamics", "timing", "tuning", "room", "equalisation", "level", "noise")
 #: Reverberation times of the rooms, seconds (0: no room).
 ROOMS = {"none": 0.0, "small": 0.3, "medium": 0.8, "large": 1.6}
+#: Standard deviation of the timing drift, milliseconds.
+TIMING_SD_MS = 20.0
 #: The synthesizer's fixed velocity when dynamics are off (what earlier versions rendered with).
 FIXED_VELOCITY = 100
 #: The highest peak after every effect, linear (-1 dBFS).
@@ -126,7 +129,7 @@ def draw(recording: int, variation: Variation) -> dict:
             phrase_s=float(r.uniform(4, 12)),
         )
     if variation.timing:
-        params["timing_sd_ms"] = 6.0
+        params["timing_sd_ms"] = TIMING_SD_MS
     if variation.tuning:
         params["detune_cents"] = float(rng("tuning").uniform(-25, 25))
     if variation.room:
@@ -148,21 +151,42 @@ def note_rng(recording: int, variation: Variation, effect: str) -> np.random.Gen
     return np.random.default_rng([variation.seed, int(recording), EFFECTS.index(effect), 1])
 
 
+def time_warp(
+    times: np.ndarray, sd_ms: float, rng: np.random.Generator, *, sample_rate: int = 44_100
+) -> np.ndarray:
+    """``t + d(t)`` for sample indices ``t``: ``d`` a sum of three slow sinusoids (periods 2 to 10 s,
+    random phases), scaled to a standard deviation of ``sd_ms``; int64 samples.
+
+    Smooth and increasing (``d`` changes by at most a fifth as fast as ``t`` for 20 ms and 2 s periods),
+    so notes struck together stay together and the order of every onset and offset is kept.
+    """
+    periods = rng.uniform(2.0, 10.0, size=3) * sample_rate
+    phases = rng.uniform(0, 2 * np.pi, size=3)
+    weights = rng.uniform(0.5, 1.0, size=3)
+    # Each sinusoid has variance w^2 / 2: scale the sum to the wanted standard deviation.
+    scale = sd_ms * sample_rate / 1000 / np.sqrt(np.sum(weights**2) / 2)
+    t = np.asarray(times, dtype=np.float64)
+    d = scale * np.sum(weights * np.sin(2 * np.pi * t[:, None] / periods + phases), axis=1)
+    return np.round(t + d).astype(np.int64)
+
+
 def vary_timing(
     labels: pd.DataFrame, sd_ms: float, n_samples: int, rng: np.random.Generator, *, sample_rate: int = 44_100
 ) -> pd.DataFrame:
-    """Move each note's onset and offset by normal jitter (sd ``sd_ms``, clipped at +-2.5 sd).
+    """Onsets and offsets moved by one smooth time warp (:func:`time_warp`): expressive timing, rubato.
 
-    Notes keep at least 5 ms and stay inside ``[0, n_samples]``; the table is
+    Every note sounding at a time moves with it, so chords stay chords and the
+    segment structure of the labels is kept. Times stay inside ``[0,
+    n_samples]`` and every note keeps at least one sample; the table is
     re-sorted as :func:`instrid.synth.midi_to_labels` sorts it.
     """
     if sd_ms <= 0 or labels.empty:
         return labels
-    sd = sd_ms * sample_rate / 1000
-    shift = np.clip(rng.normal(0.0, sd, size=(len(labels), 2)), -2.5 * sd, 2.5 * sd).round().astype(np.int64)
-    start = np.clip(labels["start_time"].to_numpy(np.int64) + shift[:, 0], 0, n_samples - 1)
-    end = labels["end_time"].to_numpy(np.int64) + shift[:, 1]
-    end = np.clip(np.maximum(end, start + int(0.005 * sample_rate)), 1, n_samples)
+    n = len(labels)
+    both = np.concatenate([labels["start_time"].to_numpy(np.int64), labels["end_time"].to_numpy(np.int64)])
+    warped = np.clip(time_warp(both, sd_ms, rng, sample_rate=sample_rate), 0, n_samples)
+    start = np.minimum(warped[:n], n_samples - 1)
+    end = np.maximum(warped[n:], start + 1)
     moved = labels.assign(start_time=start, end_time=end)
     return moved.sort_values(["start_time", "end_time", "instrument", "note"], kind="stable").reset_index(
         drop=True

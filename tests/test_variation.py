@@ -8,6 +8,7 @@ import pytest
 from scipy import signal
 
 from instrid import variation as v
+from instrid.labels import segment_labels
 
 SR = 44_100
 
@@ -45,19 +46,24 @@ def labels(rows):
     return pd.DataFrame(rows, columns=["start_time", "end_time", "instrument", "note"])
 
 
-def test_timing_moves_notes_a_little_and_keeps_them_whole():
+def test_timing_is_one_smooth_warp_that_keeps_chords_together():
     rng = np.random.default_rng(0)
-    table = labels([(i * 4410, i * 4410 + 2000, 1, 60 + i % 5) for i in range(500)])
-    moved = v.vary_timing(table, 6.0, 500 * 4410, rng)
-    assert len(moved) == len(table)
-    assert moved["start_time"].is_monotonic_increasing
-    assert (moved["end_time"] - moved["start_time"] >= int(0.005 * SR)).all()
-    delta = np.sort(moved["start_time"].to_numpy()) - np.sort(table["start_time"].to_numpy())
-    assert np.abs(delta).max() <= 2.5 * 6.0 * SR / 1000 + 1
-    assert 4.5 < np.std(delta) / SR * 1000 < 7.5  # about 6 ms
-    assert v.vary_timing(table, 0.0, 500 * 4410, rng) is table
-    edge = v.vary_timing(labels([(0, 100, 1, 60), (990, 1000, 1, 62)]), 6.0, 1000, np.random.default_rng(1))
-    assert edge["start_time"].min() >= 0 and edge["end_time"].max() <= 1000
+    # Chords of three notes every 100 ms for 50 s, then a note at the very end.
+    rows = [(i * 4410, i * 4410 + 3000, 1, 60 + k) for i in range(500) for k in (0, 4, 7)] + [
+        (2_204_000, 2_205_000, 1, 60)
+    ]
+    table = labels(rows)
+    moved = v.vary_timing(table, 20.0, 2_205_000, rng)
+    assert len(moved) == len(table) and moved["start_time"].is_monotonic_increasing
+    # Notes struck together are still struck together, and the segments are as many as before.
+    assert (moved.groupby(np.arange(len(moved)) // 3)["start_time"].nunique()[:500] == 1).all()
+    n = 2_205_000
+    assert len(segment_labels(moved, n)) == len(segment_labels(table, n))
+    shift = (moved["start_time"] - table["start_time"]).to_numpy() / SR * 1000
+    assert 12 < shift.std() < 28 and np.abs(shift).max() < 80  # about 20 ms, smooth
+    assert np.abs(np.diff(shift[3::3])).max() < 20  # smooth: 100 ms apart, shifts differ by under 20 ms
+    assert (moved["end_time"] > moved["start_time"]).all() and moved["end_time"].max() <= n
+    assert v.vary_timing(table, 0.0, n, rng) is table
 
 
 def test_velocities():
