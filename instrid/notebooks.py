@@ -40,7 +40,9 @@ def tidy_notebook(path) -> None:
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and not o.text.strip())]
             for output in cell.outputs:
                 if output.output_type == "stream" and output.name == "stderr":
-                    output.text = TQDM_TIMING.sub("", output.text)
+                    # A bar's closing newline may arrive in a later message (then dropped as blank)
+                    # or with the bar: end every stderr text with exactly one, whichever happened.
+                    output.text = TQDM_TIMING.sub("", output.text).rstrip("\n") + "\n"
     with atomic_path(path) as tmp:
         nbformat.write(notebook, tmp)
 

@@ -107,3 +107,15 @@ def test_a_bad_parameters_file_is_one_line(tmp_path, capsys):
     assert "p.yaml: parameters must be a mapping" in capsys.readouterr().err
     assert cli.main(["run-notebook", str(source), "-f", str(tmp_path / "missing.yaml")]) == 2
     assert "missing.yaml: cannot read parameters" in capsys.readouterr().err
+
+
+def test_a_bars_closing_newline_is_the_same_however_it_arrived(tmp_path):
+    texts = []
+    for pieces in (["\rbar: 100%|##| 3/3"], ["\rbar: 100%|##| 3/3\n"], ["\rbar: 100%|##| 3/3", "\n"]):
+        cell = new_code_cell("x")
+        cell.outputs = [new_output("stream", name="stderr", text=t) for t in pieces]
+        path = tmp_path / f"{len(texts)}.ipynb"
+        nbformat.write(new_notebook(cells=[cell]), path)
+        assert cli.main(["tidy-notebook", str(path)]) == 0
+        texts.append([o.text for o in nbformat.read(path, as_version=4).cells[0].outputs])
+    assert texts[0] == texts[1] == texts[2] == ["bar: 100%|##| 3/3\n"]
