@@ -417,7 +417,7 @@ def generalization(ax, by_training: dict, metric: str = "f1_micro"):
         ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=2)
     ax.set_xticks(np.arange(len(tests)), tests, rotation=20)
     ax.set(ylabel=METRIC_LABELS.get(metric, metric), ylim=(0, 1))
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper center", ncol=2)  # above the bars: micro F1 stays under 0.8 here
     return ax
 
 

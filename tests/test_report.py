@@ -171,6 +171,12 @@ def test_finding_names_the_quote_numbers_and_verdict():
     ours = report.finding("07_generalization", res["07_generalization"])
     assert "(this study's target, issue 10's targets)" in ours and "**Held.** " in ours
     assert "changes micro F1 on FluidR3_GM (unseen) by 0.100 [0.050, 0.150]" in ours
+    assert "no gap is no merit" not in ours
+    deaf = copy.deepcopy(res["07_generalization"])
+    deaf["cross_font"]["report"]["in_font"]["map"] = iv(0.2)
+    assert "its mAP is 0.20 even in-font: its top-3 barely depends on the audio" in report.finding(
+        "07_generalization", deaf
+    )
     final = report.finding("06_final_test", {**res["06_final_test"], "config": RANDOM})
     assert "**Not comparable here.**" in final and "1.76 implied by the report" in final
     assert (
