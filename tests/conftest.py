@@ -98,6 +98,20 @@ TREE = {
 }
 
 
+#: `instrid train` options for a model in seconds: random weights, one epoch, a handful of segments.
+TINY_TRAINING = (
+    "--weights",
+    "none",
+    "--epochs",
+    "1",
+    "--train-examples",
+    "4",
+    "--validation-examples",
+    "3",
+    "--quiet",
+)
+
+
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
     """A model file of the study's architecture, trained for a moment on :data:`TREE` (its own cache)."""
@@ -108,27 +122,7 @@ def model_file(tmp_path_factory):
     path = tmp / "model.pt"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INSTRID_CACHE", str(tmp / "cache"))
-        assert (
-            cli.main(
-                [
-                    "train",
-                    "--root",
-                    str(tree),
-                    "--out",
-                    str(path),
-                    "--weights",
-                    "none",
-                    "--epochs",
-                    "1",
-                    "--train-examples",
-                    "4",
-                    "--validation-examples",
-                    "3",
-                    "--quiet",
-                ]
-            )
-            == 0
-        )
+        assert cli.main(["train", "--root", str(tree), "--out", str(path), *TINY_TRAINING]) == 0
     return path
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import soundfile
 
-from conftest import TREE, make_tree, one_line, run, tone_file
+from conftest import TINY_TRAINING, TREE, make_tree, one_line, run, tone_file
 from instrid import cli, data, instruments, modelfile, predict
 from instrid.errors import ModelError
 
@@ -93,25 +93,7 @@ def test_the_default_model_and_what_it_says_when_missing(model_file, tmp_path, c
 
 def test_train_writes_where_predict_looks(tmp_path, capsys):
     tree = make_tree(tmp_path / "tree", TREE)
-    assert (
-        cli.main(
-            [
-                "train",
-                "--root",
-                str(tree),
-                "--weights",
-                "none",
-                "--epochs",
-                "1",
-                "--train-examples",
-                "4",
-                "--validation-examples",
-                "3",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert cli.main(["train", "--root", str(tree), *TINY_TRAINING]) == 0
     assert predict.default_model_path().is_file()
     assert str(predict.default_model_path()) in capsys.readouterr().out
 
