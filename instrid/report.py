@@ -293,9 +293,8 @@ def _top_n_plain(r: dict) -> Verdict:
 def _top3(r: dict) -> Verdict:
     n = r["chosen_n"]
     f1 = r["plain"]
-    ours = (
-        f"N = {n} by {r['chosen_n_rule']}; micro F1 top-3 {_iv(f1['3']['f1_micro'])}, "
-        f"top-{n} {_iv(f1[str(n)]['f1_micro'])}"
+    ours = f"N = {n} by {r['chosen_n_rule']}; micro F1 top-3 {_iv(f1['3']['f1_micro'])}" + (
+        f", top-{n} {_iv(f1[str(n)]['f1_micro'])}" if n != CHOSEN_TOP_N else ""
     )
     if n == CHOSEN_TOP_N:
         return Verdict(HELD, "N = 3", ours, f"Top-3 has the best micro F1 on validation ({_seeds(r)}).")

@@ -168,6 +168,8 @@ def test_finding_names_the_quote_numbers_and_verdict():
     assert "predict that no instruments are playing" in text and "**Held.**" in text
     assert "0.150 [0.100, 0.200]" in text  # the recall gain at 0.6 with its interval
     assert "This run: synthetic audio" in text  # the caveat precedes the verdicts
+    top = report.finding("05_top_n", res["05_top_n"])
+    assert top.count("top-3 0.") == 1  # N = 3 chosen: the number is given once
     ours = report.finding("07_generalization", res["07_generalization"])
     assert "(this study's target, issue 10's targets)" in ours and "**Held.** " in ours
     assert "changes micro F1 on FluidR3_GM (unseen) by 0.100 [0.050, 0.150]" in ours
