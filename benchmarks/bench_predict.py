@@ -59,7 +59,7 @@ def predict(model: Path, audio: Path, out: Path) -> dict:
 
 
 def main() -> None:
-    from conftest import TREE, make_tree
+    from conftest import TINY_TRAINING, TREE, make_tree
     from instrid import cli
 
     with tempfile.TemporaryDirectory(prefix="instrid-predict-") as work:
@@ -69,24 +69,7 @@ def main() -> None:
         tree = make_tree(work / "tree", TREE)
         assert (
             cli.main(
-                [
-                    "train",
-                    "--root",
-                    str(tree),
-                    "--out",
-                    str(model),
-                    "--weights",
-                    "none",
-                    "--epochs",
-                    "1",
-                    "--train-examples",
-                    "4",
-                    "--validation-examples",
-                    "3",
-                    "--test-examples",
-                    "2",
-                    "--quiet",
-                ]
+                ["train", "--root", str(tree), "--out", str(model), *TINY_TRAINING, "--test-examples", "2"]
             )
             == 0
         )
