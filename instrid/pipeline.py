@@ -168,7 +168,7 @@ def run_config(dataset, net, **extra) -> dict:
     config = {
         "dataset": dataset.fingerprint(),
         "recordings": int(len(dataset.index)),
-        **({"rendering": dataset.rendering()} if dataset.rendering() else {}),
+        **({"rendering": rendering} if (rendering := dataset.rendering()) else {}),  # synth.json read once
         "model": net.describe(),
         "instrid_version": instrid.__version__,
         "torch_version": str(torch.__version__),
