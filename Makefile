@@ -86,13 +86,14 @@ study: data
 	$(BIN)/instrid data info --root $(DATA_ROOT)
 	@for nb in $(NOTEBOOKS); do $(RUN_IN_PLACE); done
 	$(BIN)/instrid results-table --results results --readme README.md
-	@$(MAKE) --no-print-directory model
+	$(TRAIN_MODEL)
 
 # The study's final model (notebook 06's corrected pipeline, seed 0, trained on the default dataset: both
 # fonts, varied), where `instrid predict` looks for it, outside the repository. Retrained by every
 # `make study` (seconds: the study's cache holds its embeddings), so it always matches the dataset.
+TRAIN_MODEL = $(BIN)/instrid train --root $(DATA_ROOT) --quiet
 model: data
-	$(BIN)/instrid train --root $(DATA_ROOT) --quiet
+	$(TRAIN_MODEL)
 
 # One notebook after editing it: `make 05_top_n` (and the README's findings from all results).
 .PHONY: $(NOTEBOOK_NAMES)
