@@ -2,7 +2,8 @@
 
 Notebooks ``02`` (threshold), ``04_normalization`` (bias subtraction,
 class-specific thresholds), ``05_top_n`` (top-N, and the two mixes of top-N
-with class thresholds) and ``06_final_test`` (the chosen rule). All take
+with class thresholds), ``06_final_test`` (the chosen rule) and
+``09_rules_and_literature`` (every rule on test, at equal false positives). All take
 ``scores`` of shape ``(n_frames, n_classes)`` and return
 a bool array of the same shape; none loops over frames.
 
@@ -36,14 +37,16 @@ def argmax_mask(scores) -> np.ndarray:
     return out
 
 
-def threshold(scores, t, *, always_argmax: bool = False) -> np.ndarray:
+def threshold(scores, t, *, always_argmax: bool = False, strict: bool = False) -> np.ndarray:
     """Classes whose score is at least ``t`` (a scalar or one threshold per class).
 
     ``always_argmax=True`` also switches on each frame's best class, as the
-    report's code did, so that no frame is left empty.
+    report's code did, so that no frame is left empty. ``strict=True`` asks
+    for a score above ``t`` (Hung & Yang's ``>``).
     """
     s = _scores(scores)
-    out = s >= _vector(t, s.shape[1])
+    t = _vector(t, s.shape[1])
+    out = s > t if strict else s >= t
     return out | argmax_mask(s) if always_argmax else out
 
 
@@ -124,7 +127,7 @@ def sigmoid(logits) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(logits, dtype=np.float64)))
 
 
-def tune_class_thresholds(scores, y_true, *, grid=None) -> np.ndarray:
+def tune_class_thresholds(scores, y_true, *, grid=None, strict: bool = False) -> np.ndarray:
     """Per-class thresholds that maximize each class's F1 on (validation) data.
 
     Parameters
@@ -133,6 +136,9 @@ def tune_class_thresholds(scores, y_true, *, grid=None) -> np.ndarray:
     grid : array_like, optional
         Candidate thresholds (default 0.00, 0.01, ..., 1.00). For bias-subtracted
         scores pass a grid that covers their range.
+    strict : bool
+        Declare a class when its score is above the threshold (``>``) rather than
+        at least it (``>=``), as Hung & Yang's protocol does.
 
     Returns
     -------
@@ -144,7 +150,7 @@ def tune_class_thresholds(scores, y_true, *, grid=None) -> np.ndarray:
     if t.shape != s.shape:
         raise ValueError(f"scores and y_true shapes differ: {s.shape} vs {t.shape}")
     grid = np.linspace(0.0, 1.0, 101) if grid is None else np.sort(np.asarray(grid, dtype=np.float64))
-    on = s[None, :, :] >= grid[:, None, None]  # (grid, frames, classes)
+    on = s[None, :, :] > grid[:, None, None] if strict else s[None, :, :] >= grid[:, None, None]
     tp = (on & t).sum(axis=1)
     fp = (on & ~t).sum(axis=1)
     pos = t.sum(axis=0)
@@ -152,6 +158,71 @@ def tune_class_thresholds(scores, y_true, *, grid=None) -> np.ndarray:
     value = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(tp.shape), where=(2 * tp + fp + fn) > 0)
     best = grid[np.argmax(value, axis=0)]
     return np.where(pos > 0, best, grid[-1])
+
+
+def _checked(scores, y_true) -> tuple[np.ndarray, np.ndarray]:
+    s, t = _scores(scores), np.asarray(y_true).astype(bool)
+    if t.shape != s.shape:
+        raise ValueError(f"scores and y_true shapes differ: {s.shape} vs {t.shape}")
+    return s, t
+
+
+def tune_global_threshold(scores, y_true, *, grid=None) -> float:
+    """The one threshold (``>=``) of ``grid`` that maximizes micro F1 over all classes on these data.
+
+    .. math:: F_1 = \\frac{2\\,TP}{2\\,TP + FP + FN}\\ \\text{summed over frames and classes}
+
+    ``grid`` defaults to 0.00, 0.01, ..., 1.00; ties go to the smallest value.
+    """
+    s, t = _checked(scores, y_true)
+    grid = np.linspace(0.0, 1.0, 101) if grid is None else np.sort(np.asarray(grid, dtype=np.float64))
+    f1 = []
+    for value in grid:
+        on = s >= value
+        tp = int((on & t).sum())
+        wrong = int((on ^ t).sum())  # false positives plus false negatives
+        f1.append(2 * tp / (2 * tp + wrong) if tp + wrong else 0.0)
+    return float(grid[int(np.argmax(f1))])
+
+
+def threshold_at_fp(scores, y_true, fp_per_frame: float) -> float:
+    """The lowest global threshold (``>=``) with at most ``fp_per_frame`` false positives per frame.
+
+    With :math:`n` frames at most :math:`k = \\lfloor n \\cdot \\text{fp\\_per\\_frame} \\rfloor`
+    negative cells may pass: the threshold is the smallest float above the
+    :math:`(k+1)`-th highest negative score (so tied negatives are all kept
+    out), or the lowest score when there are at most :math:`k` negatives.
+    Used to compare a rule with top-N **at equal false positives**, the
+    level matched on validation.
+    """
+    s, t = _checked(scores, y_true)
+    if fp_per_frame < 0:
+        raise ValueError(f"fp_per_frame must be at least 0, got {fp_per_frame}")
+    allowed = int(np.floor(len(s) * fp_per_frame + 1e-9))
+    negatives = np.sort(s[~t])[::-1]
+    if allowed >= len(negatives):
+        return float(s.min()) if s.size else 0.0
+    return float(np.nextafter(negatives[allowed], np.inf))
+
+
+def break_even_thresholds(scores, y_true) -> np.ndarray:
+    """Per-class thresholds at which each class is declared as often as it is on (``>=``).
+
+    For a class with :math:`m_k` positive frames the threshold is its
+    :math:`m_k`-th highest score, so (without ties) it is declared in exactly
+    :math:`m_k` frames and its precision equals its recall: the
+    precision-recall break-even point. Unlike the F1-optimal threshold it keeps
+    each instrument's declared share equal to its share in the labels (a rare
+    instrument is neither over- nor under-declared). Tied scores at the
+    threshold are all declared. Classes without positives get ``+inf`` (never declared).
+    """
+    s, t = _checked(scores, y_true)
+    out = np.full(s.shape[1], np.inf)
+    for k in range(s.shape[1]):
+        m = int(t[:, k].sum())
+        if m:
+            out[k] = np.sort(s[:, k])[::-1][m - 1]
+    return out
 
 
 def normalizations(scores, prior, *, logits=None, noise_scores=None) -> dict:

@@ -116,6 +116,51 @@ def segment_examples(
     return sample(examples, per_split, seed=seed) if per_split else _ordered(examples)
 
 
+#: Hung & Yang's (ISMIR 2018) evaluation frame: 9 hops of 512 samples at 44.1 kHz, about 104.5 ms.
+HUNG_YANG_FRAME_SAMPLES = 9 * 512
+
+
+def frame_examples(
+    dataset,
+    recordings,
+    *,
+    frame_samples: int = HUNG_YANG_FRAME_SAMPLES,
+    min_share: float = 0.5,
+    split: str = "test",
+    progress: bool = True,
+) -> Examples:
+    """Every whole frame of ``recordings`` on a fixed grid, as examples (for frame-level protocols).
+
+    Frame ``i`` of a recording is samples ``[i L, (i + 1) L)`` at the labels'
+    44.1 kHz, ``L = frame_samples`` (default :data:`HUNG_YANG_FRAME_SAMPLES`,
+    104.49 ms); a trailing partial frame is dropped. Its targets are the
+    instruments sounding for at least ``min_share`` of it
+    (:func:`instrid.labels.frame_labels`). Each example's crop, like a short
+    segment's, holds only the frame's own audio.
+    """
+    from tqdm import tqdm
+
+    from instrid.labels import frame_labels
+
+    tables, targets = [], []
+    for rid in tqdm(list(recordings), desc="frames", unit="rec", disable=not progress, leave=False):
+        frames = frame_labels(
+            dataset.labels(rid),
+            dataset.n_label_samples(rid),
+            sample_rate=LABEL_SAMPLE_RATE,
+            frame_s=frame_samples / LABEL_SAMPLE_RATE,
+            min_share=min_share,
+        )
+        start = frames.start
+        tables.append(
+            pd.DataFrame({"recording": rid, "start": start, "end": start + frame_samples, "split": split})
+        )
+        targets.append(frames.instruments)
+    if not tables:
+        raise ValueError("no recordings given")
+    return Examples(pd.concat(tables, ignore_index=True), np.concatenate(targets))
+
+
 def _ordered(examples: Examples) -> Examples:
     """Examples ordered by split (train, validation, test), recording and start."""
     order = np.lexsort(

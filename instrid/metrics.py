@@ -198,6 +198,31 @@ def hung_yang_f1(y_true, scores, grid=HUNG_YANG_GRID) -> tuple[np.ndarray, np.nd
     return np.where(present, f[best, cols], np.nan), np.where(present, grid[best], np.nan)
 
 
+def pareto_front(fp_per_frame, recall) -> np.ndarray:
+    """Which operating points no other point beats: fewer or equal false positives and more or equal recall.
+
+    Point :math:`i` is dominated when some :math:`j` has
+    :math:`FP_j \\le FP_i` and :math:`R_j \\ge R_i`, one of them strictly.
+    Identical points do not dominate each other (both stay on the front).
+
+    Parameters
+    ----------
+    fp_per_frame, recall : array_like, shape (n,)
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,): True on the front.
+    """
+    fp, r = np.asarray(fp_per_frame, dtype=np.float64), np.asarray(recall, dtype=np.float64)
+    if fp.shape != r.shape or fp.ndim != 1:
+        raise ValueError(f"fp_per_frame and recall must be 1-d of one length, got {fp.shape} and {r.shape}")
+    if not (np.isfinite(fp).all() and np.isfinite(r).all()):
+        raise ValueError("operating points must be finite")
+    no_worse = (fp[None, :] <= fp[:, None]) & (r[None, :] >= r[:, None])  # [i, j]: j at least as good as i
+    better = (fp[None, :] < fp[:, None]) | (r[None, :] > r[:, None])
+    return ~(no_worse & better).any(axis=1)
+
+
 def summary(y_true, y_pred, scores=None) -> dict:
     """The study's headline numbers for one decision: a flat dict of floats."""
     out = {

@@ -129,3 +129,60 @@ def test_decision_rules(scores, draw):
     ).all()
     # Whatever the top-N-first mix declares, the thresholds-first mix declares too (it can only add).
     assert (top_then <= then_top).all()
+
+
+# ---- notebook 09: rules compared at equal false positives ------------------------------------
+
+Y = np.array([[1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 1]], dtype=bool)
+
+
+def test_threshold_strict_excludes_equal_scores():
+    assert d.threshold(S, 0.5, strict=True).astype(int).tolist() == [[1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 1, 1]]
+
+
+def test_tune_class_thresholds_strict_moves_below_the_tied_score():
+    scores = np.array([[0.5], [0.5], [0.2]])
+    y = np.array([[1], [1], [0]], dtype=bool)
+    grid = [0.2, 0.4, 0.5]
+    assert d.tune_class_thresholds(scores, y, grid=grid).tolist() == [0.4]  # >=: 0.4 and 0.5 tie, smallest
+    assert d.tune_class_thresholds(scores, y, grid=grid, strict=True).tolist() == [0.2]  # > 0.5 loses both
+
+
+def test_tune_global_threshold_by_hand():
+    # Y has 3 positives. At 0.65: declared (0,0) (2,1) (2,3) -> TP 3, FP 0: F1 = 1.
+    assert d.tune_global_threshold(S, Y, grid=[0.1, 0.5, 0.65, 0.8]) == 0.65
+    # Ties go to the smallest: at 0.7 TP 2 (0,0), (2,1) FP 0 FN 1 -> F1 0.8; at 0.75 the same.
+    assert d.tune_global_threshold(S, Y, grid=[0.75, 0.7]) == 0.7
+
+
+def test_threshold_at_fp_by_hand_with_ties():
+    # Negative scores, highest first: 0.6, 0.5, 0.5, 0.2 x4, 0.1, 0.1 (9 cells of 12).
+    assert d.threshold_at_fp(S, Y, 0.0) == np.nextafter(0.6, 1)  # no negative may pass
+    assert d.threshold_at_fp(S, Y, 1 / 3) == np.nextafter(0.5, 1)  # one FP allowed: 0.6 only
+    # Two allowed, but 0.5 is tied with a third: both stay out, leaving one.
+    t = d.threshold_at_fp(S, Y, 2 / 3)
+    assert t == np.nextafter(0.5, 1)
+    assert d.threshold(S, t)[~Y].sum() == 1
+    assert d.threshold_at_fp(S, Y, 3.0) == S.min()  # every negative allowed: everything on
+    with pytest.raises(ValueError, match="at least 0"):
+        d.threshold_at_fp(S, Y, -0.1)
+
+
+@SETTINGS
+@given(matrices, st.floats(0, 3), st.data())
+def test_threshold_at_fp_never_exceeds_the_target(scores, target, draw):
+    y = draw.draw(hnp.arrays(bool, scores.shape))
+    t = d.threshold_at_fp(scores, y, target)
+    declared = d.threshold(scores, t)
+    assert (declared & ~y).sum() <= np.floor(len(y) * target + 1e-9)
+
+
+def test_break_even_thresholds_declare_each_class_as_often_as_it_plays():
+    t = d.break_even_thresholds(S, Y)
+    # Class 0: one positive -> its highest score 0.9; class 1: 0.7; class 3: 0.65; class 2 has none.
+    assert t.tolist() == [0.9, 0.7, np.inf, 0.65]
+    declared = d.threshold(S, t)
+    assert declared.sum(axis=0).tolist() == Y.sum(axis=0).tolist()
+    # A tie at the threshold declares both tied frames.
+    tied = d.break_even_thresholds(np.array([[0.5], [0.5], [0.1]]), np.array([[1], [0], [0]], dtype=bool))
+    assert tied.tolist() == [0.5] and d.threshold(np.array([[0.5], [0.5], [0.1]]), tied).sum() == 2

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import SPLITS
-from instrid import data, examples
+from instrid import data, examples, instruments
 
 
 def test_segment_examples_and_subsampling(tiny_tree):
@@ -83,3 +83,21 @@ def test_crop_or_tile():
     assert examples.crop_or_tile(audio, 7, 10, 8).tolist() == [7, 8, 9, 7, 8, 9, 7, 8]
     with pytest.raises(ValueError, match="start < end"):
         examples.crop_or_tile(audio, 5, 5, 4)
+
+
+def test_frame_examples_hung_yang_framing(tiny_tree):
+    ds = data.MusicNet(tiny_tree)
+    assert examples.HUNG_YANG_FRAME_SAMPLES == 4608  # 9 x 512 samples, 104.49 ms at 44.1 kHz
+    assert round(1000 * examples.HUNG_YANG_FRAME_SAMPLES / 44_100, 2) == 104.49
+    frames = examples.frame_examples(ds, [1759], progress=False)
+    # 0.8 s = 35,280 samples: (35,280 - 4,608) // 4,608 + 1 = 7 whole frames; the partial eighth is dropped.
+    assert frames.table["start"].tolist() == [4608 * i for i in range(7)]
+    assert (frames.table["end"] - frames.table["start"]).eq(4608).all()
+    assert set(frames.table["split"]) == {"test"} and set(frames.table["recording"]) == {1759}
+    piano = instruments.NAMES.index("piano")
+    # The piano sounds until sample 30,000: 2,352 samples of the last frame [27,648, 32,256), over half.
+    assert frames.targets[:, piano].all() and frames.targets.sum() == 7
+    strict = examples.frame_examples(ds, [1759], min_share=1.0, progress=False)
+    assert strict.targets[:, piano].tolist() == [True] * 6 + [False]
+    with pytest.raises(ValueError, match="no recordings"):
+        examples.frame_examples(ds, [], progress=False)

@@ -132,3 +132,15 @@ def test_metrics_stay_in_range(scores, draw):
     assert 0 <= metrics.fp_per_frame(y, pred) <= scores.shape[1]
     c = metrics.counts(y, pred)
     assert c["tp"] + c["fp"] + c["fn"] + c["tn"] == y.size
+
+
+def test_pareto_front_by_hand_ties_included():
+    fp = [0.5, 1.0, 1.0, 2.0, 0.5, 3.0]
+    recall = [0.4, 0.7, 0.6, 0.7, 0.4, 0.9]
+    # (1.0, 0.6) is beaten by (1.0, 0.7); (2.0, 0.7) by (1.0, 0.7); the two identical (0.5, 0.4) both stay.
+    assert metrics.pareto_front(fp, recall).tolist() == [True, True, False, False, True, True]
+    assert metrics.pareto_front([], []).tolist() == []
+    with pytest.raises(ValueError, match="one length"):
+        metrics.pareto_front([1.0], [0.1, 0.2])
+    with pytest.raises(ValueError, match="finite"):
+        metrics.pareto_front([np.nan], [0.1])

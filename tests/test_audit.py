@@ -1,0 +1,54 @@
+"""The protocol audit's configurations and effects (instrid.audit, notebook 08)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from instrid import audit, uncertainty
+
+
+def test_configurations_change_one_quirk_at_a_time():
+    rows = audit.configurations()
+    assert len(rows) == 2 + 2 * len(audit.QUIRKS)
+    assert list(rows)[:2] == ["as implemented", "as implemented, no split"]
+    implemented, clean = rows["as implemented"], rows["clean"]
+    assert implemented == {
+        "split_kind": "report_code",
+        "batch_norm": "batch",
+        "front_end": "report_spectrogram",
+        "head": "report_code",
+        "inclusive_end": True,
+    }
+    assert clean == {
+        "split_kind": "recordings",
+        "batch_norm": "eval",
+        "front_end": "log_mel",
+        "head": "report_text",
+        "inclusive_end": False,
+    }
+    for quirk, (option, quirky, tidy) in audit.QUIRKS.items():
+        removed, added = rows[f"as implemented, no {quirk}"], rows[f"clean + {quirk}"]
+        assert {k for k in removed if removed[k] != implemented[k]} == {option} and removed[option] == tidy
+        assert {k for k in added if added[k] != clean[k]} == {option} and added[option] == quirky
+    assert set(audit.effects()) == {f"{q} {how}" for q in audit.QUIRKS for how in ("removed", "added")}
+    assert all(a in rows and b in rows for a, b in audit.effects().values())
+    with pytest.raises(ValueError, match="unknown quirks"):
+        audit.options(["dropout"])
+
+
+def _row(recordings, hits):
+    """One seed: 4 single-class frames of ``recordings``, the first ``hits`` declared correctly."""
+    y = np.ones((4, 1), dtype=bool)
+    pred = np.arange(4)[:, None] < hits
+    ev = uncertainty.Evaluation(y, pred.astype(float), np.asarray(recordings))
+    return [ev], [pred]
+
+
+def test_effect_pairs_only_rows_tested_on_the_same_recordings():
+    same = audit.effect(_row([1, 1, 2, 2], 4), _row([1, 1, 2, 2], 2), metrics=("recall",))
+    assert same["paired"] and same["recall"]["mean"] == 0.5
+    # Paired draws: a draw of recording 1 alone gains 0, of recording 2 alone 1, of both 0.5.
+    assert 0 <= same["recall"]["low"] <= same["recall"]["high"] <= 1
+    other = audit.effect(_row([1, 1, 2, 2], 4), _row([3, 3, 4, 4], 2), metrics=("recall",))
+    assert not other["paired"] and other["recall"]["mean"] == 0.5
