@@ -24,6 +24,8 @@ report's throughout, so the rows differ by protocol only.
 
 from __future__ import annotations
 
+import numpy as np
+
 from instrid import uncertainty
 
 #: quirk -> (pipeline option, value as implemented, clean value)
@@ -95,3 +97,85 @@ def effect(a, b, metrics=("recall", "fp_per_frame", "precision", "f1_micro", "ma
         eval_b, pred_b, with_map="map" in metrics, seed=0 if tested[0] == tested[1] else 1
     )
     return {**uncertainty.difference(reps_a, reps_b, metrics), "paired": tested[0] == tested[1]}
+
+
+#: Thresholds of the loss comparison (notebook 02's grid) and the report's threshold.
+LOSS_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+REPORT_THRESHOLD = 0.6
+
+
+def conclusions(
+    runs, report_heads, *, epochs: int = 3, max_n: int = 5, top_n: int = 3, always_argmax: bool = True
+) -> dict:
+    """The report's conclusions measured again on one row's runs (validation), as notebooks 02 and 05 do.
+
+    ``report_heads`` are the row's heads trained with the report's loss; an MSE
+    head is trained beside each. Returns ``{"loss": ..., "top_n": ...}`` with
+    the keys :mod:`instrid.report`'s judges read: MSE against the IoU-like loss
+    at every threshold (argmax always on, as the report's code), and top-N
+    with and without the report's normalizations, N chosen by the study's
+    criterion (:func:`instrid.uncertainty.choose_top_n`).
+    """
+    from instrid import decisions, metrics, pipeline, train
+
+    seeds = [P.seed for P in runs]
+    mse_heads = [
+        pipeline.fit_head(P, train.TrainConfig(loss="mse", epochs=epochs, seed=P.seed)).head for P in runs
+    ]
+    val = {
+        loss: [pipeline.evaluate(P, h, "validation") for P, h in zip(runs, heads)]
+        for loss, heads in (("mse", mse_heads), ("iou_batch", report_heads))
+    }
+
+    def at(t):
+        return lambda s: decisions.threshold(s, t, always_argmax=always_argmax)
+
+    reps = {
+        loss: uncertainty.replicates(ev, uncertainty.apply(ev, at(REPORT_THRESHOLD)))
+        for loss, ev in val.items()
+    }
+    recall = {
+        loss: np.array([[metrics.recall(e.y_true, at(t)(e.scores)) for e in ev] for t in LOSS_THRESHOLDS])
+        for loss, ev in val.items()
+    }
+    above = recall["iou_batch"] > recall["mse"]
+    loss = {
+        "seeds": seeds,
+        "at_threshold_06": {k: {m: x.to_dict() for m, x in r.items()} for k, r in reps.items()},
+        "iou_minus_mse_at_06": uncertainty.difference(reps["iou_batch"], reps["mse"]),
+        "iou_recall_above_mse": {"held": int(above.sum()), "of": int(above.size)},
+        "collapse": {
+            "mse": {
+                "empty_frames_at_0.5": uncertainty.seed_stats(
+                    [(~decisions.threshold(e.scores, 0.5).any(axis=1)).mean() for e in val["mse"]]
+                )
+            }
+        },
+    }
+    report_val = val["iou_batch"]
+    variants = [
+        decisions.normalizations(ev.scores, decisions.label_frequency(P.split("train")[1]))
+        for P, ev in zip(runs, report_val)
+    ]
+    by_n = {
+        name: {
+            n: uncertainty.replicates(report_val, [decisions.top_n(v[name], n) for v in variants])
+            for n in range(1, max_n + 1)
+        }
+        for name in variants[0]
+    }
+    chosen_n, f1_by_n = uncertainty.choose_top_n(report_val, max_n)
+    top = {
+        "seeds": seeds,
+        "plain": {str(n): {m: x.to_dict() for m, x in r.items()} for n, r in by_n["plain"].items()},
+        "chosen_n": chosen_n,
+        "chosen_n_rule": "largest seed-mean micro F1 on validation, no normalization",
+        "f1_by_n": dict(zip(map(str, range(1, max_n + 1)), f1_by_n)),
+        "top3_minus_chosen": uncertainty.difference(by_n["plain"][top_n], by_n["plain"][chosen_n]),
+        "normalized_minus_plain_at_3": {
+            name: uncertainty.difference(r[top_n], by_n["plain"][top_n])
+            for name, r in by_n.items()
+            if name != "plain"
+        },
+    }
+    return {"loss": loss, "top_n": top}

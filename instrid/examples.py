@@ -126,6 +126,7 @@ def frame_examples(
     *,
     frame_samples: int = HUNG_YANG_FRAME_SAMPLES,
     min_share: float = 0.5,
+    max_frames: int | None = None,
     split: str = "test",
     progress: bool = True,
 ) -> Examples:
@@ -136,7 +137,8 @@ def frame_examples(
     104.49 ms); a trailing partial frame is dropped. Its targets are the
     instruments sounding for at least ``min_share`` of it
     (:func:`instrid.labels.frame_labels`). Each example's crop, like a short
-    segment's, holds only the frame's own audio.
+    segment's, holds only the frame's own audio. ``max_frames`` keeps only the
+    first frames of each recording (a quick run; ``None`` keeps all).
     """
     from tqdm import tqdm
 
@@ -151,11 +153,12 @@ def frame_examples(
             frame_s=frame_samples / LABEL_SAMPLE_RATE,
             min_share=min_share,
         )
-        start = frames.start
+        keep = slice(None) if max_frames is None else slice(0, max_frames)
+        start = frames.start[keep]
         tables.append(
             pd.DataFrame({"recording": rid, "start": start, "end": start + frame_samples, "split": split})
         )
-        targets.append(frames.instruments)
+        targets.append(frames.instruments[keep])
     if not tables:
         raise ValueError("no recordings given")
     return Examples(pd.concat(tables, ignore_index=True), np.concatenate(targets))

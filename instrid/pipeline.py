@@ -204,6 +204,22 @@ def evaluate(prepared: Prepared, head, split: str) -> Evaluation:
     )
 
 
+def evaluate_examples(
+    prepared: Prepared, head, other: examples.Examples, *, device: str | None = None, progress: bool = True
+) -> Evaluation:
+    """Targets, probabilities and recordings of ``other`` examples of ``prepared``'s dataset under ``head``.
+
+    For examples cut otherwise than the run's segments (e.g. Hung & Yang's
+    104.5 ms frames, :func:`instrid.examples.frame_examples`); their embeddings
+    are cached like any others.
+    """
+    x = embeddings.extract(prepared.dataset, other, prepared.model, device=device, progress=progress)
+    logits = train.predict_logits(head, np.asarray(x, dtype=np.float32))
+    return Evaluation(
+        other.targets.astype(bool), decisions.sigmoid(logits), other.table["recording"].to_numpy(), logits
+    )
+
+
 def study_config(runs: list[Prepared], **extra) -> dict:
     """One configuration for results computed over several seeds: the seeds listed, not one seed's."""
     config = {k: v for k, v in runs[0].config.items() if k != "seed"}

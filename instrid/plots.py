@@ -7,7 +7,8 @@
   :func:`segment_lengths`; ``02`` :func:`threshold_curves`; ``03``
   :func:`noise_outputs`; ``04`` :func:`tradeoff_sweeps`; ``05``
   :func:`top_n_curves`, :func:`tradeoff_points`; ``06`` :func:`interval_bars`,
-  :func:`per_instrument`.
+  :func:`per_instrument`; ``07`` :func:`generalization`; ``08`` :func:`forest`;
+  ``09`` :func:`pareto`.
 
 Where a number has several seeds, a panel shows the seed mean and its 95%
 interval over recordings (bands or error bars), as stored in ``results/``.
@@ -418,6 +419,80 @@ def generalization(ax, by_training: dict, metric: str = "f1_micro"):
     ax.set_xticks(np.arange(len(tests)), tests, rotation=20)
     ax.set(ylabel=METRIC_LABELS.get(metric, metric), ylim=(0, 1))
     ax.legend(fontsize=7, loc="upper center", ncol=2)  # above the bars: micro F1 stays under 0.8 here
+    return ax
+
+
+# ---- 08 · protocol audit ------------------------------------------------------------------
+
+
+def forest(ax, rows: dict, metrics=("f1_micro", "map"), zero: bool = False):
+    """Seed means with 95% intervals as horizontal bars, one line per row (first on top), one colour per
+    metric; ``rows``: name -> summary (``{metric: {"mean", "low", "high"}}``). ``zero`` draws a line at
+    0 (for differences)."""
+    names = list(rows)
+    y = np.arange(len(names))[::-1].astype(float)
+    offsets = (np.arange(len(metrics)) - (len(metrics) - 1) / 2) * 0.25
+    for i, (metric, dy) in enumerate(zip(metrics, offsets)):
+        s = [rows[n][metric] for n in names]
+        mean = np.array([v["mean"] for v in s])
+        err = np.abs(np.array([[v["mean"] - v["low"], v["high"] - v["mean"]] for v in s]).T)
+        ax.errorbar(
+            mean,
+            y + dy,
+            xerr=err,
+            fmt="o",
+            ms=4,
+            capsize=2,
+            color=f"C{i}",
+            label=METRIC_LABELS.get(metric, metric),
+        )
+    if zero:
+        ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_yticks(y, names)
+    ax.legend(fontsize=7)
+    return ax
+
+
+# ---- 09 · decision rules -------------------------------------------------------------------
+
+
+def pareto(ax, points: dict, curves: dict, front: list, marked: dict):
+    """Recall against false positives per frame for every rule, the Pareto front as a step line.
+
+    ``points``: rule -> summary (seed mean and 95% interval, drawn with error
+    bars); ``curves``: family -> list of summaries along its knob (a line);
+    ``front``: the ``(fp, recall)`` means on the front; ``marked``: name ->
+    ``(fp, recall)`` drawn as stars (the report's operating point).
+    """
+    for i, (family, summaries) in enumerate(curves.items()):
+        ax.plot(
+            [s["fp_per_frame"]["mean"] for s in summaries],
+            [s["recall"]["mean"] for s in summaries],
+            "-",
+            marker=".",
+            ms=4,
+            color=f"C{i}",
+            lw=1.2,
+            label=family,
+        )
+    for j, (name, s) in enumerate(points.items()):
+        x, yv = s["fp_per_frame"], s["recall"]
+        ax.errorbar(
+            x["mean"],
+            yv["mean"],
+            xerr=[[abs(x["mean"] - x["low"])], [abs(x["high"] - x["mean"])]],
+            yerr=[[abs(yv["mean"] - yv["low"])], [abs(yv["high"] - yv["mean"])]],
+            fmt="os^vDP<>Xp"[j % 10],
+            ms=6,
+            capsize=2,
+            color=f"C{(len(curves) + j) % 10}",
+            label=name,
+        )
+    if front:
+        fx, fy = zip(*sorted(front))
+        ax.step(fx, fy, where="post", color="k", lw=1, ls=":", label="Pareto front (means)")
+    report_stars(ax, marked, {})
+    ax.set(xlabel=METRIC_LABELS["fp_per_frame"], ylabel=METRIC_LABELS["recall"])
     return ax
 
 

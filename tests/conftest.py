@@ -292,6 +292,70 @@ def agreeing_results():
             },
             "variation_gain": {"FluidR3_GM, varied": {"f1_micro": iv(0.1, 0.05, 0.15), "map": iv(0.1)}},
         },
+        "08_protocol_audit": {
+            "seeds": [0, 1, 2],
+            "config": RANDOM,
+            "rule": "top-3",
+            "rows": {
+                name: {**summary(0.7, 1.7), "map": iv(0.5, 0.45, 0.55)}
+                for name in ("as implemented", "clean")
+            },
+            "leak_share": {"as implemented": iv(1.0), "clean": iv(0.0)},
+            "effects": {
+                f"{quirk} {how}": {**diff(-0.02, 0.03), "map": iv(0.0, -0.02, 0.02), "paired": True}
+                for quirk in ("split", "batch_norm", "front_end", "head", "labels")
+                for how in ("removed", "added")
+            },
+            "conclusions": {name: _agreeing_conclusions() for name in ("as implemented", "clean")},
+        },
+        "09_rules_and_literature": {
+            "seeds": [0, 1, 2],
+            "config": RANDOM,
+            "reference": "top-N 3",
+            "reference_label": "top-3",
+            "matched_rule": "global threshold at top-3's FP",
+            "beats": {"corrected model": [], "report's model": ["top-N then class thresholds 2"]},
+            "versus": {
+                model: {
+                    "top-N then class thresholds 2": diff(0.01, 0.05, recall=(0.0, 0.02), fp=(-0.6, -0.2)),
+                    "global threshold at top-3's FP": diff(-0.02, 0.02, recall=(-0.05, 0.03), fp=(-0.1, 0.1)),
+                }
+                for model in ("corrected model", "report's model")
+            },
+            "hung_yang": {
+                model: {
+                    "macro": {
+                        "f1_tuned_on_test": iv(0.6),
+                        "f1_tuned_on_validation": iv(0.5),
+                        "average_precision": iv(0.55),
+                    }
+                }
+                for model in ("corrected model", "report's model")
+            },
+        },
+    }
+
+
+def _agreeing_conclusions():
+    """Notebook 08's re-measurement of the loss and top-N conclusions, shaped as notebooks 02 and 05's."""
+    return {
+        "loss": {
+            "seeds": [0, 1, 2],
+            "collapse": {"mse": {"empty_frames_at_0.5": iv(0.97, per_seed=[0.95, 0.97, 0.99])}},
+            "at_threshold_06": {"mse": summary(0.2, 0.4), "iou_batch": summary(0.7, 1.6)},
+            "iou_recall_above_mse": {"held": 57, "of": 57},
+            "iou_minus_mse_at_06": diff(0.1, 0.2),
+        },
+        "top_n": {
+            "seeds": [0, 1, 2],
+            "chosen_n": 3,
+            "chosen_n_rule": "largest micro F1",
+            "plain": {str(n): summary(0.2 * n, n - 1) for n in range(1, 6)},
+            "normalized_minus_plain_at_3": {
+                name: diff(-0.1, -0.01) for name in report.REPORT_BIAS_VECTORS[:2]
+            },
+            "top3_minus_chosen": diff(0, 0),
+        },
     }
 
 

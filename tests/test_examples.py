@@ -99,5 +99,7 @@ def test_frame_examples_hung_yang_framing(tiny_tree):
     assert frames.targets[:, piano].all() and frames.targets.sum() == 7
     strict = examples.frame_examples(ds, [1759], min_share=1.0, progress=False)
     assert strict.targets[:, piano].tolist() == [True] * 6 + [False]
+    first = examples.frame_examples(ds, [1759], max_frames=3, progress=False)
+    assert first.table["start"].tolist() == [0, 4608, 9216] and len(first.targets) == 3
     with pytest.raises(ValueError, match="no recordings"):
         examples.frame_examples(ds, [], progress=False)

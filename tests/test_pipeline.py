@@ -43,6 +43,13 @@ def test_prepare_by_recordings_with_log_mel(tree):
     assert ((test.scores > 0) & (test.scores < 1)).all()
     assert set(prepared.config) >= {"dataset", "recordings", "model"} and "date" not in prepared.config
     assert str(tree) not in str(prepared.config)  # no machine path in what results files record
+    frames = examples.frame_examples(prepared.dataset, [1759], progress=False)
+    framed = pipeline.evaluate_examples(prepared, result.head, frames, progress=False)
+    assert framed.scores.shape == framed.y_true.shape == (len(frames), 11) and len(frames) > 2
+    assert (framed.y_true == frames.targets).all() and set(framed.recordings) == {1759}
+    # The same head on the same audio: a frame equal to a test segment scores as that segment does.
+    again = pipeline.evaluate_examples(prepared, result.head, prepared.examples.split("test"), progress=False)
+    np.testing.assert_allclose(again.scores, test.scores, rtol=1e-6)
 
 
 def test_prepare_with_the_report_codes_leaky_split(tree):
