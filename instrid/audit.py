@@ -99,6 +99,28 @@ def effect(a, b, metrics=("recall", "fp_per_frame", "precision", "f1_micro", "ma
     return {**uncertainty.difference(reps_a, reps_b, metrics), "paired": tested[0] == tested[1]}
 
 
+def prior_only(runs, evaluations, top_n: int = 3) -> tuple[list, list]:
+    """The rule that never listens: each seed's training label frequency as every frame's scores.
+
+    Returns evaluations whose scores are that constant (so their mAP is chance:
+    each class's AP is its prevalence) and their top-``top_n`` decisions (the
+    ``top_n`` instruments most frequent in training, declared in every frame).
+    A row whose numbers match these owes them to the label distribution, not
+    to the audio.
+    """
+    from instrid import decisions
+
+    constant = [
+        uncertainty.Evaluation(
+            ev.y_true,
+            np.broadcast_to(decisions.label_frequency(P.split("train")[1]), ev.scores.shape).copy(),
+            ev.recordings,
+        )
+        for P, ev in zip(runs, evaluations)
+    ]
+    return constant, [decisions.top_n(ev.scores, top_n) for ev in constant]
+
+
 #: Thresholds of the loss comparison (notebook 02's grid) and the report's threshold.
 LOSS_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
 REPORT_THRESHOLD = 0.6

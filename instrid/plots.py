@@ -431,7 +431,7 @@ def forest(ax, rows: dict, metrics=("f1_micro", "map"), zero: bool = False):
     0 (for differences)."""
     names = list(rows)
     y = np.arange(len(names))[::-1].astype(float)
-    offsets = (np.arange(len(metrics)) - (len(metrics) - 1) / 2) * 0.25
+    offsets = (np.arange(len(metrics)) - (len(metrics) - 1) / 2) * (0.7 / len(metrics))
     for i, (metric, dy) in enumerate(zip(metrics, offsets)):
         s = [rows[n][metric] for n in names]
         mean = np.array([v["mean"] for v in s])
@@ -449,20 +449,22 @@ def forest(ax, rows: dict, metrics=("f1_micro", "map"), zero: bool = False):
     if zero:
         ax.axvline(0, color="0.4", lw=0.8)
     ax.set_yticks(y, names)
-    ax.legend(fontsize=7)
+    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(metrics))
     return ax
 
 
 # ---- 09 · decision rules -------------------------------------------------------------------
 
 
-def pareto(ax, points: dict, curves: dict, front: list, marked: dict):
-    """Recall against false positives per frame for every rule, the Pareto front as a step line.
+def pareto(ax, points: dict, curves: dict, front: list, marked: dict, xmax: float = 4.0):
+    """Recall against false positives per frame for every rule, the Pareto front as a dotted step line.
 
     ``points``: rule -> summary (seed mean and 95% interval, drawn with error
     bars); ``curves``: family -> list of summaries along its knob (a line);
     ``front``: the ``(fp, recall)`` means on the front; ``marked``: name ->
-    ``(fp, recall)`` drawn as stars (the report's operating point).
+    ``(fp, recall)`` drawn as stars (the report's operating point). Points with
+    more than ``xmax`` false positives per frame are listed in a corner instead.
     """
     for i, (family, summaries) in enumerate(curves.items()):
         ax.plot(
@@ -475,24 +477,38 @@ def pareto(ax, points: dict, curves: dict, front: list, marked: dict):
             lw=1.2,
             label=family,
         )
+    colors = plt.get_cmap("tab20b")(np.linspace(0, 1, max(2, len(points))))
+    outside = []
     for j, (name, s) in enumerate(points.items()):
         x, yv = s["fp_per_frame"], s["recall"]
+        if x["mean"] > xmax:
+            outside.append(f"{name}: FP {x['mean']:.1f}, recall {yv['mean']:.2f}")
+            continue
         ax.errorbar(
             x["mean"],
             yv["mean"],
             xerr=[[abs(x["mean"] - x["low"])], [abs(x["high"] - x["mean"])]],
             yerr=[[abs(yv["mean"] - yv["low"])], [abs(yv["high"] - yv["mean"])]],
-            fmt="os^vDP<>Xp"[j % 10],
+            fmt="os^vDP<>Xph"[j % 11],
             ms=6,
             capsize=2,
-            color=f"C{(len(curves) + j) % 10}",
+            color=colors[j],
             label=name,
         )
     if front:
         fx, fy = zip(*sorted(front))
         ax.step(fx, fy, where="post", color="k", lw=1, ls=":", label="Pareto front (means)")
     report_stars(ax, marked, {})
-    ax.set(xlabel=METRIC_LABELS["fp_per_frame"], ylabel=METRIC_LABELS["recall"])
+    if outside:
+        ax.text(
+            0.02,
+            0.98,
+            "beyond the axis:\n" + "\n".join(outside),
+            transform=ax.transAxes,
+            va="top",
+            fontsize=7,
+        )
+    ax.set(xlabel=METRIC_LABELS["fp_per_frame"], ylabel=METRIC_LABELS["recall"], xlim=(0, xmax))
     return ax
 
 

@@ -428,11 +428,16 @@ def _cross_font(r: dict) -> Verdict:
 def _protocol(r: dict) -> Verdict:
     rows, effects = r["rows"], r["effects"]
     implemented, clean = rows["as implemented"], rows["clean"]
-    moved = [
-        q.removesuffix(" removed")
+    moved = {
+        q.removesuffix(" removed"): [
+            f"{_METRIC_WORDS[m]} {_iv(e[m])}"
+            for m in ("f1_micro", "map")
+            if e[m]["low"] > 0 or e[m]["high"] < 0
+        ]
         for q, e in effects.items()
-        if q.endswith(" removed") and any(e[m]["low"] > 0 or e[m]["high"] < 0 for m in ("f1_micro", "map"))
-    ]
+        if q.endswith(" removed")
+    }
+    moved = {q: changes for q, changes in moved.items() if changes}
     ours = (
         f"as implemented: recall {_iv(implemented['recall'])}, FP {_iv(implemented['fp_per_frame'], 2)}, "
         f"micro F1 {_iv(implemented['f1_micro'])}, mAP {_iv(implemented['map'])}; clean: recall "
@@ -443,17 +448,36 @@ def _protocol(r: dict) -> Verdict:
     text = (
         f"{100 * leak:.0f}% of the as-implemented test segments come from recordings also in training. "
         + (
-            f"Removing one quirk changes micro F1 or mAP beyond its interval for: {', '.join(moved)} "
-            f"({_seeds(r)}, {r['rule']})."
+            "Removing one quirk from the as-implemented row changes micro F1 or mAP beyond its interval for: "
+            + "; ".join(f"{q} ({', '.join(c)})" for q, c in moved.items())
+            + f" ({_seeds(r)}, {r['rule']})."
             if moved
             else f"No single quirk, removed, changes micro F1 or mAP beyond its interval ({_seeds(r)})."
         )
+    )
+    prior, gain = rows["as implemented: label prior only"], r["model_minus_prior_only"]["as implemented"]
+    listens = gain["f1_micro"]["low"] > 0
+    text = (
+        f"A rule that never listens (the three instruments most frequent in training, declared in every "
+        f"segment) scores recall {_iv(prior['recall'])}, FP {_iv(prior['fp_per_frame'], 2)} on the same "
+        f"test segments; the model minus that rule: micro F1 {_iv(gain['f1_micro'])}, mAP "
+        f"{_iv(gain['map'])}. "
+        + (
+            "Under the report code's protocol the model does better than its label prior. "
+            if listens
+            else "Under the report code's protocol the model's top-3 does no better than the label prior: "
+            "its number measures the label distribution, not the audio. "
+        )
+        + text
     )
     report = (
         f"recall {FINAL_TEST['recall']:.3f}, {FINAL_TEST['fp_per_frame']:.2f} FP per frame, "
         "under its code's protocol"
     )
-    return Verdict(HELD if not moved else NOT_HELD, report, ours, text)
+    return Verdict(HELD if listens else NOT_HELD, report, ours, text)
+
+
+_METRIC_WORDS = {"f1_micro": "micro F1", "map": "mAP", "recall": "recall", "fp_per_frame": "FP per frame"}
 
 
 def _mixed_rule(r: dict) -> Verdict:
@@ -481,6 +505,15 @@ def _mixed_rule(r: dict) -> Verdict:
         else f"For the {m}, no mix beats {ref} (more recall at no more false positives, or fewer false "
         "positives at no less recall, one beyond its interval)."
         for m in best
+    )
+    # Beyond the question asked (equal false positives): which rule has the best micro F1 on test.
+    top_f1 = {
+        m: max(r["versus"][m], key=lambda n: r["versus"][m][n]["f1_micro"]["mean"]) for m in r["versus"]
+    }
+    text += " " + " ".join(
+        f"Best micro F1 for the {m}: {n}, {_iv(r['versus'][m][n]['f1_micro'])} against {ref} "
+        f"(recall {_iv(r['versus'][m][n]['recall'])}, FP {_iv(r['versus'][m][n]['fp_per_frame'], 2)})."
+        for m, n in top_f1.items()
     )
     status = HELD if best.get("report's model") else PARTLY if best.get("corrected model") else NOT_HELD
     return Verdict(
@@ -672,9 +705,10 @@ CLAIMS = (
         "an accuracy of 76% ... on average, 1.6 false positives",
         "Results, as measured under its code's protocol",
         "08_protocol_audit",
-        "rows, effects.<quirk> removed",
-        "held (the protocol does not decide the number) if removing no single quirk from the as-implemented "
-        "configuration changes micro F1 or mAP with an interval excluding 0",
+        "rows, model_minus_prior_only, effects.<quirk> removed",
+        "held if, under the report code's protocol, the model's top-3 beats a rule that ignores the audio "
+        "(the three instruments most frequent in training, in every segment) in micro F1 with an interval "
+        "above 0; the quirks whose removal moves micro F1 or mAP beyond its interval are listed",
         _protocol,
     ),
     Claim(

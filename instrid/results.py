@@ -125,6 +125,14 @@ def this_run(config: dict) -> str:
     )
 
 
+#: Figures the findings section shows (their notebook's number leads the name): the protocol audit and
+#: every decision rule against top-3, with its Pareto front.
+FINDINGS_FIGURES = (
+    ("08_protocol_audit", "protocol audit: each quirk removed and added"),
+    ("09_rules", "every decision rule on test, its Pareto front and the report's operating point"),
+)
+
+
 def findings_table(results: dict) -> str:
     """One Markdown row per claim whose notebook has results: claim, report, ours, verdict."""
     rows = [
@@ -202,6 +210,9 @@ def findings_section(results_dir) -> str:
         next(iter(results.values())).get("config", {}),
     )
     parts = [this_run(config), "### Findings", findings_table(results)]
+    shown = [(name, alt) for name, alt in FINDINGS_FIGURES if name.split("_")[0] in {k[:2] for k in results}]
+    if shown:
+        parts.append(" ".join(f"![{alt}](figures/{name}.png)" for name, alt in shown))
     if any(k in results for k in ("02_loss_mse_vs_iou", "05_top_n", "06_final_test")):
         parts += ["### Headline numbers", headline_table(results)]
     parts.append(f"Configuration: {describe(config)}.")

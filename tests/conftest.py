@@ -298,9 +298,13 @@ def agreeing_results():
             "rule": "top-3",
             "rows": {
                 name: {**summary(0.7, 1.7), "map": iv(0.5, 0.45, 0.55)}
-                for name in ("as implemented", "clean")
+                for name in ("as implemented", "clean", "as implemented: label prior only")
             },
             "leak_share": {"as implemented": iv(1.0), "clean": iv(0.0)},
+            "model_minus_prior_only": {
+                name: {**diff(0.05, 0.1), "map": iv(0.2, 0.1, 0.3), "paired": True}
+                for name in ("as implemented", "clean")
+            },
             "effects": {
                 f"{quirk} {how}": {**diff(-0.02, 0.03), "map": iv(0.0, -0.02, 0.02), "paired": True}
                 for quirk in ("split", "batch_norm", "front_end", "head", "labels")

@@ -102,3 +102,34 @@ def test_tradeoff_sweeps_draws_a_line_per_seed_and_variant():
     plots.tradeoff_sweeps(ax, sweeps, {"plain": {"recall": iv(0.5), "fp_per_frame": iv(1.0)}})
     assert len(ax.lines) >= 4
     plt.close(fig)
+
+
+def _summary(recall, fp, spread=0.05):
+    return {
+        "recall": {"mean": recall, "low": recall - spread, "high": recall + spread},
+        "fp_per_frame": {"mean": fp, "low": fp - spread, "high": fp + spread},
+        "f1_micro": {"mean": 0.4, "low": 0.3, "high": 0.5},
+        "map": {"mean": 0.5, "low": 0.4, "high": 0.6},
+    }
+
+
+def test_forest_puts_the_first_row_on_top_one_bar_per_metric():
+    fig, ax = plt.subplots()
+    rows = {"as implemented": _summary(0.7, 2.0), "clean": _summary(0.6, 2.2)}
+    assert plots.forest(ax, rows, ("f1_micro", "map"), zero=True) is ax
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["as implemented", "clean"] and list(ax.get_yticks()) == [1.0, 0.0]
+    assert len(ax.containers) == 2 and ax.get_legend() is not None  # one error-bar set per metric
+    plt.close(fig)
+
+
+def test_pareto_lists_points_beyond_the_axis_instead_of_drawing_them():
+    fig, ax = plt.subplots()
+    points = {"near": _summary(0.7, 1.5), "far": _summary(0.9, 7.3)}
+    curves = {"top-N": [_summary(0.3, 0.5), _summary(0.6, 1.4)]}
+    out = plots.pareto(ax, points, curves, [(0.5, 0.3), (1.5, 0.7)], {"report": (1.66, 0.762)}, xmax=4)
+    assert out is ax and ax.get_xlim() == (0, 4)
+    assert "far: FP 7.3, recall 0.90" in " ".join(t.get_text() for t in ax.texts)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "near" in labels and "far" not in labels and "Pareto front (means)" in labels
+    plt.close(fig)

@@ -143,8 +143,16 @@ def test_all_held_on_results_that_agree():
             lambda r: r["08_protocol_audit"]["effects"]["split removed"].update(
                 f1_micro=iv(-0.2, -0.3, -0.1)
             ),
+            report.HELD,
+            "beyond its interval for: split (micro F1 -0.200 [-0.300, -0.100])",
+        ),
+        (
+            "protocol",
+            lambda r: r["08_protocol_audit"]["model_minus_prior_only"]["as implemented"].update(
+                f1_micro=iv(0.0, -0.01, 0.01)
+            ),
             report.NOT_HELD,
-            "beyond its interval for: split",
+            "does no better than the label prior",
         ),
         (
             "top_3_clean",

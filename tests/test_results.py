@@ -51,6 +51,9 @@ def test_findings_section_states_the_run_before_any_number(tmp_path):
     assert text.index("randomly initialized") < text.index("### Findings") < text.index("0.")
     assert text.count('| *"') == len(report.CLAIMS) == 18  # one row per claim
     assert "**held**" in text and "**not comparable here**" in text
+    assert "![protocol audit" in text and "(figures/09_rules.png)" in text  # the audit and Pareto figures
+    (tmp_path / "r" / "09_rules_and_literature.json").unlink()
+    assert "09_rules.png" not in results.findings_section(tmp_path / "r")  # only figures with results
     assert results.findings_section(tmp_path / "none") == "_No results yet: run `make study`._"
 
 
