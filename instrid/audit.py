@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from instrid import uncertainty
+from instrid import decisions, metrics, pipeline, train, uncertainty
 
 #: quirk -> (pipeline option, value as implemented, clean value)
 QUIRKS = {
@@ -108,8 +108,6 @@ def prior_only(runs, evaluations, top_n: int = 3) -> tuple[list, list]:
     A row whose numbers match these owes them to the label distribution, not
     to the audio.
     """
-    from instrid import decisions
-
     constant = [
         uncertainty.Evaluation(
             ev.y_true,
@@ -138,8 +136,6 @@ def conclusions(
     with and without the report's normalizations, N chosen by the study's
     criterion (:func:`instrid.uncertainty.choose_top_n`).
     """
-    from instrid import decisions, metrics, pipeline, train
-
     seeds = [P.seed for P in runs]
     mse_heads = [
         pipeline.fit_head(P, train.TrainConfig(loss="mse", epochs=epochs, seed=P.seed)).head for P in runs

@@ -1,4 +1,4 @@
-"""One call from a notebook's parameters to cached embeddings (notebooks ``02`` to ``06``).
+"""One call from a notebook's parameters to cached embeddings (notebooks ``02`` on).
 
 Every study notebook starts the same way: open the dataset, cut its
 recordings into labelled segments, subsample them per split, build the model

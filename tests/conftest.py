@@ -234,14 +234,7 @@ def agreeing_results():
             "inclusive_end_changed_time_share": 0.05,
             "config": {},
         },
-        "02_loss_mse_vs_iou": {
-            "seeds": [0, 1, 2],
-            "config": RANDOM,
-            "collapse": {"mse": {"empty_frames_at_0.5": iv(0.97, per_seed=[0.95, 0.97, 0.99])}},
-            "at_threshold_06": {"mse": summary(0.2, 0.4), "iou_batch": summary(0.7, 1.6)},
-            "iou_recall_above_mse": {"held": 57, "of": 57},
-            "iou_minus_mse_at_06": diff(0.1, 0.2),
-        },
+        "02_loss_mse_vs_iou": {**_agreeing_conclusions()["loss"], "config": RANDOM},
         "03_bias_white_noise": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
@@ -255,17 +248,7 @@ def agreeing_results():
             "config": RANDOM,
             "minus_plain": {name: diff(-0.05, 0.01) for name in report.REPORT_BIAS_VECTORS},
         },
-        "05_top_n": {
-            "seeds": [0, 1, 2],
-            "config": RANDOM,
-            "chosen_n": 3,
-            "chosen_n_rule": "largest micro F1",
-            "plain": {str(n): summary(0.2 * n, n - 1) for n in range(1, 6)},
-            "normalized_minus_plain_at_3": {
-                name: diff(-0.1, -0.01) for name in report.REPORT_BIAS_VECTORS[:2]
-            },
-            "top3_minus_chosen": diff(0, 0),
-        },
+        "05_top_n": {**_agreeing_conclusions()["top_n"], "config": RANDOM},
         "06_final_test": {
             "seeds": [0, 1, 2],
             "config": REAL,
@@ -341,7 +324,7 @@ def agreeing_results():
 
 
 def _agreeing_conclusions():
-    """Notebook 08's re-measurement of the loss and top-N conclusions, shaped as notebooks 02 and 05's."""
+    """Notebooks 02 and 05's loss and top-N results (and notebook 08's re-measurement of them)."""
     return {
         "loss": {
             "seeds": [0, 1, 2],
