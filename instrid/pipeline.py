@@ -242,6 +242,7 @@ def train_model(
     lr: float = 1e-3,
     epochs: int = 3,
     top_n: int = 3,
+    standardize: bool = True,
     train_examples: int = 20_000,
     validation_examples: int = 5_000,
     test_examples: int = 5_000,
@@ -250,8 +251,9 @@ def train_model(
 ) -> dict:
     """Fit the study's corrected pipeline on a MusicNet-format tree and save it as one model file.
 
-    The defaults are notebook ``06``'s corrected pipeline (seed 0), so after
-    ``make study`` the embeddings are read from the cache. Class thresholds
+    The defaults are notebook ``06``'s corrected pipeline (seed 0; embeddings
+    z-scored for the head, folded into it), so after ``make study`` the
+    embeddings are read from the cache. Class thresholds
     are tuned for F1 on validation; the rule keeps at most ``top_n`` of the
     instruments that pass. Returns the validation summary of that rule.
     """
@@ -277,6 +279,7 @@ def train_model(
             epochs=epochs,
             lr_gamma=1.0 if optimizer == "adam" else 0.5,
             seed=seed,
+            standardize=standardize,
         ),
         progress=progress,
     )
@@ -291,7 +294,14 @@ def train_model(
         prepared.model,
         thresholds,
         top_n,
-        {**prepared.config, "loss": loss, "optimizer": optimizer, "epochs": epochs, "validation": summary},
+        {
+            **prepared.config,
+            "loss": loss,
+            "optimizer": optimizer,
+            "epochs": epochs,
+            "standardize": standardize,
+            "validation": summary,
+        },
     )
     return summary
 

@@ -36,6 +36,13 @@ class TrainConfig:
     epochs: int = 3
     lr_gamma: float = 0.5  # StepLR(step_size=1, gamma)
     seed: int = 0
+    # Train on embeddings z-scored with the training split's mean and standard deviation, then fold that
+    # affine map into the head, so the returned head still takes raw embeddings (the corrected pipeline).
+    standardize: bool = False
+
+
+#: Below this standard deviation an embedding dimension counts as constant: centred, not scaled.
+STD_FLOOR = 1e-6
 
 
 @dataclass
@@ -105,6 +112,10 @@ def train_head(
     Returns
     -------
     TrainResult, with the head of the epoch with the lowest validation loss.
+    With ``config.standardize`` the head is trained on
+    :math:`z = (e - \\mu) / \\sigma` (training mean and standard deviation per
+    dimension; a dimension with :math:`\\sigma` below :data:`STD_FLOOR` only centred) and returned folded,
+    :math:`W' = W / \\sigma`, :math:`b' = b - W' \\mu`, so it takes raw embeddings.
     """
     config = config or TrainConfig()
     loss_fn = get_loss(config.loss)
@@ -112,6 +123,12 @@ def train_head(
     vx, vy = _tensor(val_x), _tensor(val_y)
     if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(vx) != len(vy):
         raise ValueError("train/val embeddings and targets must be (n, d) and (n, classes) with matching n")
+    if config.standardize:
+        shift, spread = x.mean(dim=0), x.std(dim=0, unbiased=False)
+        # A constant dimension is only centred: dividing by a vanishing spread would fold a huge weight
+        # into the head that cancels against its bias only in exact arithmetic.
+        scale = torch.where(spread > STD_FLOOR, spread, torch.ones_like(spread))
+        x, vx = (x - shift) / scale, (vx - shift) / scale
     generator = torch.Generator().manual_seed(config.seed)
     head = nn.Linear(x.shape[1], y.shape[1])
     with torch.no_grad():
@@ -146,6 +163,10 @@ def train_head(
             best_loss, best_epoch, best = val_loss, epoch, copy.deepcopy(head.state_dict())
     if best is not None:
         head.load_state_dict(best)
+    if config.standardize:
+        with torch.no_grad():
+            head.weight.div_(scale)
+            head.bias.sub_(head.weight @ shift)
     head.eval()
     return TrainResult(
         head=head,

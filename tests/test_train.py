@@ -44,3 +44,27 @@ def test_report_optimizer_schedule():
 
 
 MIXING = np.random.default_rng(99).normal(size=(11, 16))
+
+
+def test_standardized_head_is_folded_to_take_raw_embeddings():
+    x, y = toy(0)
+    vx, vy = toy(1)
+    # Offset and stretch the dimensions, one of them constant, as raw backbone outputs can be.
+    x, vx = (x.astype(np.float32) * 5 + 40, vx.astype(np.float32) * 5 + 40)
+    x[:, 3] = vx[:, 3] = 7.0
+    config = train.TrainConfig(loss="bce", optimizer="adam", lr=0.01, epochs=3, seed=2, lr_gamma=1.0)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std[std <= train.STD_FLOOR] = 1.0  # the constant dimension is only centred
+    z = lambda a: (a - mean) / std  # noqa: E731
+    by_hand = train.train_head(z(x), y, z(vx), vy, config, progress=False)
+    folded = train.train_head(
+        x, y, vx, vy, train.TrainConfig(**{**config.__dict__, "standardize": True}), progress=False
+    )
+    assert folded.best_epoch == by_hand.best_epoch
+    pd.testing.assert_frame_equal(
+        folded.history.drop(columns="seconds"), by_hand.history.drop(columns="seconds"), rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        train.predict_logits(folded.head, vx), train.predict_logits(by_hand.head, z(vx)), atol=1e-3
+    )
+    assert np.isfinite(train.predict_logits(folded.head, vx)).all()
