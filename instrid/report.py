@@ -415,6 +415,14 @@ def _cross_font(r: dict) -> Verdict:
             f" Training with the performance variation, against the same {r['fonts'][0]} recordings "
             f"without it, changes micro F1 on {r['fonts'][1]} (unseen) by {_iv(gain)}."
         )
+    reference = r.get("head_reference")
+    for variant, c in r.get("head_comparison", {}).items():
+        if variant != reference:
+            d = c["unseen_minus_pipeline"]
+            text += (
+                f" Head {variant} instead of {reference}: unseen-font micro F1 {_iv(d['f1_micro'])}, mAP "
+                f"{_iv(d['map'])} (in-font micro F1 {_iv(c['in_font']['f1_micro'])})."
+            )
     return Verdict(
         status,
         f"micro F1 and mAP at least {t['unseen_f1_micro']:.2f} on a font not heard in training, "

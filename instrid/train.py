@@ -39,6 +39,8 @@ class TrainConfig:
     # Train on embeddings z-scored with the training split's mean and standard deviation, then fold that
     # affine map into the head, so the returned head still takes raw embeddings (the corrected pipeline).
     standardize: bool = False
+    # Hidden units of a one-hidden-layer ReLU head; 0 keeps the report's Linear head (notebook 07 compares).
+    hidden: int = 0
 
 
 #: Below this standard deviation an embedding dimension counts as constant: centred, not scaled.
@@ -47,7 +49,7 @@ STD_FLOOR = 1e-6
 
 @dataclass
 class TrainResult:
-    head: nn.Linear
+    head: nn.Module  # nn.Linear, or nn.Sequential(Linear, ReLU, Linear) with TrainConfig.hidden
     history: pd.DataFrame  # epoch, train_loss, val_loss, lr, seconds
     best_epoch: int
     config: TrainConfig
@@ -96,10 +98,29 @@ def _epoch(model: nn.Module, batches, loss_fn, optimizer) -> float:
     return total / max(1, n)
 
 
+def make_head(inputs: int, outputs: int, hidden: int, generator: torch.Generator) -> nn.Module:
+    """``Linear(inputs, outputs)``, or with ``hidden`` units ``Linear -> ReLU -> Linear``, seeded.
+
+    Each layer gets nn.Linear's own initialization (uniform in +-1/sqrt(fan-in)), drawn from
+    ``generator``.
+    """
+    layers = (
+        [nn.Linear(inputs, outputs)]
+        if not hidden
+        else [nn.Linear(inputs, hidden), nn.Linear(hidden, outputs)]
+    )
+    with torch.no_grad():
+        for layer in layers:
+            bound = 1 / np.sqrt(layer.in_features)
+            layer.weight.copy_(torch.empty_like(layer.weight).uniform_(-bound, bound, generator=generator))
+            layer.bias.copy_(torch.empty_like(layer.bias).uniform_(-bound, bound, generator=generator))
+    return layers[0] if not hidden else nn.Sequential(layers[0], nn.ReLU(), layers[1])
+
+
 def train_head(
     train_x, train_y, val_x, val_y, config: TrainConfig | None = None, *, progress: bool = True
 ) -> TrainResult:
-    """Train a ``Linear(d, classes)`` head on embeddings with the given loss.
+    """Train a ``Linear(d, classes)`` head (or a one-hidden-layer one, ``config.hidden``) on embeddings.
 
     Parameters
     ----------
@@ -115,7 +136,8 @@ def train_head(
     With ``config.standardize`` the head is trained on
     :math:`z = (e - \\mu) / \\sigma` (training mean and standard deviation per
     dimension; a dimension with :math:`\\sigma` below :data:`STD_FLOOR` only centred) and returned folded,
-    :math:`W' = W / \\sigma`, :math:`b' = b - W' \\mu`, so it takes raw embeddings.
+    :math:`W' = W / \\sigma`, :math:`b' = b - W' \\mu` (``W``, ``b``: the first layer's), so it takes raw
+    embeddings.
     """
     config = config or TrainConfig()
     loss_fn = get_loss(config.loss)
@@ -123,6 +145,8 @@ def train_head(
     vx, vy = _tensor(val_x), _tensor(val_y)
     if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(vx) != len(vy):
         raise ValueError("train/val embeddings and targets must be (n, d) and (n, classes) with matching n")
+    if config.hidden < 0:
+        raise ValueError(f"hidden must be 0 (a Linear head) or a number of units, got {config.hidden}")
     if config.standardize:
         shift, spread = x.mean(dim=0), x.std(dim=0, unbiased=False)
         # A constant dimension is only centred: dividing by a vanishing spread would fold a huge weight
@@ -130,12 +154,7 @@ def train_head(
         scale = torch.where(spread > STD_FLOOR, spread, torch.ones_like(spread))
         x, vx = (x - shift) / scale, (vx - shift) / scale
     generator = torch.Generator().manual_seed(config.seed)
-    head = nn.Linear(x.shape[1], y.shape[1])
-    with torch.no_grad():
-        # nn.Linear's own initialization, drawn from our generator.
-        bound = 1 / np.sqrt(x.shape[1])
-        head.weight.copy_(torch.empty_like(head.weight).uniform_(-bound, bound, generator=generator))
-        head.bias.copy_(torch.empty_like(head.bias).uniform_(-bound, bound, generator=generator))
+    head = make_head(x.shape[1], y.shape[1], config.hidden, generator)
     optimizer, scheduler = _optimizer(head.parameters(), config)
 
     rows, best, best_loss, best_epoch = [], None, np.inf, 0
@@ -164,9 +183,10 @@ def train_head(
     if best is not None:
         head.load_state_dict(best)
     if config.standardize:
+        first = head if isinstance(head, nn.Linear) else head[0]
         with torch.no_grad():
-            head.weight.div_(scale)
-            head.bias.sub_(head.weight @ shift)
+            first.weight.div_(scale)
+            first.bias.sub_(first.weight @ shift)
     head.eval()
     return TrainResult(
         head=head,
@@ -184,5 +204,5 @@ def predict_logits(head: nn.Module, x, batch_size: int = 8192) -> np.ndarray:
     head.eval()
     return np.concatenate(
         [head(t[i : i + batch_size]).double().numpy() for i in range(0, len(t), batch_size)]
-        or [np.zeros((0, head.out_features))]
+        or [np.zeros((0, [m for m in head.modules() if isinstance(m, nn.Linear)][-1].out_features))]
     )

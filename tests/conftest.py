@@ -274,6 +274,15 @@ def agreeing_results():
                 for pipe, unseen in (("corrected", 0.7), ("report", 0.5))
             },
             "variation_gain": {"FluidR3_GM, varied": {"f1_micro": iv(0.1, 0.05, 0.15), "map": iv(0.1)}},
+            "head_reference": "linear, z-scored",
+            "head_comparison": {
+                variant: {
+                    "in_font": {"f1_micro": iv(0.75 + gain), "map": iv(0.7)},
+                    "unseen_font": {"f1_micro": iv(0.7 + gain), "map": iv(0.65)},
+                    "unseen_minus_pipeline": {"f1_micro": iv(gain, gain - 0.01, gain + 0.01), "map": iv(0.0)},
+                }
+                for variant, gain in (("linear, z-scored", 0.0), ("512 hidden units, z-scored", 0.02))
+            },
         },
         "08_protocol_audit": {
             "seeds": [0, 1, 2],

@@ -231,6 +231,11 @@ def test_finding_names_the_quote_numbers_and_verdict():
     assert "(this study's target, issue 10's targets)" in ours and "**Held.** " in ours
     assert "changes micro F1 on FluidR3_GM (unseen) by 0.100 [0.050, 0.150]" in ours
     assert "no gap is no merit" not in ours
+    assert (
+        "Head 512 hidden units, z-scored instead of linear, z-scored: unseen-font micro F1 "
+        "0.020 [0.010, 0.030]" in ours
+    )
+    assert "Head linear, z-scored instead" not in ours  # the reference is not compared with itself
     deaf = copy.deepcopy(res["07_generalization"])
     deaf["cross_font"]["report"]["in_font"]["map"] = iv(0.2)
     assert "its mAP is 0.20 even in-font: its top-3 barely depends on the audio" in report.finding(

@@ -68,3 +68,50 @@ def test_standardized_head_is_folded_to_take_raw_embeddings():
         train.predict_logits(folded.head, vx), train.predict_logits(by_hand.head, z(vx)), atol=1e-3
     )
     assert np.isfinite(train.predict_logits(folded.head, vx)).all()
+
+
+def xor_toy(seed, n=600):
+    """Targets no linear head can decode: instrument k sounds where two features share a sign."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 16)).astype(np.float32)
+    y = np.stack([(x[:, k] * x[:, k + 1]) > 0 for k in range(11)], axis=1)
+    return x, y
+
+
+def test_hidden_layer_head_learns_what_a_linear_head_cannot_and_is_reproducible():
+    x, y = xor_toy(0)
+    vx, vy = xor_toy(1)
+    config = train.TrainConfig(loss="bce", optimizer="adam", lr=0.01, epochs=8, seed=3, lr_gamma=1.0)
+    accuracy = lambda result: ((train.predict_logits(result.head, vx) > 0) == vy).mean()  # noqa: E731
+    linear = train.train_head(x, y, vx, vy, config, progress=False)
+    mlp = train.train_head(
+        x, y, vx, vy, train.TrainConfig(**{**config.__dict__, "hidden": 64}), progress=False
+    )
+    again = train.train_head(x, y, vx, vy, mlp.config, progress=False)
+    assert isinstance(linear.head, torch.nn.Linear) and isinstance(mlp.head, torch.nn.Sequential)
+    assert accuracy(linear) < 0.6 < 0.8 < accuracy(mlp)
+    assert all(
+        torch.equal(p, q) for p, q in zip(mlp.head.state_dict().values(), again.head.state_dict().values())
+    )
+    assert train.predict_logits(mlp.head, vx[:0]).shape == (0, 11)
+    with pytest.raises(ValueError, match="hidden must be"):
+        train.train_head(x, y, vx, vy, train.TrainConfig(hidden=-1), progress=False)
+
+
+def test_standardized_hidden_layer_head_is_folded_into_its_first_layer():
+    x, y = xor_toy(0)
+    vx, vy = xor_toy(1)
+    x, vx = x * 3 - 20, vx * 3 - 20
+    config = train.TrainConfig(
+        loss="bce", optimizer="adam", lr=0.01, epochs=3, seed=4, lr_gamma=1.0, hidden=32
+    )
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    by_hand = train.train_head((x - mean) / std, y, (vx - mean) / std, vy, config, progress=False)
+    folded = train.train_head(
+        x, y, vx, vy, train.TrainConfig(**{**config.__dict__, "standardize": True}), progress=False
+    )
+    np.testing.assert_allclose(
+        train.predict_logits(folded.head, vx),
+        train.predict_logits(by_hand.head, (vx - mean) / std),
+        atol=1e-3,
+    )
