@@ -202,7 +202,7 @@ def predict_logits(head: nn.Module, x, batch_size: int = 8192) -> np.ndarray:
     """Head logits for embeddings ``x``: ``(n, classes)`` float64."""
     t = _tensor(x)
     head.eval()
+    # At least one (possibly empty) batch, so no input still gives (0, classes) whatever the head's layers.
     return np.concatenate(
-        [head(t[i : i + batch_size]).double().numpy() for i in range(0, len(t), batch_size)]
-        or [np.zeros((0, [m for m in head.modules() if isinstance(m, nn.Linear)][-1].out_features))]
+        [head(t[i : i + batch_size]).double().numpy() for i in range(0, max(len(t), 1), batch_size)]
     )
