@@ -135,6 +135,29 @@ def _audio_info(path: Path) -> tuple[int, int]:
     return int(info.samplerate), int(info.frames)
 
 
+#: The integer columns of a label CSV.
+INTEGER_COLUMNS = ("start_time", "end_time", "instrument", "note")
+
+
+def _typed_labels(path: Path) -> pd.DataFrame | None:
+    """A well-formed label CSV read by pandas' C parser with integer columns, or None to take the slow path.
+
+    About ten times faster than parsing every column as text; any file this does not read cleanly (a
+    missing file, other headers, a value that is not a plain integer) goes through :func:`read_labels`'
+    text path, which says what is wrong, or accepts it with the same values.
+    """
+    text_columns = {c: str for c in LABEL_COLUMNS if c not in INTEGER_COLUMNS}
+    try:
+        typed = pd.read_csv(path, dtype=text_columns, keep_default_na=False, skipinitialspace=True)
+    except Exception:
+        return None
+    if tuple(typed.columns) != LABEL_COLUMNS:
+        return None
+    if not all(pd.api.types.is_signed_integer_dtype(typed[c].dtype) for c in INTEGER_COLUMNS):
+        return None
+    return typed
+
+
 def read_labels(path, *, n_samples: int | None = None) -> pd.DataFrame:
     """Read and validate one MusicNet label CSV.
 
@@ -163,8 +186,13 @@ def read_labels(path, *, n_samples: int | None = None) -> pd.DataFrame:
         or a pitch outside 0..127.
     """
     path = Path(path)
+    typed = _typed_labels(path)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        raw = (
+            typed
+            if typed is not None
+            else pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        )
     except FileNotFoundError as exc:
         raise DatasetError(f"{path}: label file is missing") from exc
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -175,6 +203,15 @@ def read_labels(path, *, n_samples: int | None = None) -> pd.DataFrame:
         raise DatasetError(f"{path}: missing column(s) {missing}; expected {list(LABEL_COLUMNS)}")
 
     def integers(column: str) -> np.ndarray:
+        if typed is not None:
+            values = typed[column].to_numpy(dtype=np.int64)
+            huge = np.abs(values) >= 2**53
+            if huge.any():
+                row = int(np.flatnonzero(huge)[0])
+                raise DatasetError(
+                    f"{path}: line {row + 2}: {column} is out of range, got {str(int(values[row]))!r}"
+                )
+            return values
         values = pd.to_numeric(raw[column].str.strip(), errors="coerce").to_numpy(dtype=np.float64)
         bad = ~np.isfinite(values) | (values != np.round(values))
         if bad.any():
@@ -211,6 +248,8 @@ def read_labels(path, *, n_samples: int | None = None) -> pd.DataFrame:
     instruments.index_of(code, source=str(path))
 
     def floats(column: str) -> np.ndarray:
+        if (raw[column] == "").all():  # MusicNetEM's synthetic labels: no beats
+            return np.full(len(raw), np.nan)
         return pd.to_numeric(raw[column].str.strip().replace("", np.nan), errors="coerce").to_numpy(
             dtype=np.float64
         )

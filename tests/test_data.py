@@ -271,6 +271,51 @@ def test_label_csv_with_spaces_after_commas_and_huge_values(tmp_path):
         data.read_labels(path)
 
 
+def text_path_labels(path, monkeypatch):
+    """read_labels as it parses a file the fast typed reader declines: every column as text."""
+    with monkeypatch.context() as m:
+        m.setattr(data, "_typed_labels", lambda path: None)
+        return data.read_labels(path)
+
+
+label_cells = st.one_of(
+    st.integers(-(2**62), 2**62).map(str),
+    st.sampled_from(["", " 7", "7 ", "1e3", "12.0", "0.5", "x", "9007199254740993", "-0"]),
+)
+
+
+@SETTINGS
+@given(rows=st.lists(st.tuples(*[label_cells] * 6, st.sampled_from(["", "Quarter"])), max_size=5))
+def test_typed_label_reader_agrees_with_the_text_path(tmp_path_factory, rows):
+    # The fast reader must give the same table, or the same error, as parsing every column as text.
+    monkeypatch = pytest.MonkeyPatch()
+    path = tmp_path_factory.mktemp("labels") / "l.csv"
+    path.write_text(",".join(data.LABEL_COLUMNS) + "\n" + "".join(",".join(r) + "\n" for r in rows))
+    outcomes = []
+    for read in (data.read_labels, lambda p: text_path_labels(p, monkeypatch)):
+        try:
+            outcomes.append(read(path))
+        except DatasetError as exc:
+            outcomes.append(str(exc))
+    fast, text = outcomes
+    if isinstance(text, str):
+        assert fast == text
+    else:
+        pd.testing.assert_frame_equal(fast, text, check_exact=True)
+
+
+def test_typed_label_reader_takes_plain_integer_files(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_text(",".join(data.LABEL_COLUMNS) + "\n9766,197620,43,41,,,\n11181,31496,42,65,1.5,2,Half\n")
+    assert data._typed_labels(path) is not None
+    table = data.read_labels(path)
+    assert table["start_time"].tolist() == [9766, 11181] and table["note"].tolist() == [41, 65]
+    assert np.isnan(table["start_beat"][0]) and table["start_beat"][1] == 1.5
+    path.write_text(",".join(data.LABEL_COLUMNS) + "\n0,9007199254740993,1,60,,,\n")
+    with pytest.raises(DatasetError, match=r"line 2: end_time is out of range, got '9007199254740993'"):
+        data.read_labels(path)
+
+
 def valid_wav(seconds=0.3, rate=8000) -> bytes:
     buffer = io.BytesIO()
     soundfile.write(
