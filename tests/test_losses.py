@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from instrid.losses import bce_loss, get_loss, iou_loss_batch, iou_loss_frame, mse_loss
+from instrid.losses import bce_loss, get_loss, iou_loss_batch, iou_loss_frame, mse_loss, value_and_gradient
 
 
 def logit(p):
@@ -68,3 +69,42 @@ def test_bad_shapes_and_names():
         mse_loss(torch.zeros(2, 3), torch.zeros(2, 4))
     with pytest.raises(ValueError, match="unknown loss 'iou'"):
         get_loss("iou")
+
+
+@pytest.mark.parametrize("name", ["mse", "bce", "iou_batch", "iou_frame"])
+@pytest.mark.parametrize("targets", ["none", "all", "mixed", "random"])
+def test_numpy_value_and_gradient_match_torch_autograd(name, targets):
+    # train.train_head steps on these: they must be the torch losses' values and autograd gradients.
+    generator = torch.Generator().manual_seed(1)
+    y = {
+        "none": torch.zeros(10, 11),
+        "all": torch.ones(10, 11),
+        "mixed": (torch.arange(110).reshape(10, 11) % 3 == 0).float(),
+        "random": (torch.rand(10, 11, generator=generator) < 0.2).float(),
+    }[targets].double()
+    z = (4 * torch.randn(10, 11, dtype=torch.float64, generator=generator)).requires_grad_()
+    loss = get_loss(name)(z, y)
+    loss.backward()
+    value, gradient = value_and_gradient(name, z.detach().numpy(), y.numpy())
+    assert value == pytest.approx(loss.item(), rel=1e-12, abs=1e-15)
+    np.testing.assert_allclose(gradient, z.grad.numpy(), rtol=1e-10, atol=1e-15)
+    assert gradient.dtype == np.float64
+    value32, gradient32 = value_and_gradient(name, z.detach().float().numpy(), y.float().numpy())
+    assert gradient32.dtype == np.float32 and value32 == pytest.approx(value, rel=1e-5)
+
+
+def test_numpy_losses_stay_finite_at_huge_logits():
+    z = np.array([[1e4, -1e4], [-1e4, 1e4]], dtype=np.float32)
+    y = np.array([[1, 0], [1, 0]], dtype=np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is fine
+        for name in ("mse", "bce", "iou_batch", "iou_frame"):
+            value, gradient = value_and_gradient(name, z, y)
+            assert np.isfinite(value) and np.isfinite(gradient).all()
+    assert value_and_gradient("bce", z, y)[0] == pytest.approx(1e4 / 2)
+
+
+def test_numpy_losses_refuse_bad_input():
+    with pytest.raises(ValueError, match="both be"):
+        value_and_gradient("bce", np.zeros((2, 3)), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="unknown loss 'iou'"):
+        value_and_gradient("iou", np.zeros((2, 3)), np.zeros((2, 3)))

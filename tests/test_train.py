@@ -115,3 +115,34 @@ def test_standardized_hidden_layer_head_is_folded_into_its_first_layer():
         train.predict_logits(by_hand.head, (vx - mean) / std),
         atol=1e-3,
     )
+
+
+@pytest.mark.parametrize(
+    "loss, optimizer, lr, hidden",
+    [
+        ("iou_batch", "sgd", 1e-2, 0),
+        ("iou_frame", "sgd", 1e-2, 0),
+        ("mse", "sgd", 5e-2, 0),
+        ("bce", "adam", 1e-2, 0),
+        ("bce", "adam", 1e-2, 32),
+        ("iou_batch", "sgd", 1e-2, 32),
+    ],
+)
+def test_numpy_training_matches_torch_autograd(loss, optimizer, lr, hidden):
+    # train_head writes the gradients and optimizer steps out in numpy; torch computes them here.
+    x, y = toy(0, n=200)
+    vx, vy = toy(1, n=100)
+    config = train.TrainConfig(loss=loss, optimizer=optimizer, lr=lr, epochs=3, seed=4, hidden=hidden)
+    ours = train.train_head(x, y, vx, vy, config, progress=False)
+    reference, val_losses = train.train_head_autograd(x, y, vx, vy, config)
+    np.testing.assert_allclose(ours.history["val_loss"], val_losses, rtol=1e-4)
+    for name, value in reference.state_dict().items():
+        np.testing.assert_allclose(ours.head.state_dict()[name].numpy(), value.numpy(), rtol=1e-3, atol=1e-5)
+    moved = max(
+        (p - q).abs().max().item()
+        for p, q in zip(
+            ours.head.parameters(),
+            train.make_head(16, 11, hidden, torch.Generator().manual_seed(4)).parameters(),
+        )
+    )
+    assert moved > 1e-3  # the heads trained, so agreeing says something
