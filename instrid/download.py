@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import gzip
 import http.client
+import io
 import os
 import shutil
 import tarfile
@@ -56,6 +57,71 @@ def verify(path, *, sha256: str | None = None, md5: str | None = None) -> None:
         actual = file_digest(path, algorithm)
         if actual.lower() != expected.lower():
             raise ChecksumError(f"{path}: {algorithm} mismatch: expected {expected.lower()}, got {actual}")
+
+
+def cached(dest, *, sha256: str | None = None, md5: str | None = None) -> bool:
+    """Whether ``dest`` holds its verified file, placing a seed directory's copy there first if it has one.
+
+    Raises
+    ------
+    ChecksumError
+        ``dest``, or the seed directory's copy, does not match.
+    """
+    dest = Path(dest)
+    if dest.exists():
+        verify(dest, sha256=sha256, md5=md5)
+        return True
+    for seed in seed_dirs():
+        candidate = seed / dest.name
+        if candidate.is_file():
+            verify(candidate, sha256=sha256, md5=md5)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:  # a hard link is made whole or not at all, and costs nothing for a large file
+                os.link(candidate, dest)
+            except OSError:  # another file system, or links not allowed
+                with atomic_path(dest) as tmp:
+                    shutil.copyfile(candidate, tmp)
+            return True
+    return False
+
+
+def deb_member(package, member: str, out) -> None:
+    """Write the file ``member`` of the Debian package ``package`` (a ``.deb``) to ``out``.
+
+    A ``.deb`` is an ``ar`` archive whose ``data.tar.*`` member holds the
+    installed files (Debian policy, deb(5)); ``member`` is a path in it such as
+    ``usr/share/sounds/sf2/sf_GMbank.sf2``.
+
+    Raises
+    ------
+    ArchiveError
+        Not an ``ar`` archive, truncated, no data member, or ``member`` missing.
+    """
+    package = Path(package)
+    with open(package, "rb") as f:
+        if f.read(8) != b"!<arch>\n":
+            raise ArchiveError(f"{package}: not a Debian package (no ar archive header)")
+        while header := f.read(60):
+            if len(header) < 60 or header[58:60] != b"`\n":
+                raise ArchiveError(f"{package}: corrupt or truncated Debian package")
+            name, size = header[:16].decode("ascii", "replace").strip().rstrip("/"), int(header[48:58])
+            if not name.startswith("data.tar"):
+                f.seek(size + size % 2, os.SEEK_CUR)
+                continue
+            body = f.read(size)
+            if len(body) < size:
+                raise ArchiveError(f"{package}: truncated Debian package ({name} is cut short)")
+            try:
+                with tarfile.open(fileobj=io.BytesIO(body), mode="r:*") as tar:
+                    wanted = next((m for m in tar if m.name.lstrip("./") == member and m.isfile()), None)
+                    if wanted is None:
+                        raise ArchiveError(f"{package}: the package holds no {member}")
+                    with tar.extractfile(wanted) as source, open(out, "wb") as target:
+                        shutil.copyfileobj(source, target)
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                raise ArchiveError(f"{package}: corrupt or truncated {name}: {exc}") from exc
+            return
+    raise ArchiveError(f"{package}: not a Debian package (no data.tar member)")
 
 
 def fetch(
@@ -98,20 +164,8 @@ def fetch(
         partial file is kept and the next call resumes it.
     """
     dest = Path(dest)
-    if dest.exists():
-        verify(dest, sha256=sha256, md5=md5)
+    if cached(dest, sha256=sha256, md5=md5):
         return dest
-    for seed in seed_dirs():
-        candidate = seed / dest.name
-        if candidate.is_file():
-            verify(candidate, sha256=sha256, md5=md5)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:  # a hard link is made whole or not at all, and costs nothing for a large file
-                os.link(candidate, dest)
-            except OSError:  # another file system, or links not allowed
-                with atomic_path(dest) as tmp:
-                    shutil.copyfile(candidate, tmp)
-            return dest
 
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 import instrid
-from instrid import data, decisions, embeddings, examples, features, model, splits, train
+from instrid import data, decisions, embeddings, examples, features, model, splits, train, uncertainty
 from instrid.uncertainty import Evaluation
 
 
@@ -202,6 +202,31 @@ def evaluate(prepared: Prepared, head, split: str) -> Evaluation:
         prepared.examples.table["recording"].to_numpy()[mask],
         logits,
     )
+
+
+def fit_heads(runs: list[Prepared], epochs: int, **options) -> list:
+    """One head per seed's run (:func:`fit_head` with ``TrainConfig(epochs, seed=run.seed, **options)``)."""
+    return [
+        fit_head(P, train.TrainConfig(epochs=epochs, seed=P.seed, **options), progress=False).head
+        for P in runs
+    ]
+
+
+def class_thresholds(runs: list[Prepared], heads) -> list[np.ndarray]:
+    """Each seed's F1-optimal class thresholds (``decisions.tune_class_thresholds``), on validation."""
+    return [
+        decisions.tune_class_thresholds(ev.scores, ev.y_true)
+        for ev in (evaluate(P, h, "validation") for P, h in zip(runs, heads))
+    ]
+
+
+def scored_on_test(runs: list[Prepared], heads, rule) -> dict:
+    """``uncertainty.replicates`` (with mAP) of each seed's test split under ``rule(evaluation, i)``.
+
+    ``i`` is the seed's position, for rules with per-seed settings (thresholds tuned on its validation).
+    """
+    evs = [evaluate(P, h, "test") for P, h in zip(runs, heads)]
+    return uncertainty.replicates(evs, [rule(ev, i) for i, ev in enumerate(evs)], with_map=True)
 
 
 def evaluate_examples(

@@ -388,7 +388,15 @@ def _final(r: dict) -> Verdict:
 
 def _cross_font(r: dict) -> Verdict:
     t = GENERALIZATION_TARGETS
-    c, rep = r["cross_font"]["corrected"], r["cross_font"]["report"]
+    # The targets are about a model trained on the default data meeting a font it never heard: the held-out
+    # font where it was measured, else the one-font heads tested on the other font.
+    held = r.get("held_out", {})
+    font = next(iter(held.get("corrected", {})), None)
+    c, rep = (
+        (held["corrected"][font], held["report"][font])
+        if font
+        else (r["cross_font"]["corrected"], r["cross_font"]["report"])
+    )
     f1, ap, gap = c["unseen_font"]["f1_micro"], c["unseen_font"]["map"], c["gap"]["f1_micro"]
     met = {
         f"unseen-font micro F1 at least {t['unseen_f1_micro']:.2f}": f1["mean"] >= t["unseen_f1_micro"],
@@ -410,6 +418,13 @@ def _cross_font(r: dict) -> Verdict:
         )
     else:
         text += "."
+    if font:
+        one = r["cross_font"]["corrected"]
+        text += (
+            " Trained on one font and tested on the other (both directions averaged), the corrected "
+            f"pipeline scores micro F1 {_iv(one['unseen_font']['f1_micro'])}, "
+            f"mAP {_iv(one['unseen_font']['map'])}, gap {_iv(one['gap']['f1_micro'])}."
+        )
     if gain:
         text += (
             f" Training with the performance variation, against the same {r['fonts'][0]} recordings "
@@ -427,8 +442,13 @@ def _cross_font(r: dict) -> Verdict:
         status,
         f"micro F1 and mAP at least {t['unseen_f1_micro']:.2f} on a font not heard in training, "
         f"gap at most {t['max_gap_f1_micro']:.2f}",
-        f"unseen-font micro F1 {_iv(f1)}, mAP {_iv(ap)}; in-font minus unseen-font {_iv(gap)} "
-        f"({_seeds(r)}, both directions averaged)",
+        (
+            f"trained on both fonts, on {font} (held out): micro F1 {_iv(f1)}, mAP {_iv(ap)}; default test "
+            f"split minus {font} {_iv(gap)} ({_seeds(r)})"
+            if font
+            else f"unseen-font micro F1 {_iv(f1)}, mAP {_iv(ap)}; in-font minus unseen-font {_iv(gap)} "
+            f"({_seeds(r)}, both directions averaged)"
+        ),
         text,
     )
 
@@ -676,14 +696,16 @@ CLAIMS = (
     ),
     Claim(
         "cross_font",
-        "a model trained on one SoundFont's recordings names another font's instruments nearly as well",
+        "a model trained on the default data names the instruments of a SoundFont it never heard nearly "
+        "as well",
         "issue 10's targets",
         "07_generalization",
-        "cross_font.corrected",
-        "held if the corrected pipeline, trained on one font's recordings of the default tree, reaches "
-        "micro F1 and mAP of at least 0.60 on the other font's renderings of the test recordings and loses "
-        "at most 0.10 micro F1 against its own font (seed means, both directions averaged); in part if "
-        "some of the three",
+        "held_out.corrected (else cross_font.corrected)",
+        "held if the corrected pipeline, trained on the default tree (both fonts), reaches micro F1 and mAP "
+        "of at least 0.60 on the test recordings rendered with the held-out font and loses at most 0.10 "
+        "micro F1 against the default test split (seed means); where no held-out font was rendered (CI), "
+        "the heads trained on one font's recordings, tested on the other font (both directions averaged); "
+        "in part if some of the three",
         _cross_font,
         source="this study's target",
     ),

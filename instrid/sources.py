@@ -10,6 +10,9 @@
   synthetic dataset, 148 MB, from the release files of the GitHub project
   pianobooster/fluid-soundfont (the ``fluid-soundfont`` 3.1 source package of
   Debian and Ubuntu), see :func:`fetch_fluidr3_gm`.
+* sf_GMbank (Csound; public domain): a third SoundFont, 4 MB, that no model
+  trains on (notebook 07's held-out font), from Debian's ``csound-soundfont``
+  package, see :func:`fetch_sf_gmbank`.
 
 Neither is ever committed to this repository. Offline (tests, CI), set
 ``$INSTRID_SEED_DIR`` to a folder holding verified copies.
@@ -24,9 +27,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from instrid import data
-from instrid.download import fetch, safe_extract
-from instrid.errors import ChecksumError, DatasetError, DownloadError
-from instrid.files import cache_dir, write_json_atomic
+from instrid.download import cached, deb_member, fetch, safe_extract, verify
+from instrid.errors import ArchiveError, ChecksumError, DatasetError, DownloadError
+from instrid.files import atomic_path, cache_dir, write_json_atomic
 
 MUSICNET_URL = "https://zenodo.org/records/5120004/files/musicnet.tar.gz?download=1"
 #: md5 of musicnet.tar.gz as published on Zenodo (reported by third parties;
@@ -42,6 +45,25 @@ FLUIDR3_GM_SHA256 = "74594e8f4250680adf590507a306655a299935343583256f3b722c48a1b
 FLUIDR3_GM_ADVICE = (
     "Or give a local copy: instrid data synth --fonts TimGM6mb PATH/FluidR3_GM.sf2 (Debian and Ubuntu's "
     "fluid-soundfont-gm package installs it as /usr/share/sounds/sf2/FluidR3_GM.sf2)"
+)
+
+#: sf_GMbank (public domain): a small General MIDI bank shipped with Csound, the font no model of the study
+#: trains on (notebook 07 tests on it). Its public homes are Csound's repository (samples/sf_GMbank.sf2)
+#: and Debian's csound-soundfont package, which instrid downloads (an address it can verify) and opens.
+SF_GMBANK_SHA256 = "9f39fc53bd3a1a69f13cb486838944eded358b3b6e8afbd6c1c2c33675b2034b"
+SF_GMBANK_BYTES = 4_191_916
+SF_GMBANK_DEB = "csound-soundfont_6.18.1+dfsg-1_all.deb"
+SF_GMBANK_DEB_SHA256 = "0d05bec0cff2486f4537dd0236fece99f3565b62959717f82e975be8e0cf1393"
+SF_GMBANK_DEB_URLS = (
+    "http://deb.debian.org/debian/pool/main/c/csound/csound-soundfont_6.18.1+dfsg-1_all.deb",
+    # Debian's permanent archive, for when the release above has moved on
+    "http://snapshot.debian.org/archive/debian/20250520T000000Z/pool/main/c/csound/"
+    "csound-soundfont_6.18.1%2Bdfsg-1_all.deb",
+)
+SF_GMBANK_MEMBER = "usr/share/sounds/sf2/sf_GMbank.sf2"
+SF_GMBANK_ADVICE = (
+    "Or give a local copy: --fonts PATH/sf_GMbank.sf2 (Debian and Ubuntu's csound-soundfont package "
+    "installs it as /usr/share/sounds/sf2/sf_GMbank.sf2; Csound's sources hold it as samples/sf_GMbank.sf2)"
 )
 
 INSTALLED_MARKER = ".instrid-musicnet.json"
@@ -74,6 +96,45 @@ def fetch_fluidr3_gm(*, sha256: str | None = None, url: str | None = None, progr
         raise DownloadError(f"{exc}. {FLUIDR3_GM_ADVICE}") from None
     except ChecksumError as exc:
         raise ChecksumError(f"{exc} {FLUIDR3_GM_ADVICE}") from None
+
+
+def fetch_sf_gmbank(*, urls=None, progress: bool = True) -> Path:
+    """Path of the verified ``sf_GMbank.sf2`` in the download cache (fetched once, 4 MB).
+
+    Taken from Debian's ``csound-soundfont`` package: the package is downloaded
+    and verified (the first of ``urls``, default :data:`SF_GMBANK_DEB_URLS`,
+    that answers), the SoundFont written out
+    of it and verified in turn. A seed directory may hold either file.
+    Every failure says how to go on without the download.
+    """
+    downloads = cache_dir() / "downloads"
+    dest = downloads / "sf_GMbank.sf2"
+    try:
+        if cached(dest, sha256=SF_GMBANK_SHA256):
+            return dest
+        failures = []
+        for url in urls or SF_GMBANK_DEB_URLS:
+            try:
+                package = fetch(
+                    url,
+                    downloads / SF_GMBANK_DEB,
+                    sha256=SF_GMBANK_DEB_SHA256,
+                    progress=progress,
+                    accept_hint="none for this file: give a local copy of the SoundFont instead",
+                )
+                break
+            except DownloadError as exc:
+                failures.append(str(exc))
+        else:
+            raise DownloadError("; ".join(failures))
+        with atomic_path(dest) as tmp:
+            deb_member(package, SF_GMBANK_MEMBER, tmp)
+            verify(tmp, sha256=SF_GMBANK_SHA256)
+    except DownloadError as exc:
+        raise DownloadError(f"{exc}. {SF_GMBANK_ADVICE}") from None
+    except (ChecksumError, ArchiveError) as exc:
+        raise type(exc)(f"{exc} {SF_GMBANK_ADVICE}") from None
+    return dest
 
 
 def validate_tree(root, *, decode: bool = True, progress: bool = True) -> pd.DataFrame:

@@ -84,6 +84,8 @@ SYNTH_GAIN_DB = -12.0
 
 #: The SoundFonts instrid knows by name; any other .sf2 is named by its path.
 FONTS = ("TimGM6mb", "FluidR3_GM")
+#: A third font, downloaded on demand, that no model of the study trains on (notebook 07 tests on it).
+HELD_OUT_FONT = "sf_GMbank"
 #: The default dataset's fonts, assigned per recording.
 DEFAULT_FONTS = FONTS
 
@@ -97,26 +99,33 @@ def default_soundfont() -> Path:
 
 
 def resolve_font(spec: str, *, sha256: str | None = None, progress: bool = True) -> tuple[str, Path]:
-    """``(name, path)`` of a font given by name (:data:`FONTS`) or by path.
+    """``(name, path)`` of a font given by name (:data:`FONTS`, :data:`HELD_OUT_FONT`) or by path.
 
     ``FluidR3_GM`` is fetched once into the download cache and verified
-    (``sha256`` overrides the published digest). A path whose content is a
+    (``sha256`` overrides the published digest), ``sf_GMbank`` likewise
+    (:func:`instrid.sources.fetch_sf_gmbank`). A path whose content is a
     known font's takes that font's name, so a local copy of FluidR3_GM gives
     the same dataset as the download; any other path is named by its file name.
     """
-    from instrid.sources import FLUIDR3_GM_SHA256, fetch_fluidr3_gm
+    from instrid import sources
 
     if spec == "TimGM6mb":
         return spec, default_soundfont()
     if spec == "FluidR3_GM":
-        return spec, fetch_fluidr3_gm(sha256=sha256, progress=progress)
+        return spec, sources.fetch_fluidr3_gm(sha256=sha256, progress=progress)
+    if spec == HELD_OUT_FONT:
+        return spec, sources.fetch_sf_gmbank(progress=progress)
     path = Path(spec).expanduser()
     if not path.exists():
-        raise DatasetError(f"{path}: SoundFont not found (give a path, or one of {', '.join(FONTS)})")
+        raise DatasetError(
+            f"{path}: SoundFont not found (give a path, or one of {', '.join((*FONTS, HELD_OUT_FONT))})"
+        )
     if not path.is_file():
         raise DatasetError(f"{path}: not a file")
-    if path.stat().st_size == 148_398_306 and file_digest(path) == FLUIDR3_GM_SHA256:
+    if path.stat().st_size == 148_398_306 and file_digest(path) == sources.FLUIDR3_GM_SHA256:
         return "FluidR3_GM", path
+    if path.stat().st_size == sources.SF_GMBANK_BYTES and file_digest(path) == sources.SF_GMBANK_SHA256:
+        return HELD_OUT_FONT, path
     if default_soundfont().is_file() and path.resolve() == default_soundfont().resolve():
         return "TimGM6mb", path
     return path.name, path

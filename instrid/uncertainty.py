@@ -264,6 +264,23 @@ def difference(
     return {name: (a[name] - b[name]).to_dict(level) for name in metrics}
 
 
+def paired(a: dict, b: dict, metrics=("f1_micro", "map"), names=("a", "b", "difference")) -> dict:
+    """Two :func:`replicates` on the same recordings, ``a`` and ``b``, and their :func:`difference`, as dicts.
+
+    ``names`` labels the three parts, e.g. ``("in_font", "unseen_font", "gap")``.
+    """
+    return dict(
+        zip(
+            names,
+            (
+                {m: a[m].to_dict() for m in metrics},
+                {m: b[m].to_dict() for m in metrics},
+                difference(a, b, metrics),
+            ),
+        )
+    )
+
+
 def format_interval(value: dict, digits: int = 3) -> str:
     """``"0.733 [0.651, 0.802]"``: the seed mean and its interval."""
     if value is None or value.get("mean") is None:

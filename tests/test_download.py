@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import TINY, make_tar, make_tree
-from instrid import cli, sources
+from instrid import cli, sources, synth
 from instrid.download import DownloadError, fetch, safe_extract
 from instrid.errors import ArchiveError, ChecksumError, DatasetError, InstridError
 
@@ -340,3 +340,100 @@ def test_an_unreachable_fluidr3_gm_host_names_the_way_around_it(capsys, monkeypa
     code = cli.main(["data", "synth", "--root", "/nonexistent/x", "--fonts", "FluidR3_GM", "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "FluidR3_GM.sf2" in err[0] and "--fonts TimGM6mb PATH" in err[0]
+
+
+# ---- the held-out SoundFont: sf_GMbank, inside Debian's csound-soundfont package ---------------
+
+FONT = b"RIFF" + bytes(range(256)) * 64  # stands in for sf_GMbank.sf2
+
+
+def deb(members: dict[str, bytes], data_members: dict[str, bytes] | None = None) -> bytes:
+    """A Debian package (an ar archive) whose data.tar.xz holds ``data_members``."""
+    if data_members is not None:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:xz") as tar:
+            for name, body in data_members.items():
+                info = tarfile.TarInfo("./" + name)
+                info.size = len(body)
+                tar.addfile(info, io.BytesIO(body))
+        members = {**members, "data.tar.xz": buffer.getvalue()}
+    out = b"!<arch>\n"
+    for name, body in members.items():
+        out += f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(body):<10}".encode() + b"`\n"
+        out += body + (b"\n" if len(body) % 2 else b"")
+    return out
+
+
+@pytest.fixture
+def csound_package(server, monkeypatch):
+    """The package served at two addresses, its and the font's digests in place of the published ones."""
+    package = deb({"debian-binary": b"2.0\n"}, {sources.SF_GMBANK_MEMBER: FONT, "usr/share/doc/x": b"doc"})
+    monkeypatch.setattr(sources, "SF_GMBANK_DEB_SHA256", hashlib.sha256(package).hexdigest())
+    monkeypatch.setattr(sources, "SF_GMBANK_SHA256", hashlib.sha256(FONT).hexdigest())
+    monkeypatch.setattr(sources, "SF_GMBANK_BYTES", len(FONT))
+    server.files["/pool/csound-soundfont.deb"] = package
+    return package
+
+
+def test_sf_gmbank_is_taken_out_of_the_verified_package_once(server, csound_package, tmp_path):
+    unreachable = "http://127.0.0.1:9/csound-soundfont.deb"  # nothing listens: the next address is tried
+    path = sources.fetch_sf_gmbank(
+        urls=(unreachable, server.url + "/pool/csound-soundfont.deb"), progress=False
+    )
+    assert path.read_bytes() == FONT and path.name == "sf_GMbank.sf2"
+    served = len(server.requests)
+    assert sources.fetch_sf_gmbank(urls=(unreachable,), progress=False) == path  # from the cache
+    assert len(server.requests) == served
+    # A local copy is recognised by its content, wherever it lies and whatever its name.
+    (tmp_path / "mine.sf2").write_bytes(FONT)
+    assert synth.resolve_font(str(tmp_path / "mine.sf2"))[0] == synth.HELD_OUT_FONT
+    assert synth.resolve_font(synth.HELD_OUT_FONT, progress=False) == (synth.HELD_OUT_FONT, path)
+
+
+def test_sf_gmbank_from_a_seed_folder_holding_only_the_font(csound_package, tmp_path, monkeypatch):
+    (tmp_path / "seed").mkdir()
+    (tmp_path / "seed" / "sf_GMbank.sf2").write_bytes(FONT)
+    monkeypatch.setenv("INSTRID_SEED_DIR", str(tmp_path / "seed"))
+    assert sources.fetch_sf_gmbank(urls=("http://127.0.0.1:9/x.deb",), progress=False).read_bytes() == FONT
+
+
+@pytest.mark.parametrize(
+    "package, error, says",
+    [
+        (b"!<arch>\nnot a package at all", ChecksumError, "sha256 mismatch: expected"),
+        ("cut", ArchiveError, "truncated"),
+        ("no font", ArchiveError, "the package holds no usr/share/sounds/sf2/sf_GMbank.sf2"),
+        ("other font", ChecksumError, "sf_GMbank.sf2"),
+        (b"PK\x03\x04 a zip, not a deb", ArchiveError, "not a Debian package"),
+    ],
+)
+def test_a_bad_sf_gmbank_package_says_what_to_do_and_leaves_no_font(
+    server, csound_package, monkeypatch, package, error, says
+):
+    if package == "cut":
+        package = csound_package[: len(csound_package) - 300]
+    elif package == "no font":
+        package = deb({"debian-binary": b"2.0\n"}, {"usr/share/doc/x": b"doc"})
+    elif package == "other font":
+        package = deb({"debian-binary": b"2.0\n"}, {sources.SF_GMBANK_MEMBER: FONT[::-1]})
+    if not package.startswith(b"!<arch>\nnot"):
+        # Only the first case tests the package's own checksum; the others pass it to reach the contents.
+        monkeypatch.setattr(sources, "SF_GMBANK_DEB_SHA256", hashlib.sha256(package).hexdigest())
+    server.files["/pool/csound-soundfont.deb"] = package
+    with pytest.raises(error) as failure:
+        sources.fetch_sf_gmbank(urls=(server.url + "/pool/csound-soundfont.deb",), progress=False)
+    message = str(failure.value)
+    assert says in message and "Or give a local copy: --fonts PATH/sf_GMbank.sf2" in message
+    downloads = sources.cache_dir() / "downloads"
+    assert not (downloads / "sf_GMbank.sf2").exists()
+    assert not [p for p in downloads.iterdir() if p.name.startswith(".sf_GMbank.sf2")]  # no half-written font
+
+
+def test_an_unreachable_sf_gmbank_host_is_one_line_and_exit_2(capsys, monkeypatch):
+    monkeypatch.setattr(
+        sources, "SF_GMBANK_DEB_URLS", ("http://127.0.0.1:9/a.deb", "http://127.0.0.1:9/b.deb")
+    )
+    code = cli.main(["data", "synth", "--root", "/nonexistent/x", "--fonts", "sf_GMbank", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "127.0.0.1:9/a.deb" in err[0] and "127.0.0.1:9/b.deb" in err[0] and "PATH/sf_GMbank.sf2" in err[0]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import TREE, make_tree
-from instrid import data, examples, pipeline, splits, train
+from instrid import data, examples, metrics, pipeline, splits, train
 
 
 @pytest.fixture
@@ -128,4 +128,33 @@ def test_a_run_restricted_to_some_recordings_and_the_test_split_of_another_rende
     assert (
         elsewhere.config["model"]["front_end"]["band_stats"]
         == prepared.config["model"]["front_end"]["band_stats"]
+    )
+
+
+def test_heads_thresholds_and_test_replicates_per_seed(tree):
+    runs = pipeline.prepare_seeds(
+        tree,
+        [0, 1],
+        front_end="log_mel",
+        head="report_text",
+        weights=None,
+        train_examples=6,
+        validation_examples=4,
+        test_examples=4,
+        progress=False,
+    )
+    heads = pipeline.fit_heads(runs, 2, loss="bce", optimizer="adam", lr=0.01)
+    for P, head in zip(runs, heads):  # each seed's own head, as fit_head trains it
+        alone = pipeline.fit_head(
+            P, train.TrainConfig(epochs=2, seed=P.seed, loss="bce", optimizer="adam", lr=0.01)
+        )
+        assert np.array_equal(alone.head.weight.detach().numpy(), head.weight.detach().numpy())
+    thresholds = pipeline.class_thresholds(runs, heads)
+    assert len(thresholds) == 2 and all(t.shape == (11,) for t in thresholds)
+    seen = []
+    reps = pipeline.scored_on_test(runs, heads, lambda ev, i: seen.append(i) or ev.scores >= thresholds[i])
+    assert seen == [0, 1] and set(reps) >= {"recall", "f1_micro", "map"}
+    first = pipeline.evaluate(runs[0], heads[0], "test")
+    assert reps["f1_micro"].per_seed[0] == pytest.approx(
+        metrics.f1_micro(first.y_true, first.scores >= thresholds[0])
     )

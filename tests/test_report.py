@@ -251,5 +251,36 @@ def test_finding_names_the_quote_numbers_and_verdict():
     assert "This run" not in report.finding("00_data", res["00_data"])  # label counts need no caveat
 
 
+def test_the_held_out_font_decides_the_generalization_targets():
+    res = agreeing_results()["07_generalization"]
+    claim = next(c for c in report.CLAIMS if c.key == "cross_font")
+    assert report.judge(claim, res).status == report.HELD
+    held = {
+        pipe: {
+            "sf_GMbank": {
+                "in_font": {"f1_micro": iv(0.7), "map": iv(0.7)},
+                "unseen_font": {
+                    "f1_micro": iv(unseen, unseen - 0.1, unseen + 0.1),
+                    "map": iv(0.45, 0.4, 0.5),
+                },
+                "gap": {"f1_micro": iv(0.7 - unseen, 0.1, 0.3), "map": iv(0.25)},
+            }
+        }
+        for pipe, unseen in (("corrected", 0.5), ("report", 0.4))
+    }
+    verdict = report.judge(claim, {**res, "held_out": held})
+    # The one-font directions meet every target here; the held-out font, a model trained on both, does not.
+    assert verdict.status == report.NOT_HELD
+    assert "trained on both fonts, on sf_GMbank (held out): micro F1 0.500 [0.400, 0.600], mAP 0.450" in (
+        verdict.ours
+    )
+    assert "default test split minus sf_GMbank 0.200 [0.100, 0.300]" in verdict.ours
+    assert (
+        "Trained on one font and tested on the other (both directions averaged), the corrected pipeline "
+        "scores micro F1 0.700" in verdict.text
+    )
+    assert "The report's pipeline: unseen-font micro F1 0.400 [0.300, 0.500], gap 0.300" in verdict.text
+
+
 def test_implied_density():
     assert report.IMPLIED_TEST_DENSITY == pytest.approx((3 - 1.66) / 0.762)

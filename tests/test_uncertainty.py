@@ -86,6 +86,11 @@ def test_paired_difference_and_intervals():
     assert diff["recall"]["mean"] == pytest.approx(a["recall"].mean - b["recall"].mean)
     assert (a["recall"] - b["recall"]).boot.min() >= 0
     assert u.format_interval({"mean": 0.5, "low": 0.25, "high": 0.75}) == "0.500 [0.250, 0.750]"
+    both = u.paired(a, b, ("recall",), names=("low_t", "high_t", "gain"))
+    assert list(both) == ["low_t", "high_t", "gain"] and both["gain"] == u.difference(a, b, ("recall",))
+    assert (
+        both["low_t"]["recall"] == a["recall"].to_dict() and both["high_t"]["recall"] == b["recall"].to_dict()
+    )
 
 
 def test_resampling_recordings_not_segments_widens_the_interval_when_recordings_differ():
