@@ -18,6 +18,7 @@ into place complete, so a half-written entry is never read.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -124,12 +125,42 @@ def extract(
     folder = cache_dir() / "embeddings" / key
     if use_cache and (folder / "meta.json").exists():
         return np.load(folder / "embeddings.npy", mmap_mode="r")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with entry_lock(folder):
+        # A concurrent run (make study runs notebooks side by side) may have computed it meanwhile.
+        if use_cache and (folder / "meta.json").exists():
+            return np.load(folder / "embeddings.npy", mmap_mode="r")
+        return _compute(dataset, examples, model, folder, key, description, batch_size, device, progress)
 
+
+@contextlib.contextmanager
+def entry_lock(folder: Path):
+    """Hold an exclusive lock on the cache entry ``folder`` (``.<key>.lock`` beside it) while inside.
+
+    A second process or thread after the same entry waits here, then finds it complete instead of
+    computing it again. Where the platform has no ``fcntl`` (Windows), nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on the platforms CI runs
+        yield
+        return
+    with open(folder.parent / f".{folder.name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _compute(
+    dataset, examples, model, folder: Path, key: str, description: dict, batch_size, device, progress
+):
+    """Run front-end and backbone over every example into a staging folder, then rename it to ``folder``."""
     front_end = model.front_end
     sample_rate, crop_samples = front_end.sample_rate, front_end.crop_samples
     model = model.to(device).eval()
     recordings = examples.table["recording"].to_numpy()
-    folder.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(folder.parent, STAGING)
     staging = Path(tempfile.mkdtemp(prefix=f".{key}.{os.getpid()}.", dir=folder.parent))
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tarfile
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -60,7 +62,8 @@ def test_cache_never_reads_half_written_entries(tree_and_examples, monkeypatch):
         embeddings.extract(ds, other, net(), batch_size=2, progress=False)
     key, _ = embeddings.cache_key(ds, other, net(), batch_size=64)
     assert not (embeddings.cache_dir() / "embeddings" / key).exists()
-    assert [p.name for p in (embeddings.cache_dir() / "embeddings").iterdir()] == [folder.name]
+    left = [p.name for p in (embeddings.cache_dir() / "embeddings").iterdir() if not p.name.endswith(".lock")]
+    assert left == [folder.name]  # the complete entry, no staging folder (and empty lock files)
 
 
 def test_dataset_fingerprint_ignores_how_the_root_is_spelled(tree_and_examples, tmp_path, monkeypatch):
@@ -118,3 +121,28 @@ def test_extraction_stopped_midway_leaves_nothing_and_a_rerun_extracts_all(tmp_p
     monkeypatch.setattr(tarfile.TarFile, "extract", real)
     out = safe_extract(archive, tmp_path / "out", progress=False)
     assert len(list((out / "musicnet" / "train_data").iterdir())) == 20
+
+
+def test_concurrent_extractions_of_one_entry_compute_it_once(tree_and_examples, monkeypatch):
+    # make study runs notebooks side by side: two asking for the same embeddings must not both compute them.
+    ds, ex = tree_and_examples
+    calls, started = [], threading.Event()
+    original = model.InstrumentNet.embed
+
+    def slow(self, x):
+        calls.append(len(x))
+        started.set()
+        time.sleep(0.2)  # long enough that the second caller arrives while the first computes
+        return original(self, x)
+
+    monkeypatch.setattr(model.InstrumentNet, "embed", slow)
+    results = {}
+    first = threading.Thread(
+        target=lambda: results.update(a=embeddings.extract(ds, ex, net(), progress=False))
+    )
+    first.start()
+    assert started.wait(30)
+    results["b"] = embeddings.extract(ds, ex, net(), progress=False)  # waits on the lock, then reads
+    first.join()
+    assert sum(calls) == len(ex)
+    np.testing.assert_array_equal(results["a"], results["b"])
