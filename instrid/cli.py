@@ -198,7 +198,7 @@ def _predict(args) -> int:
         if args.top_n is not None
         else f"threshold {args.threshold}"
         if args.threshold is not None
-        else f"class thresholds, then at most {state['top_n']}"
+        else modelfile.rule_of(state)
     )
     failed = 0
     for path in inputs:

@@ -135,7 +135,9 @@ def extract(
 
 @contextlib.contextmanager
 def entry_lock(folder: Path):
-    """Hold an exclusive lock on the cache entry ``folder`` (``.<key>.lock`` beside it) while inside.
+    """Hold an exclusive lock on the cache entry ``folder`` while inside.
+
+    The lock is the file ``<cache>/locks/embeddings-<key>.lock``.
 
     A second process or thread after the same entry waits here, then finds it complete instead of
     computing it again. Where the platform has no ``fcntl`` (Windows), nothing is locked.
@@ -145,7 +147,9 @@ def entry_lock(folder: Path):
     except ImportError:  # pragma: no cover - not on the platforms CI runs
         yield
         return
-    with open(folder.parent / f".{folder.name}.lock", "a") as handle:
+    locks = cache_dir() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"embeddings-{folder.name}.lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

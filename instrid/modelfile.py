@@ -127,3 +127,11 @@ def trained_on(state: dict) -> str:
         f"{kind} MusicNet ({config.get('recordings', '?')} recordings{how}), front-end "
         f"{state['front_end'].get('name', '?')}, ResNet-18 weights {state.get('weights_used', '?')}"
     )
+
+
+def rule_of(state: dict) -> str:
+    """The model's own decision rule in words: one threshold for every instrument, or one per instrument."""
+    thresholds = np.asarray(state["thresholds"], dtype=np.float64)
+    if thresholds.size and np.all(thresholds == thresholds[0]):
+        return f"threshold {thresholds[0]:.2f} (micro F1 on validation), then at most {state['top_n']}"
+    return f"class thresholds, then at most {state['top_n']}"

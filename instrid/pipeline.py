@@ -212,10 +212,15 @@ def fit_heads(runs: list[Prepared], epochs: int, **options) -> list:
     ]
 
 
-def class_thresholds(runs: list[Prepared], heads) -> list[np.ndarray]:
-    """Each seed's F1-optimal class thresholds (``decisions.tune_class_thresholds``), on validation."""
+def operating_thresholds(runs: list[Prepared], heads) -> list[np.ndarray]:
+    """Each seed's operating point: the one threshold with the best micro F1 on its validation split.
+
+    :func:`instrid.decisions.tune_global_threshold`, repeated per class so that
+    ``decisions.threshold_then_top_n(scores, t, n)`` applies it (the corrected pipeline's rule, as a model
+    file stores it).
+    """
     return [
-        decisions.tune_class_thresholds(ev.scores, ev.y_true)
+        np.full(ev.scores.shape[1], decisions.tune_global_threshold(ev.scores, ev.y_true))
         for ev in (evaluate(P, h, "validation") for P, h in zip(runs, heads))
     ]
 
@@ -278,9 +283,10 @@ def train_model(
 
     The defaults are notebook ``06``'s corrected pipeline (seed 0; embeddings
     z-scored for the head, folded into it), so after ``make study`` the
-    embeddings are read from the cache. Class thresholds
-    are tuned for F1 on validation; the rule keeps at most ``top_n`` of the
-    instruments that pass. Returns the validation summary of that rule.
+    embeddings are read from the cache. One threshold for every instrument is
+    tuned for micro F1 on validation (:func:`operating_thresholds`); the rule
+    keeps at most ``top_n`` of the instruments that pass. Returns the
+    validation summary of that rule.
     """
     from instrid import metrics, modelfile
 
@@ -308,8 +314,8 @@ def train_model(
         ),
         progress=progress,
     )
+    (thresholds,) = operating_thresholds([prepared], [result.head])
     validation = evaluate(prepared, result.head, "validation")
-    thresholds = decisions.tune_class_thresholds(validation.scores, validation.y_true)
     summary = metrics.summary(
         validation.y_true, decisions.threshold_then_top_n(validation.scores, thresholds, top_n)
     )

@@ -179,6 +179,7 @@ def headline_table(results: dict) -> str:
             ("report_rule_inclusive_end", "report's rule on its inclusive-end labels"),
             ("report_rule_sounding", "report's rule, sounding segments only"),
             ("corrected", f"corrected pipeline ({final.get('corrected_rule', '')})"),
+            ("corrected_class_thresholds", "the same, class thresholds (F1 on validation) then at most 3"),
         ):
             if key in r:
                 row(label, "test", "—", r[key])

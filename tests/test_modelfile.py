@@ -25,6 +25,13 @@ def test_model_file_rebuilds_the_same_network(model_file):
     assert "MusicNet" in modelfile.trained_on(state)
     varied = {**state, "config": {**state["config"], "rendering": {"fonts": ["A", "B"], "variation": "all"}}}
     assert "rendered with A and B, variation all" in modelfile.trained_on(varied)
+    thresholds = np.asarray(state["thresholds"])
+    assert (thresholds == thresholds[0]).all()  # instrid train: one threshold for every instrument
+    assert (
+        modelfile.rule_of(state) == f"threshold {thresholds[0]:.2f} (micro F1 on validation), then at most 3"
+    )
+    per_class = {**state, "thresholds": np.linspace(0.1, 0.5, len(state["thresholds"]))}
+    assert modelfile.rule_of(per_class) == "class thresholds, then at most 3"
 
 
 @pytest.mark.parametrize("damage", ["missing key", "wrong shape", "random bytes", "a folder"])

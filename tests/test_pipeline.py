@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import TREE, make_tree
-from instrid import data, examples, metrics, pipeline, splits, train
+from instrid import data, decisions, examples, metrics, pipeline, splits, train
 
 
 @pytest.fixture
@@ -149,8 +149,10 @@ def test_heads_thresholds_and_test_replicates_per_seed(tree):
             P, train.TrainConfig(epochs=2, seed=P.seed, loss="bce", optimizer="adam", lr=0.01)
         )
         assert np.array_equal(alone.head.weight.detach().numpy(), head.weight.detach().numpy())
-    thresholds = pipeline.class_thresholds(runs, heads)
-    assert len(thresholds) == 2 and all(t.shape == (11,) for t in thresholds)
+    thresholds = pipeline.operating_thresholds(runs, heads)
+    assert len(thresholds) == 2 and all(t.shape == (11,) and (t == t[0]).all() for t in thresholds)
+    validation = pipeline.evaluate(runs[1], heads[1], "validation")
+    assert thresholds[1][0] == decisions.tune_global_threshold(validation.scores, validation.y_true)
     seen = []
     reps = pipeline.scored_on_test(runs, heads, lambda ev, i: seen.append(i) or ev.scores >= thresholds[i])
     assert seen == [0, 1] and set(reps) >= {"recall", "f1_micro", "map"}
