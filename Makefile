@@ -25,7 +25,8 @@ TEST_IDS := 1759 1819 2106 2191 2298 2303 2382 2416 2556 2628
 # Offline copies of the small downloads (tests, CI): used only where the folder exists.
 SEED_DIR ?= $(abspath ../shared/data)
 export INSTRID_SEED_DIR ?= $(if $(wildcard $(SEED_DIR)/SHA256SUMS),$(SEED_DIR),)
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# (A failed run leaves <name>.failed.ipynb beside the notebook, to read; it is not a notebook of the study.)
+NOTEBOOKS := $(sort $(filter-out %.failed.ipynb,$(wildcard notebooks/[0-9][0-9]_*.ipynb)))
 # CI's tiny configuration: these recordings (train, validation, test: short ones, several
 # ensembles) and notebooks/ci.yaml; everything goes under build/ci, not figures/ or results/.
 CI_DIR := build/ci
