@@ -65,8 +65,13 @@ class _Layers:
     forward and backward passes: the head trains in numpy (see :func:`train_head`)."""
 
     def __init__(self, head: nn.Module):
-        linears = [head] if isinstance(head, nn.Linear) else [m for m in head if isinstance(m, nn.Linear)]
-        self.parameters = [p.detach().numpy().copy() for layer in linears for p in (layer.weight, layer.bias)]
+        self.parameters = [
+            p.detach().numpy().copy() for layer in self._linears(head) for p in (layer.weight, layer.bias)
+        ]
+
+    @staticmethod
+    def _linears(head: nn.Module) -> list[nn.Linear]:
+        return [head] if isinstance(head, nn.Linear) else [m for m in head if isinstance(m, nn.Linear)]
 
     def forward(self, x: np.ndarray) -> list[np.ndarray]:
         """Every layer's input, then the logits."""
@@ -88,9 +93,8 @@ class _Layers:
         return grads
 
     def into(self, head: nn.Module) -> nn.Module:
-        linears = [head] if isinstance(head, nn.Linear) else [m for m in head if isinstance(m, nn.Linear)]
         with torch.no_grad():
-            for j, layer in enumerate(linears):
+            for j, layer in enumerate(self._linears(head)):
                 layer.weight.copy_(torch.from_numpy(self.parameters[2 * j]))
                 layer.bias.copy_(torch.from_numpy(self.parameters[2 * j + 1]))
         return head
