@@ -172,7 +172,10 @@ def tune_global_threshold(scores, y_true, *, grid=None) -> float:
 
     .. math:: F_1 = \\frac{2\\,TP}{2\\,TP + FP + FN}\\ \\text{summed over frames and classes}
 
-    ``grid`` defaults to 0.00, 0.01, ..., 1.00; ties go to the smallest value.
+    ``grid`` defaults to 0.00, 0.01, ..., 1.00; ties go to the smallest value,
+    except when no value earns a true positive (every F1 is 0, as on data
+    without positives): then the largest, so that the rule declares least, as
+    :func:`tune_class_thresholds` does for a class without positives.
     """
     s, t = _checked(scores, y_true)
     grid = np.linspace(0.0, 1.0, 101) if grid is None else np.sort(np.asarray(grid, dtype=np.float64))
@@ -182,6 +185,8 @@ def tune_global_threshold(scores, y_true, *, grid=None) -> float:
         tp = int((on & t).sum())
         wrong = int((on ^ t).sum())  # false positives plus false negatives
         f1.append(2 * tp / (2 * tp + wrong) if tp + wrong else 0.0)
+    if max(f1) == 0.0:
+        return float(grid[-1])
     return float(grid[int(np.argmax(f1))])
 
 

@@ -202,22 +202,56 @@ def _compute(
         bar.close()
         out.flush()
         del out
-        with open(staging / "meta.json", "w") as f:
-            json.dump(
-                {
-                    "key": key,
-                    **description,
-                    "n_examples": len(examples),
-                    "embedding_size": model.embedding_size,
-                },
-                f,
-                indent=2,
-                sort_keys=True,
-            )
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
+        meta = {"n_examples": len(examples), "embedding_size": model.embedding_size}
+        _publish(staging, folder, {"key": key, **description, **meta})
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return np.load(folder / "embeddings.npy", mmap_mode="r")
+
+
+def _publish(staging: Path, folder: Path, meta: dict) -> None:
+    """Write ``meta.json`` (the mark of a complete entry) into ``staging`` and rename it to ``folder``."""
+    with open(staging / "meta.json", "w") as f:
+        json.dump(meta, f, indent=2, sort_keys=True)
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(staging, folder)
+
+
+def probe_outputs(model, inputs: dict, compute, *, use_cache: bool = True) -> np.ndarray:
+    """``compute()``'s backbone outputs for inputs that ``inputs`` fully describes, computed once, ever.
+
+    For the bias probes (:mod:`instrid.probes`): seeded white noise or
+    Bernoulli images, not examples of a dataset. The key hashes ``inputs``
+    (kind, level, count, seed, batch size) with the model's front-end,
+    weights, head kind and BatchNorm mode, as :func:`cache_key` does. Stored
+    as computed (float32), so a cached probe gives the very numbers a fresh
+    one does; locked and renamed into place like every entry.
+    """
+    description = {
+        "cache_version": CACHE_VERSION,
+        "probe": inputs,
+        "front_end": model.front_end.config(),
+        "weights": model.weights_used,
+        "head": model.head_kind,
+        "batch_norm": model.batch_norm,
+    }
+    key = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
+    folder = cache_dir() / "embeddings" / key
+    if use_cache and (folder / "meta.json").exists():
+        return np.load(folder / "embeddings.npy")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with entry_lock(folder):
+        if use_cache and (folder / "meta.json").exists():
+            return np.load(folder / "embeddings.npy")
+        outputs = np.asarray(compute(), dtype=np.float32)
+        remove_stale_parts(folder.parent, STAGING)
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}.{os.getpid()}.", dir=folder.parent))
+        try:
+            np.save(staging / "embeddings.npy", outputs)
+            _publish(staging, folder, {"key": key, **description, "shape": list(outputs.shape)})
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return outputs

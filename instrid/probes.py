@@ -12,28 +12,41 @@ import numpy as np
 import pandas as pd
 import torch
 
-from instrid import decisions, features, instruments, train
+from instrid import decisions, embeddings, features, instruments, train
 
 
-@torch.inference_mode()
 def noise_scores(net, head, level_dbfs: float, n: int, *, seed: int = 0, batch_size: int = 64) -> np.ndarray:
     """Probabilities ``(n, classes)`` for ``n`` crops of Gaussian white noise at ``level_dbfs`` (RMS, dBFS).
 
     The noise goes through the whole model (front-end, backbone, ``head``).
+    The backbone's outputs are cached (:func:`instrid.embeddings.probe_outputs`):
+    the noise is seeded, so every notebook and rerun probing this model reuses them.
     """
-    waves = features.white_noise(n, net.eval().front_end.crop_samples, level_dbfs, seed=seed)
-    embedded = torch.cat([net.embed(waves[i : i + batch_size]) for i in range(0, n, batch_size)])
-    return decisions.sigmoid(train.predict_logits(head, embedded.numpy()))
+
+    @torch.inference_mode()
+    def embed():
+        waves = features.white_noise(n, net.eval().front_end.crop_samples, level_dbfs, seed=seed)
+        return torch.cat([net.embed(waves[i : i + batch_size]) for i in range(0, n, batch_size)]).numpy()
+
+    inputs = {"kind": "white noise", "level_dbfs": level_dbfs, "n": n, "seed": seed, "batch_size": batch_size}
+    return decisions.sigmoid(train.predict_logits(head, embeddings.probe_outputs(net, inputs, embed)))
 
 
-@torch.inference_mode()
 def bernoulli_scores(net, head, n: int, *, p: float = 0.2, seed: int = 0, batch_size: int = 64) -> np.ndarray:
-    """Probabilities for the report code's probe: Bernoulli(``p``) pixel images fed straight to the ResNet."""
-    net.eval()
-    height, width = net.front_end(torch.zeros(1, net.front_end.crop_samples)).shape[-2:]
-    images = features.bernoulli_images(n, height, width, p=p, seed=seed)
-    embedded = torch.cat([net.backbone(images[i : i + batch_size]) for i in range(0, n, batch_size)])
-    return decisions.sigmoid(train.predict_logits(head, embedded.numpy()))
+    """Probabilities for the report code's probe: Bernoulli(``p``) pixel images fed straight to the ResNet.
+
+    The backbone's outputs are cached like :func:`noise_scores`'.
+    """
+
+    @torch.inference_mode()
+    def embed():
+        net.eval()
+        height, width = net.front_end(torch.zeros(1, net.front_end.crop_samples)).shape[-2:]
+        images = features.bernoulli_images(n, height, width, p=p, seed=seed)
+        return torch.cat([net.backbone(images[i : i + batch_size]) for i in range(0, n, batch_size)]).numpy()
+
+    inputs = {"kind": "Bernoulli images", "p": p, "n": n, "seed": seed, "batch_size": batch_size}
+    return decisions.sigmoid(train.predict_logits(head, embeddings.probe_outputs(net, inputs, embed)))
 
 
 def bias_table(label_share, mean_outputs: dict) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
+from threadpoolctl import threadpool_limits
 from torch import nn
 from tqdm import tqdm
 
@@ -188,7 +189,10 @@ def train_head(
     epoch, from one generator), but the steps run in numpy float32 with the gradients written out
     (:func:`instrid.losses.value_and_gradient`, :class:`_Layers`, :class:`_Optimizer`): with the
     report's batches of 10, that is about ten times faster than torch's autograd and optimizer
-    (``benchmarks/bench_embedding.py`` measures both), with the same arithmetic up to rounding.
+    (``benchmarks/bench_head.py`` measures both), with the same arithmetic up to rounding. The steps
+    use one BLAS thread: products of a batch of 10 gain nothing from more, and when ``make study``
+    runs two notebooks side by side, BLAS threads waiting on a busy core made a one-hidden-layer head
+    about three times slower (14.0 s against 4.8 s for one epoch of 10,000 examples, measured on 2 cores).
     """
     config = config or TrainConfig()
     x, y = np.asarray(train_x, dtype=np.float32), np.asarray(train_y, dtype=np.float32)
@@ -211,29 +215,30 @@ def train_head(
 
     rows, best, best_loss, best_epoch = [], None, np.inf, 0
     started = time.perf_counter()
-    for epoch in tqdm(range(1, config.epochs + 1), desc="epochs", disable=not progress, leave=False):
-        epoch_start = time.perf_counter()
-        optimizer.lr = lr = config.lr * config.lr_gamma ** (epoch - 1)  # StepLR(step_size=1, gamma)
-        order = torch.randperm(len(x), generator=generator).numpy()
-        total = 0.0
-        for i in range(0, len(x), config.batch_size):
-            rows_b = order[i : i + config.batch_size]
-            outputs = layers.forward(x[rows_b])
-            loss, d_logits = value_and_gradient(config.loss, outputs[-1], y[rows_b])
-            optimizer.step(layers.backward(outputs, d_logits))
-            total += loss * len(rows_b)
-        val_loss = mean_loss(layers, vx, vy, config.loss)
-        rows.append(
-            {
-                "epoch": epoch,
-                "train_loss": total / max(1, len(x)),
-                "val_loss": val_loss,
-                "lr": lr,
-                "seconds": time.perf_counter() - epoch_start,
-            }
-        )
-        if val_loss < best_loss:
-            best_loss, best_epoch, best = val_loss, epoch, [p.copy() for p in layers.parameters]
+    with threadpool_limits(limits=1, user_api="blas"):
+        for epoch in tqdm(range(1, config.epochs + 1), desc="epochs", disable=not progress, leave=False):
+            epoch_start = time.perf_counter()
+            optimizer.lr = lr = config.lr * config.lr_gamma ** (epoch - 1)  # StepLR(step_size=1, gamma)
+            order = torch.randperm(len(x), generator=generator).numpy()
+            total = 0.0
+            for i in range(0, len(x), config.batch_size):
+                rows_b = order[i : i + config.batch_size]
+                outputs = layers.forward(x[rows_b])
+                loss, d_logits = value_and_gradient(config.loss, outputs[-1], y[rows_b])
+                optimizer.step(layers.backward(outputs, d_logits))
+                total += loss * len(rows_b)
+            val_loss = mean_loss(layers, vx, vy, config.loss)
+            rows.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": total / max(1, len(x)),
+                    "val_loss": val_loss,
+                    "lr": lr,
+                    "seconds": time.perf_counter() - epoch_start,
+                }
+            )
+            if val_loss < best_loss:
+                best_loss, best_epoch, best = val_loss, epoch, [p.copy() for p in layers.parameters]
     if best is not None:
         layers.parameters[:] = best
     if config.standardize:

@@ -130,37 +130,68 @@ def count_metrics(tp, fp, fn, frames) -> dict:
     }
 
 
-def weighted_map(y_true, scores, weights) -> np.ndarray:
-    """Mean average precision under example weights, for many weight vectors at once.
+def grouped_map(y_true, scores, groups, counts) -> np.ndarray:
+    """Mean average precision under example weights shared by group, for many weight rows at once.
 
-    ``weights`` is ``(n_boot, n)``; returns ``(n_boot,)``: for each row, the
-    mean over classes with positive weight of
+    Example ``i`` weighs ``counts[b, groups[i]]`` in row ``b`` (the recording
+    bootstrap: a segment counts as often as its recording was drawn). For each
+    row, the mean over classes with positive weight of
 
     .. math:: AP_k = \\sum_i (R_i - R_{i-1}) P_i
 
-    with precision and recall from weighted counts at each distinct score
-    (scikit-learn's ``average_precision_score`` with ``sample_weight``, vectorized
-    over the rows: a bootstrap of mAP with per-replicate scikit-learn calls took
-    about 30 times longer). NaN where no class has positive weight.
+    with precision and recall from weighted counts at each distinct score:
+    scikit-learn's ``average_precision_score`` with ``sample_weight``, for all
+    rows at once. Weighted counts are products of the counts with per-group
+    running counts, and only the distinct scores where recall can rise (those
+    with a positive example) enter the sum, so a call costs ``n_boot`` times the
+    number of positives: on a 5,000-segment split with 1,000 rows, 0.3 s, where
+    the same sums over a ``(n_boot, n)`` weight matrix took 4.4 s and
+    per-row scikit-learn calls about 30 times longer again.
+
+    Parameters
+    ----------
+    y_true : numpy.ndarray of bool, (n, classes)
+    scores : numpy.ndarray of float, (n, classes)
+    groups : numpy.ndarray of int, (n,)
+        Each example's group, ``0 <= groups < n_groups``.
+    counts : numpy.ndarray of float, (n_boot, n_groups)
+        Each group's weight in each row.
+
+    Returns
+    -------
+    numpy.ndarray, (n_boot,): mAP in ``[0, 1]`` per row; NaN where no class has positive weight.
     """
     y = np.asarray(y_true).astype(bool)
     s = np.asarray(scores, dtype=np.float64)
-    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
-    ap = np.full((w.shape[0], y.shape[1]), np.nan)
+    g = np.asarray(groups)
+    c = np.atleast_2d(np.asarray(counts, dtype=np.float64))
+    if y.shape != s.shape or y.ndim != 2 or g.shape != (len(y),):
+        raise ValueError(f"y_true {y.shape}, scores {s.shape} and groups {g.shape} do not match")
+    if len(g) and (g.min() < 0 or g.max() >= c.shape[1]):
+        raise ValueError(f"groups must lie in [0, {c.shape[1]}), the columns of counts")
+    ap = np.full((c.shape[0], y.shape[1]), np.nan)
+    n_groups = c.shape[1]
     for k in range(y.shape[1]):
         if not y[:, k].any():
             continue
         order = np.argsort(-s[:, k], kind="stable")
-        sk, yk, wk = s[order, k], y[order, k], w[:, order]
-        # Counts are read at the last example of each run of equal scores.
+        sk, yk, gk = s[order, k], y[order, k], g[order]
+        # Runs of equal scores, and the runs holding a positive: the only points where recall can rise.
         ends = np.flatnonzero(np.append(sk[1:] != sk[:-1], True))
-        tp = np.cumsum(wk * yk, axis=1)[:, ends]
-        fp = np.cumsum(wk * ~yk, axis=1)[:, ends]
-        total = tp[:, -1:]
-        precision = _ratio(tp, tp + fp)
-        recall = _ratio(tp, total)
-        value = (np.diff(recall, axis=1, prepend=0.0) * precision).sum(axis=1)
-        ap[:, k] = np.where(total[:, 0] > 0, value, np.nan)
+        run = np.repeat(np.arange(len(ends)), np.diff(ends, prepend=-1))
+        rising = np.unique(run[yk])
+        # Each example counts from the first rising point at or after its run (none after the last).
+        point = np.searchsorted(rising, run)
+        per_point = [
+            np.bincount(point[m] * n_groups + gk[m], minlength=len(rising) * n_groups)
+            .reshape(len(rising), n_groups)
+            .cumsum(axis=0, dtype=np.float64)
+            for m in ((point < len(rising)) & yk, (point < len(rising)) & ~yk)
+        ]
+        tp, fp = per_point[0] @ c.T, per_point[1] @ c.T  # (points, n_boot)
+        total = tp[-1:]
+        value = (np.diff(_ratio(tp, total), axis=0, prepend=0.0) * _ratio(tp, tp + fp)).sum(axis=0)
+        ap[:, k] = np.where(total[0] > 0, value, np.nan)
     with np.errstate(invalid="ignore"):
         present = np.isfinite(ap)
         return np.where(
@@ -235,8 +266,8 @@ def replicates(
         full = count_metrics(*(c.sum(0) for c in by_rec), frames.sum())
         drawn = count_metrics(*(counts @ c for c in by_rec), counts @ frames)
         if with_map:
-            full["map"] = weighted_map(t, ev.scores, np.ones((1, len(t))))[0]
-            drawn["map"] = weighted_map(t, ev.scores, counts[:, rec])
+            full["map"] = grouped_map(t, ev.scores, rec, np.ones((1, len(ids))))[0]
+            drawn["map"] = grouped_map(t, ev.scores, rec, counts)
         for name in full:
             per_seed.setdefault(name, []).append(float(full[name]))
             boot.setdefault(name, []).append(drawn[name])

@@ -155,6 +155,15 @@ def test_tune_global_threshold_by_hand():
     assert d.tune_global_threshold(S, Y, grid=[0.75, 0.7]) == 0.7
 
 
+def test_tune_global_threshold_without_true_positives_takes_the_largest():
+    # No positives: every F1 is 0, so the rule should declare as little as it can.
+    assert d.tune_global_threshold(S, np.zeros_like(Y), grid=[0.1, 0.5, 0.9]) == 0.9
+    # Positives that no grid value reaches: F1 0 everywhere as well.
+    y = np.zeros((1, 2), dtype=bool)
+    y[0, 0] = True
+    assert d.tune_global_threshold(np.array([[0.05, 0.2]]), y, grid=[0.1, 0.3]) == 0.3
+
+
 def test_threshold_at_fp_by_hand_with_ties():
     # Negative scores, highest first: 0.6, 0.5, 0.5, 0.2 x4, 0.1, 0.1 (9 cells of 12).
     assert d.threshold_at_fp(S, Y, 0.0) == np.nextafter(0.6, 1)  # no negative may pass

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from instrid import features, model, probes
+from instrid import embeddings, features, model, probes
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,22 @@ def test_noise_scores_are_seeded_probabilities(net_and_head):
     np.testing.assert_allclose(a[0], 1 / (1 + np.exp(-np.linspace(-2, 2, 11))), rtol=1e-6)
     b = probes.bernoulli_scores(net, head, 3, seed=0)
     assert b.shape == (3, 11)
+
+
+def test_probe_outputs_are_computed_once_and_keyed_by_their_inputs(net_and_head, monkeypatch):
+    net, head = net_and_head
+    calls = []
+    embed = net.embed
+    monkeypatch.setattr(net, "embed", lambda x: calls.append(len(x)) or embed(x))
+    first = probes.noise_scores(net, head, -40, 4, seed=7)
+    assert calls == [4]
+    np.testing.assert_array_equal(first, probes.noise_scores(net, head, -40, 4, seed=7))
+    assert calls == [4]  # the second call read the cache
+    probes.noise_scores(net, head, -40, 4, seed=8)
+    probes.noise_scores(net, head, -6, 4, seed=7)
+    assert calls == [4, 4, 4]  # another seed or level is another entry
+    fresh = embeddings.probe_outputs(net, {"kind": "test"}, lambda: np.ones((2, 3)), use_cache=False)
+    assert fresh.dtype == np.float32 and fresh.shape == (2, 3)
 
 
 def test_bias_table():

@@ -63,17 +63,32 @@ def test_a_replicate_is_the_metric_on_the_drawn_recordings():
         )
 
 
-def test_weighted_map_matches_scikit_learn_with_ties_and_weights():
-    rng = np.random.default_rng(3)
-    y = rng.random((80, 3)) < 0.4
-    scores = np.round(rng.random((80, 3)), 1)  # many ties
-    w = rng.integers(0, 3, size=(4, 80)).astype(float)
-    got = u.weighted_map(y, scores, w)
-    for b in range(4):
-        expected = np.mean(
-            [average_precision_score(y[:, k], scores[:, k], sample_weight=w[b]) for k in range(3)]
-        )
-        assert got[b] == pytest.approx(expected)
+@pytest.mark.parametrize("seed", [3, 4])
+def test_grouped_map_matches_scikit_learn_with_ties_and_group_weights(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.random((80, 4)) < 0.4
+    y[:, 3] = False  # a class without positives is left out of the mean
+    scores = np.round(rng.random((80, 4)), 1)  # many ties
+    groups = rng.integers(0, 5, size=80)
+    counts = rng.integers(0, 3, size=(6, 5)).astype(float)
+    counts[0] = [0, 0, 1, 0, 0]  # one group drawn alone
+    got = u.grouped_map(y, scores, groups, counts)
+    for b in range(len(counts)):
+        w = counts[b, groups]
+        present = [k for k in range(4) if (w * y[:, k]).sum() > 0]
+        expected = np.mean([average_precision_score(y[:, k], scores[:, k], sample_weight=w) for k in present])
+        assert got[b] == pytest.approx(expected, rel=1e-12)
+
+
+def test_grouped_map_without_positive_weight_and_bad_groups():
+    y = np.array([[True], [False]])
+    scores = np.array([[0.9], [0.1]])
+    got = u.grouped_map(y, scores, np.array([0, 1]), np.array([[0.0, 1.0], [1.0, 1.0]]))
+    assert np.isnan(got[0]) and got[1] == 1.0
+    with pytest.raises(ValueError, match="groups must lie"):
+        u.grouped_map(y, scores, np.array([0, 2]), np.ones((1, 2)))
+    with pytest.raises(ValueError, match="do not match"):
+        u.grouped_map(y, scores, np.array([0]), np.ones((1, 2)))
 
 
 def test_paired_difference_and_intervals():
