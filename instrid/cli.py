@@ -303,8 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME|SF2",
         help="General MIDI SoundFonts, assigned per recording (seeded, balanced per split and ensemble): "
         "TimGM6mb (ships with pretty_midi), FluidR3_GM (downloaded once, 148 MB, checksum verified), "
-        "sf_GMbank (Csound's, from Debian's csound-soundfont package, 4 MB, verified; the study's held-out "
-        "font) or paths of .sf2 files (default: TimGM6mb FluidR3_GM)",
+        "the study's held-out fonts sf_GMbank (Csound's, from Debian's csound-soundfont package, 4 MB) and "
+        "OPL3_FM (an OPL3 FM chip's timbre, from Debian's opl3-soundfont package, 135 MB), each verified, "
+        "or paths of .sf2 files (default: TimGM6mb FluidR3_GM)",
     )
     synth.add_argument("--font-seed", type=int, default=0, help="seed of the font assignment")
     synth.add_argument(

@@ -10,9 +10,12 @@
   synthetic dataset, 148 MB, from the release files of the GitHub project
   pianobooster/fluid-soundfont (the ``fluid-soundfont`` 3.1 source package of
   Debian and Ubuntu), see :func:`fetch_fluidr3_gm`.
-* sf_GMbank (Csound; public domain): a third SoundFont, 4 MB, that no model
-  trains on (notebook 07's held-out font), from Debian's ``csound-soundfont``
-  package, see :func:`fetch_sf_gmbank`.
+* The held-out SoundFonts that no model trains on (notebook 07), each taken
+  out of the Debian package that installs it, see :func:`fetch_held_out_font`:
+  sf_GMbank (Csound; public domain; 4 MB, package ``csound-soundfont``), a
+  sampled bank, and OPL3_FM (``OPL-3_FM_128M.sf2``, Zandro Reveille; CC BY-SA
+  4.0; 135 MB, package ``opl3-soundfont``), an FM synthesizer's timbre,
+  unlike any sampled font.
 
 Neither is ever committed to this repository. Offline (tests, CI), set
 ``$INSTRID_SEED_DIR`` to a folder holding verified copies.
@@ -21,6 +24,7 @@ Neither is ever committed to this repository. Offline (tests, CI), set
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -47,24 +51,59 @@ FLUIDR3_GM_ADVICE = (
     "fluid-soundfont-gm package installs it as /usr/share/sounds/sf2/FluidR3_GM.sf2)"
 )
 
-#: sf_GMbank (public domain): a small General MIDI bank shipped with Csound, the font no model of the study
-#: trains on (notebook 07 tests on it). Its public homes are Csound's repository (samples/sf_GMbank.sf2)
-#: and Debian's csound-soundfont package, which instrid downloads (an address it can verify) and opens.
-SF_GMBANK_SHA256 = "9f39fc53bd3a1a69f13cb486838944eded358b3b6e8afbd6c1c2c33675b2034b"
-SF_GMBANK_BYTES = 4_191_916
-SF_GMBANK_DEB = "csound-soundfont_6.18.1+dfsg-1_all.deb"
-SF_GMBANK_DEB_SHA256 = "0d05bec0cff2486f4537dd0236fece99f3565b62959717f82e975be8e0cf1393"
-SF_GMBANK_DEB_URLS = (
-    "http://deb.debian.org/debian/pool/main/c/csound/csound-soundfont_6.18.1+dfsg-1_all.deb",
-    # Debian's permanent archive, for when the release above has moved on
-    "http://snapshot.debian.org/archive/debian/20250520T000000Z/pool/main/c/csound/"
-    "csound-soundfont_6.18.1%2Bdfsg-1_all.deb",
-)
-SF_GMBANK_MEMBER = "usr/share/sounds/sf2/sf_GMbank.sf2"
-SF_GMBANK_ADVICE = (
-    "Or give a local copy: --fonts PATH/sf_GMbank.sf2 (Debian and Ubuntu's csound-soundfont package "
-    "installs it as /usr/share/sounds/sf2/sf_GMbank.sf2; Csound's sources hold it as samples/sf_GMbank.sf2)"
-)
+
+@dataclass(frozen=True)
+class DebianFont:
+    """A SoundFont that a Debian package installs: the package's addresses, and what to verify."""
+
+    file: str  # its name in the download cache (and in a seed folder)
+    sha256: str
+    size: int
+    package: str  # the .deb's file name
+    package_sha256: str
+    urls: tuple[str, ...]  # tried in order
+    member: str  # its path inside the package
+    advice: str  # how to go on without the download
+
+
+# snapshot.debian.org is Debian's permanent archive, for when a release has moved on from the package; it
+# does not resolve from the development machine, so those addresses are tested only over a loopback server.
+_SNAPSHOT = "http://snapshot.debian.org/archive/debian/20250520T000000Z/pool/main"
+#: The fonts no model of the study trains on (notebook 07 tests on them), by instrid's name. sf_GMbank, a
+#: small sampled General MIDI bank shipped with Csound (public domain; also samples/sf_GMbank.sf2 of
+#: Csound's sources), turned out to sound much like TimGM6mb; OPL3_FM renders General MIDI with an
+#: emulated OPL3 FM chip (CC BY-SA 4.0), a timbre unlike both training fonts.
+HELD_OUT_FONTS = {
+    "sf_GMbank": DebianFont(
+        file="sf_GMbank.sf2",
+        sha256="9f39fc53bd3a1a69f13cb486838944eded358b3b6e8afbd6c1c2c33675b2034b",
+        size=4_191_916,
+        package="csound-soundfont_6.18.1+dfsg-1_all.deb",
+        package_sha256="0d05bec0cff2486f4537dd0236fece99f3565b62959717f82e975be8e0cf1393",
+        urls=(
+            "http://deb.debian.org/debian/pool/main/c/csound/csound-soundfont_6.18.1+dfsg-1_all.deb",
+            f"{_SNAPSHOT}/c/csound/csound-soundfont_6.18.1%2Bdfsg-1_all.deb",
+        ),
+        member="usr/share/sounds/sf2/sf_GMbank.sf2",
+        advice="Or give a local copy: --fonts PATH/sf_GMbank.sf2 (Debian and Ubuntu's csound-soundfont "
+        "package installs it as /usr/share/sounds/sf2/sf_GMbank.sf2; Csound's sources hold it as "
+        "samples/sf_GMbank.sf2)",
+    ),
+    "OPL3_FM": DebianFont(
+        file="OPL-3_FM_128M.sf2",
+        sha256="39bff96eee3dcfbce9665e3968701b894ca2136c7d0bd580281b2bbf59e80392",
+        size=135_020_964,
+        package="opl3-soundfont_1.0-4_all.deb",
+        package_sha256="d0534cc07a536e1cfa05b1d0c0befb8586840c8d0e163ef24c536ca1bb5c9aff",
+        urls=(
+            "http://deb.debian.org/debian/pool/main/o/opl3-soundfont/opl3-soundfont_1.0-4_all.deb",
+            f"{_SNAPSHOT}/o/opl3-soundfont/opl3-soundfont_1.0-4_all.deb",
+        ),
+        member="usr/share/sounds/sf2/OPL-3_FM_128M.sf2",
+        advice="Or give a local copy: --fonts PATH/OPL-3_FM_128M.sf2 (Debian and Ubuntu's opl3-soundfont "
+        "package installs it as /usr/share/sounds/sf2/OPL-3_FM_128M.sf2)",
+    ),
+}
 
 INSTALLED_MARKER = ".instrid-musicnet.json"
 #: Left inside a tree instrid extracted, so that only such a tree is ever replaced.
@@ -98,27 +137,29 @@ def fetch_fluidr3_gm(*, sha256: str | None = None, url: str | None = None, progr
         raise ChecksumError(f"{exc} {FLUIDR3_GM_ADVICE}") from None
 
 
-def fetch_sf_gmbank(*, urls=None, progress: bool = True) -> Path:
-    """Path of the verified ``sf_GMbank.sf2`` in the download cache (fetched once, 4 MB).
+def fetch_held_out_font(name: str, *, urls=None, progress: bool = True) -> Path:
+    """Path of the verified held-out SoundFont ``name`` (:data:`HELD_OUT_FONTS`) in the download cache.
 
-    Taken from Debian's ``csound-soundfont`` package: the package is downloaded
-    and verified (the first of ``urls``, default :data:`SF_GMBANK_DEB_URLS`,
-    that answers), the SoundFont written out
-    of it and verified in turn. A seed directory may hold either file.
-    Every failure says how to go on without the download.
+    Fetched once: its Debian package is downloaded and verified (the first of
+    ``urls``, default the font's own, that answers), the SoundFont written out
+    of it and verified in turn. A seed directory may hold either file. Every
+    failure says how to go on without the download.
     """
+    if name not in HELD_OUT_FONTS:
+        raise DatasetError(f"{name}: not a held-out font (known: {', '.join(HELD_OUT_FONTS)})")
+    font = HELD_OUT_FONTS[name]
     downloads = cache_dir() / "downloads"
-    dest = downloads / "sf_GMbank.sf2"
+    dest = downloads / font.file
     try:
-        if cached(dest, sha256=SF_GMBANK_SHA256):
+        if cached(dest, sha256=font.sha256):
             return dest
         failures = []
-        for url in urls or SF_GMBANK_DEB_URLS:
+        for url in urls or font.urls:
             try:
                 package = fetch(
                     url,
-                    downloads / SF_GMBANK_DEB,
-                    sha256=SF_GMBANK_DEB_SHA256,
+                    downloads / font.package,
+                    sha256=font.package_sha256,
                     progress=progress,
                     accept_hint="none for this file: give a local copy of the SoundFont instead",
                 )
@@ -128,12 +169,12 @@ def fetch_sf_gmbank(*, urls=None, progress: bool = True) -> Path:
         else:
             raise DownloadError("; ".join(failures))
         with atomic_path(dest) as tmp:
-            deb_member(package, SF_GMBANK_MEMBER, tmp)
-            verify(tmp, sha256=SF_GMBANK_SHA256)
+            deb_member(package, font.member, tmp)
+            verify(tmp, sha256=font.sha256)
     except DownloadError as exc:
-        raise DownloadError(f"{exc}. {SF_GMBANK_ADVICE}") from None
+        raise DownloadError(f"{exc}. {font.advice}") from None
     except (ChecksumError, ArchiveError) as exc:
-        raise type(exc)(f"{exc} {SF_GMBANK_ADVICE}") from None
+        raise type(exc)(f"{exc} {font.advice}") from None
     return dest
 
 

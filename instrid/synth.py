@@ -84,8 +84,8 @@ SYNTH_GAIN_DB = -12.0
 
 #: The SoundFonts instrid knows by name; any other .sf2 is named by its path.
 FONTS = ("TimGM6mb", "FluidR3_GM")
-#: A third font, downloaded on demand, that no model of the study trains on (notebook 07 tests on it).
-HELD_OUT_FONT = "sf_GMbank"
+#: Fonts downloaded on demand that no model of the study trains on (notebook 07 tests on them).
+HELD_OUT_FONTS = ("sf_GMbank", "OPL3_FM")
 #: The default dataset's fonts, assigned per recording.
 DEFAULT_FONTS = FONTS
 
@@ -99,11 +99,11 @@ def default_soundfont() -> Path:
 
 
 def resolve_font(spec: str, *, sha256: str | None = None, progress: bool = True) -> tuple[str, Path]:
-    """``(name, path)`` of a font given by name (:data:`FONTS`, :data:`HELD_OUT_FONT`) or by path.
+    """``(name, path)`` of a font given by name (:data:`FONTS`, :data:`HELD_OUT_FONTS`) or by path.
 
     ``FluidR3_GM`` is fetched once into the download cache and verified
-    (``sha256`` overrides the published digest), ``sf_GMbank`` likewise
-    (:func:`instrid.sources.fetch_sf_gmbank`). A path whose content is a
+    (``sha256`` overrides the published digest), the held-out fonts likewise
+    (:func:`instrid.sources.fetch_held_out_font`). A path whose content is a
     known font's takes that font's name, so a local copy of FluidR3_GM gives
     the same dataset as the download; any other path is named by its file name.
     """
@@ -113,19 +113,22 @@ def resolve_font(spec: str, *, sha256: str | None = None, progress: bool = True)
         return spec, default_soundfont()
     if spec == "FluidR3_GM":
         return spec, sources.fetch_fluidr3_gm(sha256=sha256, progress=progress)
-    if spec == HELD_OUT_FONT:
-        return spec, sources.fetch_sf_gmbank(progress=progress)
+    if spec in HELD_OUT_FONTS:
+        return spec, sources.fetch_held_out_font(spec, progress=progress)
     path = Path(spec).expanduser()
     if not path.exists():
         raise DatasetError(
-            f"{path}: SoundFont not found (give a path, or one of {', '.join((*FONTS, HELD_OUT_FONT))})"
+            f"{path}: SoundFont not found (give a path, or one of {', '.join((*FONTS, *HELD_OUT_FONTS))})"
         )
     if not path.is_file():
         raise DatasetError(f"{path}: not a file")
-    if path.stat().st_size == 148_398_306 and file_digest(path) == sources.FLUIDR3_GM_SHA256:
+    size = path.stat().st_size
+    if size == 148_398_306 and file_digest(path) == sources.FLUIDR3_GM_SHA256:
         return "FluidR3_GM", path
-    if path.stat().st_size == sources.SF_GMBANK_BYTES and file_digest(path) == sources.SF_GMBANK_SHA256:
-        return HELD_OUT_FONT, path
+    for name in HELD_OUT_FONTS:
+        font = sources.HELD_OUT_FONTS[name]
+        if size == font.size and file_digest(path) == font.sha256:
+            return name, path
     if default_soundfont().is_file() and path.resolve() == default_soundfont().resolve():
         return "TimGM6mb", path
     return path.name, path

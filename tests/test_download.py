@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import gzip
 import hashlib
@@ -342,9 +343,9 @@ def test_an_unreachable_fluidr3_gm_host_names_the_way_around_it(capsys, monkeypa
     assert code == 2 and len(err) == 1 and "FluidR3_GM.sf2" in err[0] and "--fonts TimGM6mb PATH" in err[0]
 
 
-# ---- the held-out SoundFont: sf_GMbank, inside Debian's csound-soundfont package ---------------
+# ---- the held-out SoundFonts, each inside the Debian package that installs it ------------------
 
-FONT = b"RIFF" + bytes(range(256)) * 64  # stands in for sf_GMbank.sf2
+FONT = b"RIFF" + bytes(range(256)) * 64  # stands in for the held-out font
 
 
 def deb(members: dict[str, bytes], data_members: dict[str, bytes] | None = None) -> bytes:
@@ -364,37 +365,52 @@ def deb(members: dict[str, bytes], data_members: dict[str, bytes] | None = None)
     return out
 
 
-@pytest.fixture
-def csound_package(server, monkeypatch):
-    """The package served at two addresses, its and the font's digests in place of the published ones."""
-    package = deb({"debian-binary": b"2.0\n"}, {sources.SF_GMBANK_MEMBER: FONT, "usr/share/doc/x": b"doc"})
-    monkeypatch.setattr(sources, "SF_GMBANK_DEB_SHA256", hashlib.sha256(package).hexdigest())
-    monkeypatch.setattr(sources, "SF_GMBANK_SHA256", hashlib.sha256(FONT).hexdigest())
-    monkeypatch.setattr(sources, "SF_GMBANK_BYTES", len(FONT))
-    server.files["/pool/csound-soundfont.deb"] = package
-    return package
-
-
-def test_sf_gmbank_is_taken_out_of_the_verified_package_once(server, csound_package, tmp_path):
-    unreachable = "http://127.0.0.1:9/csound-soundfont.deb"  # nothing listens: the next address is tried
-    path = sources.fetch_sf_gmbank(
-        urls=(unreachable, server.url + "/pool/csound-soundfont.deb"), progress=False
+@pytest.fixture(params=synth.HELD_OUT_FONTS)
+def held_out(request, server, monkeypatch):
+    """``(name, font, package)``: the package served, its and the font's digests in place of the published."""
+    name = request.param
+    font = sources.HELD_OUT_FONTS[name]
+    package = deb({"debian-binary": b"2.0\n"}, {font.member: FONT, "usr/share/doc/x": b"doc"})
+    font = dataclasses.replace(
+        font,
+        sha256=hashlib.sha256(FONT).hexdigest(),
+        size=len(FONT),
+        package_sha256=hashlib.sha256(package).hexdigest(),
     )
-    assert path.read_bytes() == FONT and path.name == "sf_GMbank.sf2"
+    monkeypatch.setitem(sources.HELD_OUT_FONTS, name, font)
+    server.files["/pool/font.deb"] = package
+    return name, font, package
+
+
+def test_a_held_out_font_is_taken_out_of_the_verified_package_once(server, held_out, tmp_path):
+    name, font, _ = held_out
+    unreachable = "http://127.0.0.1:9/font.deb"  # nothing listens: the next address is tried
+    path = sources.fetch_held_out_font(
+        name, urls=(unreachable, server.url + "/pool/font.deb"), progress=False
+    )
+    assert path.read_bytes() == FONT and path.name == font.file
     served = len(server.requests)
-    assert sources.fetch_sf_gmbank(urls=(unreachable,), progress=False) == path  # from the cache
+    assert sources.fetch_held_out_font(name, urls=(unreachable,), progress=False) == path  # from the cache
     assert len(server.requests) == served
     # A local copy is recognised by its content, wherever it lies and whatever its name.
     (tmp_path / "mine.sf2").write_bytes(FONT)
-    assert synth.resolve_font(str(tmp_path / "mine.sf2"))[0] == synth.HELD_OUT_FONT
-    assert synth.resolve_font(synth.HELD_OUT_FONT, progress=False) == (synth.HELD_OUT_FONT, path)
+    assert synth.resolve_font(str(tmp_path / "mine.sf2"))[0] == name
+    assert synth.resolve_font(name, progress=False) == (name, path)
 
 
-def test_sf_gmbank_from_a_seed_folder_holding_only_the_font(csound_package, tmp_path, monkeypatch):
+def test_a_held_out_font_from_a_seed_folder_holding_only_the_font(held_out, tmp_path, monkeypatch):
+    name, font, _ = held_out
     (tmp_path / "seed").mkdir()
-    (tmp_path / "seed" / "sf_GMbank.sf2").write_bytes(FONT)
+    (tmp_path / "seed" / font.file).write_bytes(FONT)
     monkeypatch.setenv("INSTRID_SEED_DIR", str(tmp_path / "seed"))
-    assert sources.fetch_sf_gmbank(urls=("http://127.0.0.1:9/x.deb",), progress=False).read_bytes() == FONT
+    got = sources.fetch_held_out_font(name, urls=("http://127.0.0.1:9/x.deb",), progress=False)
+    assert got.read_bytes() == FONT
+
+
+def test_the_held_out_fonts_are_known_by_name_only():
+    assert tuple(sources.HELD_OUT_FONTS) == synth.HELD_OUT_FONTS
+    with pytest.raises(DatasetError, match="not a held-out font"):
+        sources.fetch_held_out_font("TimGM6mb", progress=False)
 
 
 @pytest.mark.parametrize(
@@ -402,38 +418,41 @@ def test_sf_gmbank_from_a_seed_folder_holding_only_the_font(csound_package, tmp_
     [
         (b"!<arch>\nnot a package at all", ChecksumError, "sha256 mismatch: expected"),
         ("cut", ArchiveError, "truncated"),
-        ("no font", ArchiveError, "the package holds no usr/share/sounds/sf2/sf_GMbank.sf2"),
-        ("other font", ChecksumError, "sf_GMbank.sf2"),
+        ("no font", ArchiveError, "the package holds no usr/share/sounds/sf2/"),
+        ("other font", ChecksumError, ".sf2"),
         (b"PK\x03\x04 a zip, not a deb", ArchiveError, "not a Debian package"),
     ],
 )
-def test_a_bad_sf_gmbank_package_says_what_to_do_and_leaves_no_font(
-    server, csound_package, monkeypatch, package, error, says
+def test_a_bad_held_out_package_says_what_to_do_and_leaves_no_font(
+    server, held_out, monkeypatch, package, error, says
 ):
+    name, font, served = held_out
     if package == "cut":
-        package = csound_package[: len(csound_package) - 300]
+        package = served[: len(served) - 300]
     elif package == "no font":
         package = deb({"debian-binary": b"2.0\n"}, {"usr/share/doc/x": b"doc"})
     elif package == "other font":
-        package = deb({"debian-binary": b"2.0\n"}, {sources.SF_GMBANK_MEMBER: FONT[::-1]})
+        package = deb({"debian-binary": b"2.0\n"}, {font.member: FONT[::-1]})
     if not package.startswith(b"!<arch>\nnot"):
         # Only the first case tests the package's own checksum; the others pass it to reach the contents.
-        monkeypatch.setattr(sources, "SF_GMBANK_DEB_SHA256", hashlib.sha256(package).hexdigest())
-    server.files["/pool/csound-soundfont.deb"] = package
+        font = dataclasses.replace(font, package_sha256=hashlib.sha256(package).hexdigest())
+        monkeypatch.setitem(sources.HELD_OUT_FONTS, name, font)
+    server.files["/pool/font.deb"] = package
     with pytest.raises(error) as failure:
-        sources.fetch_sf_gmbank(urls=(server.url + "/pool/csound-soundfont.deb",), progress=False)
+        sources.fetch_held_out_font(name, urls=(server.url + "/pool/font.deb",), progress=False)
     message = str(failure.value)
-    assert says in message and "Or give a local copy: --fonts PATH/sf_GMbank.sf2" in message
+    assert says in message and f"Or give a local copy: --fonts PATH/{font.file}" in message
     downloads = sources.cache_dir() / "downloads"
-    assert not (downloads / "sf_GMbank.sf2").exists()
-    assert not [p for p in downloads.iterdir() if p.name.startswith(".sf_GMbank.sf2")]  # no half-written font
+    assert not (downloads / font.file).exists()
+    assert not [p for p in downloads.iterdir() if p.name.startswith(f".{font.file}")]  # no half-written font
 
 
-def test_an_unreachable_sf_gmbank_host_is_one_line_and_exit_2(capsys, monkeypatch):
-    monkeypatch.setattr(
-        sources, "SF_GMBANK_DEB_URLS", ("http://127.0.0.1:9/a.deb", "http://127.0.0.1:9/b.deb")
-    )
-    code = cli.main(["data", "synth", "--root", "/nonexistent/x", "--fonts", "sf_GMbank", "--quiet"])
+@pytest.mark.parametrize("name", synth.HELD_OUT_FONTS)
+def test_an_unreachable_held_out_font_host_is_one_line_and_exit_2(capsys, monkeypatch, name):
+    font = sources.HELD_OUT_FONTS[name]
+    urls = ("http://127.0.0.1:9/a.deb", "http://127.0.0.1:9/b.deb")
+    monkeypatch.setitem(sources.HELD_OUT_FONTS, name, dataclasses.replace(font, urls=urls))
+    code = cli.main(["data", "synth", "--root", "/nonexistent/x", "--fonts", name, "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
-    assert "127.0.0.1:9/a.deb" in err[0] and "127.0.0.1:9/b.deb" in err[0] and "PATH/sf_GMbank.sf2" in err[0]
+    assert "127.0.0.1:9/a.deb" in err[0] and "127.0.0.1:9/b.deb" in err[0] and f"PATH/{font.file}" in err[0]
