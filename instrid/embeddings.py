@@ -123,14 +123,24 @@ def extract(
         batch_size = 10  # the report code's batch
     key, description = cache_key(dataset, examples, model, batch_size=batch_size)
     folder = cache_dir() / "embeddings" / key
+    return _read_or_compute(
+        folder,
+        use_cache,
+        lambda: np.load(folder / "embeddings.npy", mmap_mode="r"),
+        lambda: _compute(dataset, examples, model, folder, key, description, batch_size, device, progress),
+    )
+
+
+def _read_or_compute(folder: Path, use_cache: bool, read, compute):
+    """``read()`` the complete cache entry ``folder``, or ``compute()`` it under the entry's lock."""
     if use_cache and (folder / "meta.json").exists():
-        return np.load(folder / "embeddings.npy", mmap_mode="r")
+        return read()
     folder.parent.mkdir(parents=True, exist_ok=True)
     with entry_lock(folder):
         # A concurrent run (make study runs notebooks side by side) may have computed it meanwhile.
         if use_cache and (folder / "meta.json").exists():
-            return np.load(folder / "embeddings.npy", mmap_mode="r")
-        return _compute(dataset, examples, model, folder, key, description, batch_size, device, progress)
+            return read()
+        return compute()
 
 
 @contextlib.contextmanager
@@ -239,12 +249,8 @@ def probe_outputs(model, inputs: dict, compute, *, use_cache: bool = True) -> np
     }
     key = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
     folder = cache_dir() / "embeddings" / key
-    if use_cache and (folder / "meta.json").exists():
-        return np.load(folder / "embeddings.npy")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with entry_lock(folder):
-        if use_cache and (folder / "meta.json").exists():
-            return np.load(folder / "embeddings.npy")
+
+    def store():
         outputs = np.asarray(compute(), dtype=np.float32)
         remove_stale_parts(folder.parent, STAGING)
         staging = Path(tempfile.mkdtemp(prefix=f".{key}.{os.getpid()}.", dir=folder.parent))
@@ -254,4 +260,6 @@ def probe_outputs(model, inputs: dict, compute, *, use_cache: bool = True) -> np
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    return outputs
+        return outputs
+
+    return _read_or_compute(folder, use_cache, lambda: np.load(folder / "embeddings.npy"), store)
