@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import TREE, make_tree
@@ -79,8 +80,10 @@ def test_prepare_with_the_report_codes_leaky_split(tree):
         pipeline.prepare(tree, weights=None, split_kind="random", progress=False)
 
 
-def test_seeds_share_one_relabeling_and_draw_what_segment_examples_draws(tree, monkeypatch):
-
+def test_seeds_share_one_relabeling_and_draw_what_segment_examples_draws(tree, tmp_path, monkeypatch):
+    monkeypatch.setenv(
+        "INSTRID_CACHE", str(tmp_path / "cache")
+    )  # no stored relabeling of another test's tree
     calls = []
     real = examples.segment_examples
     monkeypatch.setattr(examples, "segment_examples", lambda *a, **k: calls.append(k) or real(*a, **k))
@@ -99,6 +102,31 @@ def test_seeds_share_one_relabeling_and_draw_what_segment_examples_draws(tree, m
     config = pipeline.study_config(runs, epochs=3)
     assert config["seeds"] == [0, 1] and "seed" not in config and config["epochs"] == 3
     assert config["model"]["weights"] == "random (one draw per seed)"
+
+
+def test_relabeling_is_stored_once_and_redone_when_a_label_file_or_the_rule_changes(
+    tree, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("INSTRID_CACHE", str(tmp_path / "cache"))
+    calls = []
+    real = examples.segment_examples
+    monkeypatch.setattr(examples, "segment_examples", lambda *a, **k: calls.append(k) or real(*a, **k))
+    monkeypatch.setattr(pipeline, "_SEGMENTS", {})
+    first = pipeline.all_segments(data.MusicNet(tree), progress=False)
+    monkeypatch.setattr(pipeline, "_SEGMENTS", {})  # as a new process (another notebook) finds it
+    again = pipeline.all_segments(data.MusicNet(tree), progress=False)
+    assert len(calls) == 1 and len(list((tmp_path / "cache" / "segments").glob("*.npz"))) == 1
+    pd.testing.assert_frame_equal(first.table, again.table, check_exact=True)
+    assert again.targets.dtype == first.targets.dtype and np.array_equal(again.targets, first.targets)
+    pipeline.all_segments(data.MusicNet(tree), inclusive_end=True, progress=False)
+    assert len(calls) == 2  # the other labeling rule is another entry
+    labels_csv = tree / "train_labels" / "2238.csv"
+    table = pd.read_csv(labels_csv)
+    table.loc[0, "instrument"] = 74  # the first note is a flute's now, not a piano's
+    table.to_csv(labels_csv, index=False)
+    monkeypatch.setattr(pipeline, "_SEGMENTS", {})
+    changed = pipeline.all_segments(data.MusicNet(tree), progress=False)
+    assert len(calls) == 3 and not np.array_equal(changed.targets, first.targets)
 
 
 def test_a_run_restricted_to_some_recordings_and_the_test_split_of_another_rendering(tree, tmp_path):
