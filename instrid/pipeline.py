@@ -156,11 +156,12 @@ def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True)
     (every label file's bytes), the labeling rule, the committed splits and
     the code that relabels (:func:`segments_key`).
     """
-    key = (str(dataset.root), dataset.fingerprint(), inclusive_end)
+    fingerprint = dataset.fingerprint()
+    key = (str(dataset.root), fingerprint, inclusive_end)
     if key not in _SEGMENTS:
         while len(_SEGMENTS) >= 2:  # about 40 MB each for MusicNet
             _SEGMENTS.pop(next(iter(_SEGMENTS)))
-        path = cache_dir() / "segments" / f"{segments_key(dataset, inclusive_end)}.npz"
+        path = cache_dir() / "segments" / f"{segments_key(fingerprint, inclusive_end)}.npz"
         if path.is_file():
             _SEGMENTS[key] = _read_segments(path)
         else:
@@ -172,9 +173,13 @@ def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True)
     return _SEGMENTS[key]
 
 
-def segments_key(dataset, inclusive_end: bool) -> str:
-    """What :func:`all_segments` depends on, hashed: labels, rule, splits and the relabeling code's bytes."""
-    digest = hashlib.sha256(f"{dataset.fingerprint()}|{inclusive_end}|".encode())
+def segments_key(fingerprint: str, inclusive_end: bool) -> str:
+    """The cache key of :func:`all_segments`: what its segments depend on, hashed.
+
+    That is the dataset's fingerprint (every label file's bytes), the labeling rule, the committed
+    splits and the bytes of the modules that read, segment and cut the labels.
+    """
+    digest = hashlib.sha256(f"{fingerprint}|{inclusive_end}|".encode())
     digest.update(splits.splits_path().read_bytes())
     for module in (data, labels, examples):  # reading labels, segmenting them, cutting examples
         digest.update(Path(module.__file__).read_bytes())
