@@ -189,7 +189,6 @@ def segments_key(fingerprint: str, inclusive_end: bool) -> str:
 def _write_segments(path: Path, found: examples.Examples) -> None:
     table = found.table
     codes = table["split"].map({name: i for i, name in enumerate(splits.SPLIT_NAMES)}).to_numpy(np.int8)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(
             f,

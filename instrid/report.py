@@ -456,15 +456,19 @@ def _cross_font(r: dict) -> Verdict:
                 f" So {font} sounds much closer to {closest} than to {farthest}: a weaker test than a "
                 "timbre unlike both would be."
             )
+    one_way = r["cross_font"]["corrected"]
     if fonts:
-        one = r["cross_font"]["corrected"]
-        if status == HELD and len(like_a_training_font) == len(fonts) and not all(targets_met(one).values()):
+        if (
+            status == HELD
+            and len(like_a_training_font) == len(fonts)
+            and not all(targets_met(one_way).values())
+        ):
             status = PARTLY  # met only on fonts like one heard in training, missed between the two fonts
             text += " Between the two training fonts, below, the targets are missed: held in part."
         text += (
             " Trained on one font and tested on the other (both directions averaged), the corrected "
-            f"pipeline scores micro F1 {_iv(one['unseen_font']['f1_micro'])}, "
-            f"mAP {_iv(one['unseen_font']['map'])}, gap {_iv(one['gap']['f1_micro'])}."
+            f"pipeline scores micro F1 {_iv(one_way['unseen_font']['f1_micro'])}, "
+            f"mAP {_iv(one_way['unseen_font']['map'])}, gap {_iv(one_way['gap']['f1_micro'])}."
         )
     gain = r.get("variation_gain", {}).get(f"{r['fonts'][1]}, varied", {}).get("f1_micro")
     if gain:
@@ -472,7 +476,6 @@ def _cross_font(r: dict) -> Verdict:
             f" Training with the performance variation, against the same {r['fonts'][0]} recordings "
             f"without it, changes micro F1 on {r['fonts'][1]} (unseen) by {_iv(gain)}."
         )
-    one_way = r["cross_font"]["corrected"]
     reference = r.get("head_reference")
     for variant, c in r.get("head_comparison", {}).items():
         if variant != reference:

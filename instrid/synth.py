@@ -69,7 +69,7 @@ import soundfile
 from tqdm import tqdm
 
 import instrid
-from instrid import data, instruments, variation
+from instrid import data, instruments, sources, variation
 from instrid.errors import DatasetError
 from instrid.files import atomic_path, file_digest, remove_stale_parts, write_json_atomic
 
@@ -85,7 +85,7 @@ SYNTH_GAIN_DB = -12.0
 #: The SoundFonts instrid knows by name; any other .sf2 is named by its path.
 FONTS = ("TimGM6mb", "FluidR3_GM")
 #: Fonts downloaded on demand that no model of the study trains on (notebook 07 tests on them).
-HELD_OUT_FONTS = ("sf_GMbank", "OPL3_FM")
+HELD_OUT_FONTS = tuple(sources.HELD_OUT_FONTS)
 #: The default dataset's fonts, assigned per recording.
 DEFAULT_FONTS = FONTS
 
@@ -107,8 +107,6 @@ def resolve_font(spec: str, *, sha256: str | None = None, progress: bool = True)
     known font's takes that font's name, so a local copy of FluidR3_GM gives
     the same dataset as the download; any other path is named by its file name.
     """
-    from instrid import sources
-
     if spec == "TimGM6mb":
         return spec, default_soundfont()
     if spec == "FluidR3_GM":
@@ -125,8 +123,7 @@ def resolve_font(spec: str, *, sha256: str | None = None, progress: bool = True)
     size = path.stat().st_size
     if size == 148_398_306 and file_digest(path) == sources.FLUIDR3_GM_SHA256:
         return "FluidR3_GM", path
-    for name in HELD_OUT_FONTS:
-        font = sources.HELD_OUT_FONTS[name]
+    for name, font in sources.HELD_OUT_FONTS.items():
         if size == font.size and file_digest(path) == font.sha256:
             return name, path
     if default_soundfont().is_file() and path.resolve() == default_soundfont().resolve():
@@ -219,11 +216,9 @@ def assign_fonts(ids, fonts, *, seed: int = 0) -> dict[int, str]:
 
 def recordings_of_font(font: str, *, fonts=DEFAULT_FONTS, seed: int = 0, progress: bool = False) -> list[int]:
     """The MusicNetEM recordings that :func:`assign_fonts` gives ``font`` (for trees rendered to match)."""
-    from instrid.sources import fetch_musicnet_em
-
     if font not in fonts:
         raise DatasetError(f"{font}: not one of the fonts {list(fonts)}")
-    with zipfile.ZipFile(fetch_musicnet_em(progress=progress)) as archive:
+    with zipfile.ZipFile(sources.fetch_musicnet_em(progress=progress)) as archive:
         ids = [int(Path(n).stem) for n in archive.namelist() if n.endswith(".mid") and Path(n).stem.isdigit()]
     return sorted(rid for rid, name in assign_fonts(ids, fonts, seed=seed).items() if name == font)
 
@@ -610,8 +605,6 @@ def build_synthetic_musicnet(
     DatasetError
         Unknown recording ids, or ``root`` was rendered with other settings.
     """
-    from instrid.sources import fetch_musicnet_em
-
     if audio_format not in ("flac", "wav"):
         raise ValueError(f"audio_format must be 'flac' or 'wav', got {audio_format!r}")
     root = Path(root).expanduser()
@@ -623,7 +616,7 @@ def build_synthetic_musicnet(
         raise DatasetError(f"fonts {specs}: the same font is named twice")
     for path in resolved.values():
         check_soundfont(path)  # before synth.json is written: a bad font must not claim the tree
-    source_zip = Path(source_zip) if source_zip else fetch_musicnet_em(progress=progress)
+    source_zip = Path(source_zip) if source_zip else sources.fetch_musicnet_em(progress=progress)
     settings = SynthSettings(
         source_sha256=file_digest(source_zip),
         fonts=list(resolved),
