@@ -35,10 +35,55 @@ from common import write_result  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 
 
-def timed_make(clone: Path, env: dict, log) -> float:
+def timed_make(clone: Path, env: dict, log) -> tuple[float, list[tuple[float, str]]]:
+    """Run `make study`, each output line written to ``log`` after its time (s since the start).
+
+    Returns the wall time and the ``(seconds, line)`` events, for :func:`breakdown`.
+    """
     start = time.perf_counter()
-    subprocess.run(["make", "study"], cwd=clone, env=env, check=True, stdout=log, stderr=subprocess.STDOUT)
-    return time.perf_counter() - start
+    events = []
+    with subprocess.Popen(
+        ["make", "study"], cwd=clone, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as make:
+        for line in make.stdout:
+            events.append((time.perf_counter() - start, line.rstrip("\n")))
+            log.write(f"[{events[-1][0]:8.1f}] {line}")
+            log.flush()
+    if make.returncode:
+        raise subprocess.CalledProcessError(make.returncode, "make study")
+    return time.perf_counter() - start, events
+
+
+def breakdown(events: list[tuple[float, str]]) -> dict:
+    """Where a `make study` spent its time, from its output lines (see :func:`timed_make`).
+
+    ``environment`` ends when the first dataset command starts, ``data`` (the renders, or the check that
+    the trees are complete) when `instrid data info` starts, ``notebooks`` when the results table is
+    written; ``notebook_s`` is each notebook's own run time (STUDY_JOBS of them run side by side).
+    """
+
+    def first(pattern: str) -> float | None:
+        return next((t for t, line in events if re.search(pattern, line)), None)
+
+    data_start, notebooks_start, table_start = (
+        first(r"instrid data synth"),
+        first(r"instrid data info"),
+        first(r"instrid results-table"),
+    )
+    notebook_s = {
+        Path(m.group(1)).stem: float(m.group(2))
+        for _, line in events
+        if (m := re.match(r"^(\S+\.ipynb): ran in ([\d.]+) s$", line))
+    }
+    if None in (data_start, notebooks_start, table_start):
+        return {"notebook_s": notebook_s}
+    return {
+        "environment_s": data_start,
+        "data_s": notebooks_start - data_start,
+        "notebooks_s": table_start - notebooks_start,
+        "results_and_model_s": events[-1][0] - table_start if events else 0.0,
+        "notebook_s": notebook_s,
+    }
 
 
 def warm_here() -> None:
@@ -46,12 +91,13 @@ def warm_here() -> None:
     if subprocess.run(status, cwd=REPO, capture_output=True, text=True, check=True).stdout.strip():
         sys.exit(f"{REPO}: commit or stash your changes first (the run must leave git status clean)")
     with tempfile.TemporaryFile("w+") as log:
-        warm = timed_make(REPO, dict(os.environ), log)
+        warm, events = timed_make(REPO, dict(os.environ), log)
     changed = subprocess.run(status, cwd=REPO, capture_output=True, text=True, check=True).stdout
     write_result(
         "study_warm",
         {
             "warm_s": warm,
+            "warm_breakdown": breakdown(events),
             "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "clean_after_warm_rerun": changed.strip() == "",
             "changed_after_warm_rerun": changed.splitlines()[:20],
@@ -78,10 +124,10 @@ def main() -> None:
         env["INSTRID_SEED_DIR"] = str(seed)
     try:
         with open(work / "study.log", "w") as log:
-            cold = timed_make(clone, env, log)
-            warm = timed_make(clone, env, log)
+            cold, cold_events = timed_make(clone, env, log)
+            warm, warm_events = timed_make(clone, env, log)
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        log_text = (work / "study.log").read_text()
+        log_text = "\n".join(line for _, line in cold_events)
         renders = {
             root: {"recordings": int(n), "audio_hours": float(hours), "seconds": float(seconds)}
             for root, n, hours, seconds in re.findall(
@@ -101,6 +147,8 @@ def main() -> None:
             {
                 "cold_s": cold,
                 "warm_s": warm,
+                "cold_breakdown": breakdown(cold_events),
+                "warm_breakdown": breakdown(warm_events),
                 "peak_mb": peak_kb / 1024,
                 "renders": renders,
                 "disk_gb": disk,

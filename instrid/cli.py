@@ -131,7 +131,10 @@ def _run_notebook(args) -> None:
     # As papermill's -p: a value is read as YAML (numbers, null, lists), a path stays a string.
     parameters.update({name: yaml.safe_load(value) for name, value in args.parameter})
     print(f"papermill {args.notebook}" + (f" -> {args.out}" if args.out else ""), flush=True)
+    start = time.perf_counter()
     run_notebook(args.notebook, args.out, parameters)
+    # benchmarks/bench_study.py reads these lines for each notebook's share of a study.
+    print(f"{args.notebook}: ran in {time.perf_counter() - start:.1f} s", flush=True)
 
 
 def _tidy(args) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
@@ -79,6 +81,8 @@ def test_run_notebook_passes_only_declared_parameters_and_tidies(tmp_path, capsy
     )
     captured = capsys.readouterr()
     assert "Passed unknown parameter" not in captured.out + captured.err
+    # benchmarks/bench_study.py times each notebook of a study by this line.
+    assert re.search(rf"^{re.escape(str(source))}: ran in \d+\.\d s$", captured.out, re.M)
     executed = nbformat.read(out, as_version=4)
     assert [o.text for o in executed.cells[-1].outputs] == ["5 /some/path\n"]
     assert "elsewhere" not in executed.cells[1].source  # the injected cell names only what nb.ipynb declares
