@@ -7,6 +7,8 @@
     instrid data musicnet --root DIR [--md5 HASH | --no-verify] [--url URL]
     instrid data musicnet --from DIR
     instrid data info     --root DIR [--decode]
+    instrid cache info
+    instrid cache prune   [--unused-days N] [--max-gb X] [--dry-run]
     instrid results-table [--results results] [--readme README.md]
     instrid run-notebook  NOTEBOOK [--out PATH] [-f PARAMETERS.yaml] [-p NAME VALUE ...]
     instrid tidy-notebook NOTEBOOK ...
@@ -100,6 +102,50 @@ def _data_info(args) -> None:
 
     index = sources.validate_tree(args.root, decode=args.decode, progress=not args.quiet)
     print(f"{find_root(args.root)}\n{_summary(index)}")
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:.2f} GB"
+
+
+def _cache_info(args) -> None:
+    from instrid import cache
+    from instrid.files import cache_dir
+
+    print(cache_dir())
+    for folder, use in cache.usage().items():
+        unit = "entries" if folder in ("embeddings", "segments") else "files"
+        print(f"  {folder:<11} {use['entries']:>6} {unit:<7}  {_gb(use['bytes'])}")
+    found = cache.entries()
+    if found:
+        days = (time.time() - found[0].last_used) / 86400
+        print(f"  least recently used entry: {days:.1f} days ago ({found[0].path.name})")
+
+
+def _cache_prune(args) -> None:
+    from instrid import cache
+    from instrid.errors import UsageError
+    from instrid.files import cache_dir
+
+    if args.unused_days is None and args.max_gb is None:
+        raise UsageError("cache prune: say what to remove: --unused-days N, --max-gb X or both")
+    for name, value in (("--unused-days", args.unused_days), ("--max-gb", args.max_gb)):
+        if value is not None and value < 0:
+            raise UsageError(f"cache prune: {name} must be at least 0, got {value:g}")
+    chosen = cache.select(
+        cache.entries(),
+        unused_s=None if args.unused_days is None else args.unused_days * 86400,
+        max_bytes=None if args.max_gb is None else int(args.max_gb * 1e9),
+    )
+    kept = [] if args.dry_run else [e for e in chosen if not cache.remove(e)]
+    gone = [e for e in chosen if e not in kept]
+    verb = "would remove" if args.dry_run else "removed"
+    print(
+        f"{cache_dir()}: {verb} {len(gone)} entries, {_gb(sum(e.bytes for e in gone))} "
+        "(embeddings and relabelings: recomputed when needed; downloads and the model kept)"
+    )
+    for entry in kept:
+        print(f"{entry.path}: being computed by another run, kept")
 
 
 def _results_table(args) -> None:
@@ -348,6 +394,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="decode all audio, not just each file's end (finds corruption anywhere; slower)",
     )
     info.set_defaults(run=_data_info)
+
+    cache_parser = commands.add_parser(
+        "cache", help="what instrid's cache holds; remove embeddings and relabelings not used lately"
+    )
+    cache_commands = cache_parser.add_subparsers(dest="cache_command", required=True)
+    cache_commands.add_parser("info", help="size of each part of the cache").set_defaults(run=_cache_info)
+    prune = cache_commands.add_parser(
+        "prune",
+        help="remove cached embeddings and relabelings (recomputed when needed; downloads and model kept)",
+    )
+    prune.add_argument("--unused-days", type=float, help="remove entries not read for more than N days")
+    prune.add_argument("--max-gb", type=float, help="then the least recently used until the rest fit in X GB")
+    prune.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
+    prune.set_defaults(run=_cache_prune)
 
     table = commands.add_parser(
         "results-table", help="the README's findings and headline numbers, from results/*.json"

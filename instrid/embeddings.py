@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from instrid.cache import entry_lock, mark_used
 from instrid.examples import crops
 from instrid.files import cache_dir, remove_stale_parts
 
@@ -132,39 +133,28 @@ def extract(
 
 
 def _read_or_compute(folder: Path, use_cache: bool, read, compute):
-    """``read()`` the complete cache entry ``folder``, or ``compute()`` it under the entry's lock."""
-    if use_cache and (folder / "meta.json").exists():
-        return read()
+    """``read()`` the complete cache entry ``folder``, or ``compute()`` it under the entry's lock.
+
+    A read marks the entry used (:func:`instrid.cache.mark_used`); an entry removed between the
+    check and the read (``instrid cache prune``) is computed again.
+    """
+    meta = folder / "meta.json"
+    if use_cache and meta.exists():
+        with contextlib.suppress(FileNotFoundError):
+            return _read_used(meta, read)
     folder.parent.mkdir(parents=True, exist_ok=True)
     with entry_lock(folder):
         # A concurrent run (make study runs notebooks side by side) may have computed it meanwhile.
-        if use_cache and (folder / "meta.json").exists():
-            return read()
+        if use_cache and meta.exists():
+            with contextlib.suppress(FileNotFoundError):
+                return _read_used(meta, read)
         return compute()
 
 
-@contextlib.contextmanager
-def entry_lock(folder: Path):
-    """Hold an exclusive lock on the cache entry ``folder`` while inside.
-
-    The lock is the file ``<cache>/locks/embeddings-<key>.lock``.
-
-    A second process or thread after the same entry waits here, then finds it complete instead of
-    computing it again. Where the platform has no ``fcntl`` (Windows), nothing is locked.
-    """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on the platforms CI runs
-        yield
-        return
-    locks = cache_dir() / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    with open(locks / f"embeddings-{folder.name}.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _read_used(meta: Path, read):
+    out = read()
+    mark_used(meta)
+    return out
 
 
 def _compute(

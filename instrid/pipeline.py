@@ -19,6 +19,7 @@ import torch
 
 import instrid
 from instrid import data, decisions, embeddings, examples, features, labels, model, splits, train, uncertainty
+from instrid.cache import mark_used
 from instrid.files import atomic_path, cache_dir
 from instrid.uncertainty import Evaluation
 
@@ -162,9 +163,10 @@ def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True)
         while len(_SEGMENTS) >= 2:  # about 40 MB each for MusicNet
             _SEGMENTS.pop(next(iter(_SEGMENTS)))
         path = cache_dir() / "segments" / f"{segments_key(fingerprint, inclusive_end)}.npz"
-        if path.is_file():
+        try:
             _SEGMENTS[key] = _read_segments(path)
-        else:
+            mark_used(path)
+        except FileNotFoundError:  # never stored, or pruned (instrid cache prune)
             found = examples.segment_examples(
                 dataset, splits.read_splits(), inclusive_end=inclusive_end, progress=progress
             )

@@ -1,0 +1,163 @@
+"""What instrid keeps in its cache, and removing what has not been used lately (``instrid cache``).
+
+The cache (:func:`instrid.files.cache_dir`, ``~/.cache/instrid`` or ``$INSTRID_CACHE``) holds:
+
+===============  ==========================================================  ===========
+folder           what                                                        pruned
+===============  ==========================================================  ===========
+``downloads/``   verified downloads: MusicNetEM, SoundFonts, MusicNet        never
+``embeddings/``  backbone outputs, one folder per key (:mod:`.embeddings`)   yes
+``segments/``    a tree's relabeling, one ``.npz`` per key (:mod:`.pipeline`)  yes
+``models/``      the model ``instrid predict`` uses by default               never
+``locks/``       one empty file per embedding entry (the entry's lock)       never
+===============  ==========================================================  ===========
+
+Embeddings and relabelings are recomputed when missing, so removing them
+costs only time; downloads are slow to fetch again and the model is what
+``predict`` uses, so ``instrid cache prune`` (:func:`select`, then
+:func:`remove`) leaves them alone. An entry's last use is
+the modification time of its marker (an embedding entry's ``meta.json``, a
+relabeling's ``.npz``): reading an entry touches it (:func:`mark_used`).
+These entries are what grows: a full-scale run on real MusicNet (a million
+segments) stores 1 GB (512-d features) or 2 GB (1000 logits) per configuration
+and seed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from instrid.files import cache_dir
+
+#: The cache's folders, in the order :func:`usage` lists them.
+FOLDERS = ("downloads", "embeddings", "segments", "models", "locks")
+
+
+def mark_used(marker: Path) -> None:
+    """Set ``marker``'s modification time to now: its entry was just read.
+
+    A cache on a read-only file system is still read, just never pruned by age.
+    """
+    try:
+        os.utime(marker)
+    except OSError:
+        pass
+
+
+@contextlib.contextmanager
+def entry_lock(folder: Path, *, wait: bool = True):
+    """Hold an exclusive lock on the cache entry ``folder`` while inside; yields whether it is held.
+
+    The lock is the file ``<cache>/locks/embeddings-<key>.lock``.
+
+    A second process or thread after the same entry waits here, then finds it complete instead of
+    computing it again. With ``wait=False`` it does not wait: it yields ``False`` while another holds
+    the lock (``instrid cache prune`` skips an entry being computed). Where the platform has no
+    ``fcntl`` (Windows), nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on the platforms CI runs
+        yield True
+        return
+    locks = cache_dir() / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"embeddings-{folder.name}.lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A removable cache entry: ``path`` (folder or file), its size in bytes, last use (epoch seconds)."""
+
+    kind: str
+    path: Path
+    bytes: int
+    last_used: float
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def entries(root: Path | None = None) -> list[Entry]:
+    """The removable entries (complete embedding entries and relabelings), least recently used first."""
+    root = Path(root) if root is not None else cache_dir()
+    found = []
+    for meta in (root / "embeddings").glob("*/meta.json"):
+        found.append(Entry("embeddings", meta.parent, _size(meta.parent), meta.stat().st_mtime))
+    for npz in (root / "segments").glob("*.npz"):
+        stat = npz.stat()
+        found.append(Entry("segments", npz, stat.st_size, stat.st_mtime))
+    return sorted(found, key=lambda e: (e.last_used, str(e.path)))
+
+
+def usage(root: Path | None = None) -> dict[str, dict]:
+    """Per folder of the cache: ``{"files": n, "bytes": b}`` (entries for the removable kinds)."""
+    root = Path(root) if root is not None else cache_dir()
+    removable = entries(root)
+    out = {}
+    for folder in FOLDERS:
+        kind = [e for e in removable if e.kind == folder]
+        if folder in ("embeddings", "segments"):
+            out[folder] = {"entries": len(kind), "bytes": sum(e.bytes for e in kind)}
+        else:
+            files = [p for p in (root / folder).rglob("*") if p.is_file()] if (root / folder).is_dir() else []
+            out[folder] = {"entries": len(files), "bytes": sum(p.stat().st_size for p in files)}
+    return out
+
+
+def select(found: list[Entry], *, unused_s: float | None = None, max_bytes: int | None = None, now=None):
+    """The entries to remove: unused for longer than ``unused_s``, then the least recently used until the
+    rest fit in ``max_bytes``. ``found`` least recently used first, as :func:`entries` gives them."""
+    if unused_s is None and max_bytes is None:
+        raise ValueError("say what to remove: unused_s, max_bytes or both")
+    now = time.time() if now is None else now
+    chosen = [e for e in found if unused_s is not None and now - e.last_used > unused_s]
+    if max_bytes is not None:
+        kept = [e for e in found if e not in chosen]
+        total = sum(e.bytes for e in kept)
+        for entry in kept:  # least recently used first
+            if total <= max_bytes:
+                break
+            chosen.append(entry)
+            total -= entry.bytes
+    return sorted(chosen, key=lambda e: (e.last_used, str(e.path)))
+
+
+def remove(entry: Entry) -> bool:
+    """Delete one entry; ``False`` if it is being computed right now (its lock is held) and was kept.
+
+    The entry is first renamed to a staging name (``.<key>.<pid>.<random>``), so that a reader sees it
+    whole or not at all, and what an interrupted removal leaves is cleared by the next run.
+    """
+    if entry.kind == "segments":
+        entry.path.unlink(missing_ok=True)
+        return True
+    with entry_lock(entry.path, wait=False) as held:
+        if not held:
+            return False
+        staging = Path(tempfile.mkdtemp(prefix=f".{entry.path.name}.{os.getpid()}.", dir=entry.path.parent))
+        try:
+            os.replace(entry.path, staging / entry.path.name)
+        except FileNotFoundError:  # removed meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
+            return True
+    shutil.rmtree(staging, ignore_errors=True)
+    return True
