@@ -91,7 +91,11 @@ NOTEBOOK_NAMES := $(notdir $(basename $(NOTEBOOKS)))
 # Runs every notebook in place, so the committed notebooks hold this run's outputs, and rewrites
 # figures/, results/ and the README's findings. The notebooks share nothing but the embedding cache,
 # which locks each entry while one of them computes it, so STUDY_JOBS of them run side by side (the
-# longest first: 06 to 09; the same numbers as one after another). STUDY_JOBS=1 runs them in order.
+# same numbers as one after another; STUDY_JOBS=1 runs them in order). The longest go first, in an
+# order where the two running never wait on each other with an empty cache: 06 computes the report's
+# and the corrected pipeline's embeddings that 07, 09 and 02-05 read, beside 08, which shares none;
+# 09 and 07 then read them and compute only their own (frames; fonts). (In the order 06, 07, 08, 09,
+# 07 waited on 06's locks and one core idled through the first third of a cold study.)
 STUDY_JOBS ?= 2
 # Each notebook gets its share of the cores for torch, OpenMP and BLAS threads: threads beyond the cores
 # wait busily on the other notebook's core (on 2 cores with 2 notebooks, a warm study took 5 min 53 s with
@@ -99,9 +103,9 @@ STUDY_JOBS ?= 2
 CORES := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 STUDY_THREADS ?= $(shell echo $$(( $(CORES) / $(STUDY_JOBS) > 1 ? $(CORES) / $(STUDY_JOBS) : 1 )))
 STUDY_ENV := OMP_NUM_THREADS=$(STUDY_THREADS) OPENBLAS_NUM_THREADS=$(STUDY_THREADS) MKL_NUM_THREADS=$(STUDY_THREADS)
-STUDY_ORDER := $(filter %08_protocol_audit.ipynb %09_rules_and_literature.ipynb %07_generalization.ipynb \
-	%06_final_test.ipynb,$(NOTEBOOKS)) $(filter-out %08_protocol_audit.ipynb %09_rules_and_literature.ipynb \
-	%07_generalization.ipynb %06_final_test.ipynb,$(NOTEBOOKS))
+STUDY_FIRST := 06_final_test 08_protocol_audit 09_rules_and_literature 07_generalization
+STUDY_ORDER := $(foreach name,$(STUDY_FIRST),$(filter %/$(name).ipynb,$(NOTEBOOKS))) \
+	$(filter-out $(foreach name,$(STUDY_FIRST),%/$(name).ipynb),$(NOTEBOOKS))
 study: data
 	$(BIN)/instrid data info --root $(DATA_ROOT)
 	@printf '%s\n' $(STUDY_ORDER) | $(STUDY_ENV) xargs -P $(STUDY_JOBS) -I{} sh -c 'nb="$$1"; $(RUN_IN_PLACE)' _ {}
