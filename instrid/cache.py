@@ -100,9 +100,10 @@ def entries(root: Path | None = None) -> list[Entry]:
     """The removable entries (complete embedding entries and relabelings), least recently used first."""
     root = Path(root) if root is not None else cache_dir()
     found = []
-    for meta in (root / "embeddings").glob("*/meta.json"):
+    # Names starting with a dot are being written (or were, by a killed run): never entries.
+    for meta in (root / "embeddings").glob("[!.]*/meta.json"):
         found.append(Entry("embeddings", meta.parent, _size(meta.parent), meta.stat().st_mtime))
-    for npz in (root / "segments").glob("*.npz"):
+    for npz in (root / "segments").glob("[!.]*.npz"):
         stat = npz.stat()
         found.append(Entry("segments", npz, stat.st_size, stat.st_mtime))
     return sorted(found, key=lambda e: (e.last_used, str(e.path)))

@@ -4,6 +4,7 @@ never a download, the model or an entry being computed; a pruned entry is comput
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from types import SimpleNamespace
 
@@ -85,6 +86,19 @@ def test_a_read_marks_the_entry_used_and_prune_by_age_removes_only_the_unused(ca
         2,
         1,
     ]  # computed again
+
+
+def test_entries_being_written_are_not_entries(tiny_tree, monkeypatch):
+    calls = []
+    probe(5, calls)
+    (complete,) = cache.entries()
+    staging = complete.path.parent / f".{complete.path.name}.{os.getpid()}.abc123"
+    shutil.copytree(complete.path, staging)  # as _publish has it just before the rename
+    part = cache_dir() / "segments" / f".x.npz.{os.getpid()}.abc.part.npz"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"partial")
+    assert [e.path for e in cache.entries()] == [complete.path]
+    assert cache.usage()["segments"]["entries"] == 0
 
 
 def test_a_size_limit_removes_the_least_recently_used_first():
