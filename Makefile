@@ -100,6 +100,9 @@ STUDY_JOBS ?= 2
 # Each notebook gets its share of the cores for torch, OpenMP and BLAS threads: threads beyond the cores
 # wait busily on the other notebook's core (on 2 cores with 2 notebooks, a warm study took 5 min 53 s with
 # the libraries' default of 2 threads each, 4 min 9 s with 1, with the same numbers to the last bit).
+# The backbone's outputs depend in their last bits on torch's thread count (up to 9e-6 between 1 and 2
+# threads: enough to change float16 values, and through BatchNorm's batch statistics notebook 08's numbers
+# in the third decimal), so a notebook run alone (make 08_protocol_audit) gets the same count as in a study.
 CORES := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 STUDY_THREADS ?= $(shell echo $$(( $(CORES) / $(STUDY_JOBS) > 1 ? $(CORES) / $(STUDY_JOBS) : 1 )))
 STUDY_ENV := OMP_NUM_THREADS=$(STUDY_THREADS) OPENBLAS_NUM_THREADS=$(STUDY_THREADS) MKL_NUM_THREADS=$(STUDY_THREADS)
@@ -122,7 +125,7 @@ model: data
 # One notebook after editing it: `make 05_top_n` (and the README's findings from all results).
 .PHONY: $(NOTEBOOK_NAMES)
 $(NOTEBOOK_NAMES): data
-	@nb=notebooks/$@.ipynb; $(RUN_IN_PLACE)
+	@nb=notebooks/$@.ipynb; $(STUDY_ENV) $(RUN_IN_PLACE)
 	$(BIN)/instrid results-table --results results --readme README.md
 
 # The same notebooks on real MusicNet at full scale (instrid data musicnet --root DIR first).
