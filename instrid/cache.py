@@ -37,6 +37,8 @@ from instrid.files import cache_dir
 
 #: The cache's folders, in the order :func:`usage` lists them.
 FOLDERS = ("downloads", "embeddings", "segments", "models", "locks")
+#: The folders whose entries :func:`entries` lists and ``instrid cache prune`` may remove.
+PRUNED = ("embeddings", "segments")
 
 
 def mark_used(marker: Path) -> None:
@@ -110,13 +112,14 @@ def entries(root: Path | None = None) -> list[Entry]:
 
 
 def usage(root: Path | None = None) -> dict[str, dict]:
-    """Per folder of the cache: ``{"files": n, "bytes": b}`` (entries for the removable kinds)."""
+    """Per folder of the cache: ``{"entries": n, "bytes": b}``; an entry is a file, or for the
+    :data:`PRUNED` folders one of :func:`entries`."""
     root = Path(root) if root is not None else cache_dir()
     removable = entries(root)
     out = {}
     for folder in FOLDERS:
         kind = [e for e in removable if e.kind == folder]
-        if folder in ("embeddings", "segments"):
+        if folder in PRUNED:
             out[folder] = {"entries": len(kind), "bytes": sum(e.bytes for e in kind)}
         else:
             files = [p for p in (root / folder).rglob("*") if p.is_file()] if (root / folder).is_dir() else []

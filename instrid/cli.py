@@ -114,7 +114,7 @@ def _cache_info(args) -> None:
 
     print(cache_dir())
     for folder, use in cache.usage().items():
-        unit = "entries" if folder in ("embeddings", "segments") else "files"
+        unit = "entries" if folder in cache.PRUNED else "files"
         print(f"  {folder:<11} {use['entries']:>6} {unit:<7}  {_gb(use['bytes'])}")
     found = cache.entries()
     if found:

@@ -56,10 +56,8 @@ def test_a_read_marks_the_entry_used_and_prune_by_age_removes_only_the_unused(ca
     probe(1, calls), probe(2, calls)
     old, read_again = folder_of(1), folder_of(2)
     age(old, 10), age(read_again, 10)
-    assert np.array_equal(probe(2, calls), np.full(100, 2, np.float32)) and calls == [
-        1,
-        2,
-    ]  # read, not computed
+    assert np.array_equal(probe(2, calls), np.full(100, 2, np.float32))
+    assert calls == [1, 2]  # read, not computed
     assert time.time() - (read_again / "meta.json").stat().st_mtime < DAY  # marked used by the read
     assert [e.path for e in cache.select(cache.entries(), unused_s=5 * DAY)] == [old]
 
@@ -78,9 +76,8 @@ def test_a_read_marks_the_entry_used_and_prune_by_age_removes_only_the_unused(ca
     assert not old.exists() and read_again.exists()
     assert (cache_dir() / "downloads" / "musicnet_em.zip").exists()
     assert (cache_dir() / "models" / "instrid-default.pt").exists()
-    assert not [
-        p for p in (cache_dir() / "embeddings").iterdir() if p.name.startswith(".")
-    ]  # no staging left
+    staging_left = [p for p in (cache_dir() / "embeddings").iterdir() if p.name.startswith(".")]
+    assert not staging_left
     assert np.array_equal(probe(1, calls), np.full(100, 1, np.float32)) and calls == [
         1,
         2,
