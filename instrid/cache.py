@@ -8,16 +8,17 @@ folder           what                                                        pru
 ``downloads/``   verified downloads: MusicNetEM, SoundFonts, MusicNet        never
 ``embeddings/``  backbone outputs, one folder per key (:mod:`.embeddings`)   yes
 ``segments/``    a tree's relabeling, one ``.npz`` per key (:mod:`.pipeline`)  yes
+``backbones/``   trained backbones, one ``.pth`` per key (:mod:`.finetune`)   yes
 ``models/``      the model ``instrid predict`` uses by default               never
 ``locks/``       one empty file per embedding entry (the entry's lock)       never
 ===============  ==========================================================  ===========
 
-Embeddings and relabelings are recomputed when missing, so removing them
-costs only time; downloads are slow to fetch again and the model is what
+Embeddings, relabelings and trained backbones are recomputed when missing,
+so removing them costs only time; downloads are slow to fetch again and the model is what
 ``predict`` uses, so ``instrid cache prune`` (:func:`select`, then
 :func:`remove`) leaves them alone. An entry's last use is
 the modification time of its marker (an embedding entry's ``meta.json``, a
-relabeling's ``.npz``): reading an entry touches it (:func:`mark_used`).
+relabeling's ``.npz``, a backbone's ``.pth``): reading an entry touches it (:func:`mark_used`).
 These entries are what grows: a full-scale run on real MusicNet (a million
 segments) stores 1 GB (512-d features) or 2 GB (1000 logits) per configuration
 and seed.
@@ -36,9 +37,9 @@ from pathlib import Path
 from instrid.files import cache_dir
 
 #: The cache's folders, in the order :func:`usage` lists them.
-FOLDERS = ("downloads", "embeddings", "segments", "models", "locks")
+FOLDERS = ("downloads", "embeddings", "segments", "backbones", "models", "locks")
 #: The folders whose entries :func:`entries` lists and ``instrid cache prune`` may remove.
-PRUNED = ("embeddings", "segments")
+PRUNED = ("embeddings", "segments", "backbones")
 
 
 def mark_used(marker: Path) -> None:
@@ -99,15 +100,17 @@ def _size(path: Path) -> int:
 
 
 def entries(root: Path | None = None) -> list[Entry]:
-    """The removable entries (complete embedding entries and relabelings), least recently used first."""
+    """The removable entries (complete embedding entries, relabelings, trained backbones), least recently
+    used first."""
     root = Path(root) if root is not None else cache_dir()
     found = []
     # Names starting with a dot are being written (or were, by a killed run): never entries.
     for meta in (root / "embeddings").glob("[!.]*/meta.json"):
         found.append(Entry("embeddings", meta.parent, _size(meta.parent), meta.stat().st_mtime))
-    for npz in (root / "segments").glob("[!.]*.npz"):
-        stat = npz.stat()
-        found.append(Entry("segments", npz, stat.st_size, stat.st_mtime))
+    for kind, pattern in (("segments", "[!.]*.npz"), ("backbones", "[!.]*.pth")):
+        for path in (root / kind).glob(pattern):
+            stat = path.stat()
+            found.append(Entry(kind, path, stat.st_size, stat.st_mtime))
     return sorted(found, key=lambda e: (e.last_used, str(e.path)))
 
 
@@ -154,6 +157,11 @@ def remove(entry: Entry) -> bool:
     if entry.kind == "segments":
         entry.path.unlink(missing_ok=True)
         return True
+    if entry.kind == "backbones":
+        with entry_lock(entry.path.with_suffix(""), wait=False) as held:
+            if held:
+                entry.path.unlink(missing_ok=True)
+        return held
     with entry_lock(entry.path, wait=False) as held:
         if not held:
             return False

@@ -103,6 +103,10 @@ def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tu
         raise FileNotFoundError(f"{path}: weights file not found")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
+        if not any(name.startswith("fc.") for name in state):
+            backbone.fc = (
+                nn.Identity()
+            )  # a backbone trained on the task (instrid.finetune) keeps no 1000-way layer
         backbone.load_state_dict(state)
     except (RuntimeError, KeyError, ValueError, EOFError) as exc:
         raise RuntimeError(f"{path}: not a ResNet-18 state dict: {exc}") from exc
@@ -145,6 +149,11 @@ class InstrumentNet(nn.Module):
         self.backbone, self.weights_used, self.weights_note = load_backbone(
             weights, seed=seed, progress=progress
         )
+        if head == "report_code" and isinstance(self.backbone.fc, nn.Identity):
+            raise ValueError(
+                f"{weights}: this backbone has no 1000-way ImageNet layer (trained by instrid.finetune); "
+                "use head='report_text'"
+            )
         if head == "report_text":
             self.backbone.fc = nn.Identity()
         for parameter in self.backbone.parameters():
