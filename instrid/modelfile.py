@@ -123,9 +123,11 @@ def trained_on(state: dict) -> str:
     rendering = config.get("rendering") or {}
     fonts, varied = " and ".join(rendering.get("fonts", [])), rendering.get("variation", "?")
     how = f", rendered with {fonts}, variation {varied}" if rendering else ""
+    epochs = config.get("backbone_epochs")
+    tuned = f", then trained on the task for {epochs} epoch{'s' if epochs > 1 else ''}" if epochs else ""
     return (
         f"{kind} MusicNet ({config.get('recordings', '?')} recordings{how}), front-end "
-        f"{state['front_end'].get('name', '?')}, ResNet-18 weights {state.get('weights_used', '?')}"
+        f"{state['front_end'].get('name', '?')}, ResNet-18 weights {state.get('weights_used', '?')}{tuned}"
     )
 
 

@@ -330,6 +330,7 @@ def train_model(
     epochs: int = 3,
     top_n: int = 3,
     standardize: bool = True,
+    backbone_epochs: int = 0,
     train_examples: int = 20_000,
     validation_examples: int = 5_000,
     test_examples: int = 5_000,
@@ -343,21 +344,29 @@ def train_model(
     embeddings are read from the cache. One threshold for every instrument is
     tuned for micro F1 on validation (:func:`operating_thresholds`); the rule
     keeps at most ``top_n`` of the instruments that pass. Returns the
-    validation summary of that rule.
+    validation summary of that rule. ``backbone_epochs`` > 0 first trains the
+    backbone itself on the training split (:func:`instrid.finetune.train_backbone`,
+    notebook ``07``'s trained backbone) and fits the head on its outputs.
     """
-    from instrid import metrics, modelfile
+    from instrid import finetune, metrics, modelfile
 
-    prepared = prepare(
-        data_root,
-        front_end=front_end,
-        head=head,
-        weights=weights,
-        train_examples=train_examples,
-        validation_examples=validation_examples,
-        test_examples=test_examples,
-        seed=seed,
-        progress=progress,
-    )
+    def prepared_with(weights):
+        return prepare(
+            data_root,
+            front_end=front_end,
+            head=head,
+            weights=weights,
+            train_examples=train_examples,
+            validation_examples=validation_examples,
+            test_examples=test_examples,
+            seed=seed,
+            progress=progress,
+        )
+
+    prepared = prepared_with(weights)
+    if backbone_epochs:
+        training = finetune.BackboneTraining(epochs=backbone_epochs)
+        prepared = prepared_with(str(finetune.train_backbone(prepared, training, progress=progress)))
     result = fit_head(
         prepared,
         train.TrainConfig(
@@ -388,6 +397,7 @@ def train_model(
             "optimizer": optimizer,
             "epochs": epochs,
             "standardize": standardize,
+            "backbone_epochs": backbone_epochs,
             "validation": summary,
         },
     )

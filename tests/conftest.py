@@ -104,6 +104,8 @@ TINY_TRAINING = (
     "none",
     "--epochs",
     "1",
+    "--backbone-epochs",
+    "0",
     "--train-examples",
     "4",
     "--validation-examples",

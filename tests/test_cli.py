@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from conftest import make_tree
 from instrid import cli
@@ -54,6 +55,8 @@ def test_sigterm_during_train_leaves_nothing_half_written_and_a_rerun_gives_the_
         "none",
         "--epochs",
         "1",
+        "--backbone-epochs",
+        "0",
         "--train-examples",
         "200",
         "--validation-examples",
@@ -106,3 +109,53 @@ def test_console_script_reports_errors_with_the_file(tmp_path):
 def test_info_summarises_a_tree(tiny_tree, capsys):
     assert cli.main(["data", "info", "--root", str(tiny_tree)]) == 0
     assert "train    2 recordings" in capsys.readouterr().out
+
+
+def test_train_can_train_the_backbone_first(tiny_tree, tmp_path, capsys):
+    from instrid import modelfile
+
+    options = ["--weights", "none", "--epochs", "1", "--train-examples", "4", "--validation-examples", "3"]
+    out = tmp_path / "m.pt"
+    assert (
+        cli.main(
+            [
+                "train",
+                "--root",
+                str(tiny_tree),
+                "--out",
+                str(out),
+                *options,
+                "--backbone-epochs",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    net, state = modelfile.load_model(out)
+    assert state["config"]["backbone_epochs"] == 1
+    assert state["weights_used"].startswith(
+        "file:"
+    ) and "then trained on the task for 1 epoch" in modelfile.trained_on(state)
+    frozen = tmp_path / "frozen.pt"
+    assert (
+        cli.main(
+            [
+                "train",
+                "--root",
+                str(tiny_tree),
+                "--out",
+                str(frozen),
+                *options,
+                "--backbone-epochs",
+                "0",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    _, plain = modelfile.load_model(frozen)
+    assert plain["weights_used"] == "random:seed=0" and "trained on the task" not in modelfile.trained_on(
+        plain
+    )
+    assert not all(torch.equal(state["backbone"][k], plain["backbone"][k]) for k in plain["backbone"])
