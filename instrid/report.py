@@ -407,14 +407,14 @@ def _cross_font(r: dict) -> Verdict:
             f"gap at most {t['max_gap_f1_micro']:.2f}": c["gap"]["f1_micro"]["mean"] <= t["max_gap_f1_micro"],
         }
 
+    def status_of(met: dict) -> str:
+        """Held where every target is met on every font, in part where any one is."""
+        if all(all(m.values()) for m in met.values()):
+            return HELD
+        return PARTLY if any(any(m.values()) for m in met.values()) else NOT_HELD
+
     met = {f: targets_met(c) for f, (c, _) in tested.items()}
-    status = (
-        HELD
-        if all(all(m.values()) for m in met.values())
-        else PARTLY
-        if any(any(m.values()) for m in met.values())
-        else NOT_HELD
-    )
+    status = status_of(met)
     text = ""
     for f, m in met.items():
         on = f" on {f}" if f else ""
@@ -495,15 +495,7 @@ def _cross_font(r: dict) -> Verdict:
             )
             + "."
         )
-        ranks = (NOT_HELD, PARTLY, HELD)
-        trained_status = (
-            HELD
-            if all(all(m.values()) for m in met_trained.values())
-            else PARTLY
-            if any(any(m.values()) for m in met_trained.values())
-            else NOT_HELD
-        )
-        status = max(status, trained_status, key=ranks.index)
+        status = max(status, status_of(met_trained), key=(NOT_HELD, PARTLY, HELD).index)
     reference = r.get("head_reference")
     for variant, c in r.get("head_comparison", {}).items():
         if variant != reference:

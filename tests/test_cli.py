@@ -111,50 +111,28 @@ def test_info_summarises_a_tree(tiny_tree, capsys):
     assert "train    2 recordings" in capsys.readouterr().out
 
 
-def test_train_can_train_the_backbone_first(tiny_tree, tmp_path, capsys):
+def test_train_can_train_the_backbone_first(tiny_tree, tmp_path):
     from instrid import modelfile
 
-    options = ["--weights", "none", "--epochs", "1", "--train-examples", "4", "--validation-examples", "3"]
-    out = tmp_path / "m.pt"
-    assert (
-        cli.main(
-            [
-                "train",
-                "--root",
-                str(tiny_tree),
-                "--out",
-                str(out),
-                *options,
-                "--backbone-epochs",
-                "1",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
-    net, state = modelfile.load_model(out)
-    assert state["config"]["backbone_epochs"] == 1
-    assert state["weights_used"].startswith(
-        "file:"
-    ) and "then trained on the task for 1 epoch" in modelfile.trained_on(state)
-    frozen = tmp_path / "frozen.pt"
-    assert (
-        cli.main(
-            [
-                "train",
-                "--root",
-                str(tiny_tree),
-                "--out",
-                str(frozen),
-                *options,
-                "--backbone-epochs",
-                "0",
-                "--quiet",
-            ]
-        )
-        == 0
-    )
-    _, plain = modelfile.load_model(frozen)
+    def train(name, backbone_epochs):
+        out = tmp_path / name
+        options = [
+            "--weights",
+            "none",
+            "--epochs",
+            "1",
+            "--train-examples",
+            "4",
+            "--validation-examples",
+            "3",
+        ]
+        argv = ["train", "--root", str(tiny_tree), "--out", str(out), *options, "--quiet"]
+        assert cli.main([*argv, "--backbone-epochs", str(backbone_epochs)]) == 0
+        return modelfile.load_model(out)[1]
+
+    state, plain = train("m.pt", 1), train("frozen.pt", 0)
+    assert state["config"]["backbone_epochs"] == 1 and state["weights_used"].startswith("file:")
+    assert "then trained on the task for 1 epoch" in modelfile.trained_on(state)
     assert plain["weights_used"] == "random:seed=0" and "trained on the task" not in modelfile.trained_on(
         plain
     )
