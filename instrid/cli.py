@@ -192,7 +192,10 @@ def _tidy(args) -> None:
 
 def _train(args) -> None:
     from instrid import pipeline, predict
+    from instrid.errors import UsageError
 
+    if args.backbone_epochs < 0:
+        raise UsageError(f"--backbone-epochs must be at least 0, got {args.backbone_epochs}")
     out = args.out or predict.default_model_path()
     weights = None if args.weights == "none" else args.weights
     summary = pipeline.train_model(

@@ -104,9 +104,8 @@ def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tu
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         if not any(name.startswith("fc.") for name in state):
-            backbone.fc = (
-                nn.Identity()
-            )  # a backbone trained on the task (instrid.finetune) keeps no 1000-way layer
+            # A backbone trained on the task (instrid.finetune) keeps no 1000-way layer.
+            backbone.fc = nn.Identity()
         backbone.load_state_dict(state)
     except (RuntimeError, KeyError, ValueError, EOFError) as exc:
         raise RuntimeError(f"{path}: not a ResNet-18 state dict: {exc}") from exc

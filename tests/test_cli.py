@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from conftest import make_tree
+from conftest import make_tree, one_line, run
 from instrid import cli
 
 
@@ -111,7 +111,7 @@ def test_info_summarises_a_tree(tiny_tree, capsys):
     assert "train    2 recordings" in capsys.readouterr().out
 
 
-def test_train_can_train_the_backbone_first(tiny_tree, tmp_path):
+def test_train_can_train_the_backbone_first(tiny_tree, tmp_path, capsys):
     from instrid import modelfile
 
     def train(name, backbone_epochs):
@@ -137,3 +137,8 @@ def test_train_can_train_the_backbone_first(tiny_tree, tmp_path):
         plain
     )
     assert not all(torch.equal(state["backbone"][k], plain["backbone"][k]) for k in plain["backbone"])
+    code, err = run(
+        capsys, "train", "--root", str(tiny_tree), "--out", str(tmp_path / "x.pt"), "--backbone-epochs", "-1"
+    )
+    assert code == 2 and one_line(err) == "instrid: error: --backbone-epochs must be at least 0, got -1"
+    assert not (tmp_path / "x.pt").exists()
