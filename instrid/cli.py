@@ -451,8 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--backbone-epochs",
         type=int,
         default=3,
-        help="first train the backbone itself for this many epochs (instrid.finetune; about 15 minutes on "
-        "2 CPU cores at the default size; 0 keeps it frozen, as the report did)",
+        help="first train the backbone itself for this many epochs (instrid.finetune; 45 to 53 minutes at "
+        "the default size on the 2-core development machine, one thread each, sharing its cores; 0 keeps it "
+        "frozen, as the report did)",
     )
     fit.add_argument("--top-n", type=int, default=3, help="at most this many instruments per window")
     fit.add_argument("--train-examples", type=int, default=20_000)

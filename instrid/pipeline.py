@@ -31,7 +31,7 @@ class Prepared:
     dataset: data.MusicNet
     examples: examples.Examples
     model: model.InstrumentNet
-    embeddings: np.ndarray
+    embeddings: np.ndarray | None  # None from prepare(..., embed=False)
     config: dict
 
     @property
@@ -73,6 +73,7 @@ def prepare(
     split_kind: str = "recordings",
     seed: int = 0,
     device: str | None = None,
+    embed: bool = True,
     progress: bool = True,
 ) -> Prepared:
     """Examples and their embeddings for one configuration.
@@ -81,7 +82,9 @@ def prepare(
     ``"recordings"`` (the committed split by recording) or ``"report_code"``
     (the report code's leaky 60/20/20 split by row position, for the audit).
     A log-mel front-end with per-frequency normalization is fitted on up to
-    512 training crops (seeded) before extraction.
+    512 training crops (seeded) before extraction. ``embed=False`` stops
+    there (``embeddings`` None): the examples and model alone, e.g. the
+    starting point of :func:`instrid.finetune.train_backbone`.
     """
     dataset = data.MusicNet(data_root)
     per_split = {"train": train_examples, "validation": validation_examples, "test": test_examples}
@@ -109,7 +112,7 @@ def prepare(
     net = model.InstrumentNet(
         front, head=head, weights=weights, batch_norm=batch_norm, seed=seed, progress=progress
     )
-    out = embeddings.extract(dataset, chosen, net, device=device, progress=progress)
+    out = embeddings.extract(dataset, chosen, net, device=device, progress=progress) if embed else None
     config = run_config(
         dataset,
         net,
@@ -350,7 +353,7 @@ def train_model(
     """
     from instrid import finetune, metrics, modelfile
 
-    def prepared_with(weights):
+    def prepared_with(weights, embed=True):
         return prepare(
             data_root,
             front_end=front_end,
@@ -360,10 +363,12 @@ def train_model(
             validation_examples=validation_examples,
             test_examples=test_examples,
             seed=seed,
+            embed=embed,
             progress=progress,
         )
 
-    prepared = prepared_with(weights)
+    # Training the backbone needs the examples and the starting model, not the frozen backbone's outputs.
+    prepared = prepared_with(weights, embed=not backbone_epochs)
     if backbone_epochs:
         training = finetune.BackboneTraining(epochs=backbone_epochs)
         prepared = prepared_with(str(finetune.train_backbone(prepared, training, progress=progress)))

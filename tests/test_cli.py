@@ -112,7 +112,7 @@ def test_info_summarises_a_tree(tiny_tree, capsys):
 
 
 def test_train_can_train_the_backbone_first(tiny_tree, tmp_path, capsys):
-    from instrid import modelfile
+    from instrid import cache, modelfile
 
     def train(name, backbone_epochs):
         out = tmp_path / name
@@ -130,7 +130,10 @@ def test_train_can_train_the_backbone_first(tiny_tree, tmp_path, capsys):
         assert cli.main([*argv, "--backbone-epochs", str(backbone_epochs)]) == 0
         return modelfile.load_model(out)[1]
 
-    state, plain = train("m.pt", 1), train("frozen.pt", 0)
+    state = train("m.pt", 1)
+    # Only the trained backbone's outputs are computed: the frozen one's are not needed to train it.
+    assert [e.kind for e in cache.entries()].count("embeddings") == 1
+    plain = train("frozen.pt", 0)
     assert state["config"]["backbone_epochs"] == 1 and state["weights_used"].startswith("file:")
     assert "then trained on the task for 1 epoch" in modelfile.trained_on(state)
     assert plain["weights_used"] == "random:seed=0" and "trained on the task" not in modelfile.trained_on(

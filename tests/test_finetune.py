@@ -76,6 +76,18 @@ def test_trained_backbone_is_cached_deterministic_and_taken_by_the_pipeline(run)
     )
     assert trained.config["model"]["weights"].startswith(f"file:{path.name}#sha256=")
     assert not np.array_equal(np.asarray(trained.embeddings), np.asarray(run.embeddings))
+    bare = pipeline.prepare(
+        run.dataset.root,
+        front_end="log_mel",
+        head="report_text",
+        weights=None,
+        train_examples=4,
+        validation_examples=2,
+        test_examples=2,
+        embed=False,
+        progress=False,
+    )
+    assert bare.embeddings is None and finetune.backbone_key(bare, FAST) == finetune.backbone_key(run, FAST)
     with pytest.raises(ValueError, match="no 1000-way ImageNet layer"):
         pipeline.prepare(run.dataset.root, head="report_code", weights=str(path), progress=False)
 
