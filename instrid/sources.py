@@ -71,8 +71,8 @@ class DebianFont:
 _SNAPSHOT = "http://snapshot.debian.org/archive/debian/20250520T000000Z/pool/main"
 #: The fonts no model of the study trains on (notebook 07 tests on them), by instrid's name. sf_GMbank, a
 #: small sampled General MIDI bank shipped with Csound (public domain; also samples/sf_GMbank.sf2 of
-#: Csound's sources), turned out to sound much like TimGM6mb; OPL3_FM renders General MIDI with an
-#: emulated OPL3 FM chip (CC BY-SA 4.0), a timbre unlike both training fonts.
+#: Csound's sources), turned out to play most notes with TimGM6mb's very samples (instrid.font_overlap);
+#: OPL3_FM renders General MIDI with an emulated OPL3 FM chip (CC BY-SA 4.0), a timbre unlike both.
 HELD_OUT_FONTS = {
     "sf_GMbank": DebianFont(
         file="sf_GMbank.sf2",

@@ -374,3 +374,35 @@ def test_a_trained_backbone_is_judged_by_the_same_targets():
     res["held_out"]["trained"]["OPL3_FM"]["unseen_font"]["map"] = iv(0.5)
     verdict = report.judge(claim, res)
     assert verdict.status == report.PARTLY and "missed: unseen-font mAP at least 0.60)" in verdict.text
+
+
+def test_a_held_out_font_that_borrows_a_training_fonts_samples_is_not_judged():
+    res = copy.deepcopy(agreeing_results()["07_generalization"])
+    met = {
+        "in_font": {"f1_micro": iv(0.8), "map": iv(0.8)},
+        "unseen_font": {"f1_micro": iv(0.78), "map": iv(0.8)},
+        "gap": {"f1_micro": iv(0.02), "map": iv(0.0)},
+    }
+    missed = {**met, "unseen_font": {"f1_micro": iv(0.45), "map": iv(0.35)}, "gap": {"f1_micro": iv(0.35)}}
+    res["held_out"] = {
+        pipe: {"sf_GMbank": met, "OPL3_FM": missed} for pipe in ("corrected", "report", "trained")
+    }
+    claim = next(c for c in report.CLAIMS if c.key == "cross_font")
+    assert report.judge(claim, res).status == report.PARTLY  # met on sf_GMbank, missed on OPL3_FM
+    overlap = {"threshold": 0.9, "notes": 100}
+    res["font_overlap"] = {
+        "sf_GMbank": {**overlap, "shared": 0.84, "by_font": {"TimGM6mb": 0.84, "FluidR3_GM": 0.0}},
+        "OPL3_FM": {**overlap, "shared": 0.0, "by_font": {"TimGM6mb": 0.0, "FluidR3_GM": 0.0}},
+    }
+    verdict = report.judge(claim, res)
+    # sf_GMbank plays most notes with TimGM6mb's samples: only OPL3_FM is judged, and misses everything.
+    assert verdict.status == report.NOT_HELD
+    assert verdict.text.startswith(
+        "sf_GMbank is not judged: it plays 84% of the test notes with a training font's very samples "
+        "(TimGM6mb 84%; peak correlation at least 0.9), so its micro F1 0.780 [0.780, 0.780] measures a "
+        "familiar timbre. Missed on OPL3_FM"
+    )
+    assert "sf_GMbank" not in verdict.ours and "on OPL3_FM (held out): micro F1 0.450" in verdict.ours
+    assert "on sf_GMbank micro F1" not in verdict.text  # nor for the trained backbone
+    res["font_overlap"]["sf_GMbank"]["shared"] = report.MAX_SHARED_NOTES  # at the limit: still unheard
+    assert report.judge(claim, res).status == report.PARTLY
