@@ -80,6 +80,8 @@ GENERALIZATION_TARGETS = {"unseen_f1_micro": 0.60, "unseen_map": 0.60, "max_gap_
 #: A held-out font sharing more than this share of the test notes' samples with a training font
 #: (instrid.font_overlap) is not counted as unheard.
 MAX_SHARED_NOTES = 0.10
+#: An instrument whose seed-mean AP is at most this far above a chance ranking's counts as not recognized.
+CHANCE_MARGIN = 0.05
 #: Bias vectors the report's code subtracted (notebook 04 adds logit adjustment, which is ours).
 REPORT_BIAS_VECTORS = ("minus label frequency", "minus mean validation output", "minus mean noise output")
 
@@ -515,6 +517,17 @@ def _cross_font(r: dict) -> Verdict:
             + "."
         )
         status = max(status, status_of(met_trained), key=(NOT_HELD, PARTLY, HELD).index)
+        chance = r.get("chance_ap", {})
+        for f in trained:
+            ap = r.get("trained_ap_by_instrument", {}).get(f"{f}, varied", {})
+            # Seed-mean AP within CHANCE_MARGIN of a chance ranking's (the instrument's share of segments).
+            deaf = [n for n, v in ap.items() if n in chance and v <= chance[n] + CHANCE_MARGIN]
+            if deaf:
+                text += (
+                    f" On {f} it ranks {', '.join(deaf)} no better than chance (AP "
+                    + ", ".join(f"{ap[n]:.2f} against {chance[n]:.2f}" for n in deaf)
+                    + ")."
+                )
     reference = r.get("head_reference")
     for variant, c in r.get("head_comparison", {}).items():
         if variant != reference:

@@ -406,3 +406,28 @@ def test_a_held_out_font_that_borrows_a_training_fonts_samples_is_not_judged():
     assert "on sf_GMbank micro F1" not in verdict.text  # nor for the trained backbone
     res["font_overlap"]["sf_GMbank"]["shared"] = report.MAX_SHARED_NOTES  # at the limit: still unheard
     assert report.judge(claim, res).status == report.PARTLY
+
+
+def test_instruments_ranked_at_chance_on_an_unheard_font_are_named():
+    res = copy.deepcopy(agreeing_results()["07_generalization"])
+    missed = {
+        "in_font": {"f1_micro": iv(0.8), "map": iv(0.8)},
+        "unseen_font": {"f1_micro": iv(0.45), "map": iv(0.35)},
+        "gap": {"f1_micro": iv(0.35)},
+    }
+    res["held_out"] = {pipe: {"OPL3_FM": missed} for pipe in ("corrected", "report", "trained")}
+    res["chance_ap"] = {"piano": 0.32, "clarinet": 0.10, "bassoon": 0.07, "flute": 0.0}
+    res["trained_ap_by_instrument"] = {
+        "OPL3_FM, varied": {"piano": 0.76, "clarinet": 0.15, "bassoon": 0.07},
+        "default": {"piano": 0.9, "clarinet": 0.1, "bassoon": 0.1},  # not a held-out rendering: not named
+    }
+    claim = next(c for c in report.CLAIMS if c.key == "cross_font")
+    text = report.judge(claim, res).text
+    # clarinet exactly at the margin (0.15 = 0.10 + 0.05) counts; piano, far above chance, does not.
+    assert (
+        "On OPL3_FM it ranks clarinet, bassoon no better than chance (AP 0.15 against 0.10, 0.07 against "
+        in (text)
+    )
+    assert "piano" not in text.split("On OPL3_FM it ranks")[1].split(").")[0]
+    del res["chance_ap"]
+    assert "no better than chance" not in report.judge(claim, res).text
