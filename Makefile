@@ -18,8 +18,9 @@ DATA_ROOT ?= data/synth
 FONT_TREES ?= data/fonts
 FONTS := TimGM6mb FluidR3_GM
 # The fonts no model trains on, downloaded once from Debian (Csound's sf_GMbank, 4 MB, a sampled bank that
-# reuses TimGM6mb's samples for most notes; OPL3_FM, 135 MB, an OPL3 FM chip's timbre): notebook 07 tests the
-# default-trained models on the test recordings rendered with each. CI leaves them out (notebooks/ci.yaml): its offline copies hold only the fonts above.
+# reuses TimGM6mb's samples for most notes; OPL3_FM, 135 MB, an OPL3 FM chip's timbre): notebook 07 tests
+# the default-trained models on the test recordings rendered with each. CI leaves them out
+# (notebooks/ci.yaml): its offline copies hold only the fonts above.
 HELD_OUT_FONTS := sf_GMbank OPL3_FM
 TEST_IDS := 1759 1819 2106 2191 2298 2303 2382 2416 2556 2628
 # Offline copies of the small downloads (tests, CI): used only where the folder exists.

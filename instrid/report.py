@@ -521,11 +521,11 @@ def _cross_font(r: dict) -> Verdict:
         for f in trained:
             ap = r.get("trained_ap_by_instrument", {}).get(f"{f}, varied", {})
             # Seed-mean AP within CHANCE_MARGIN of a chance ranking's (the instrument's share of segments).
-            deaf = [n for n, v in ap.items() if n in chance and v <= chance[n] + CHANCE_MARGIN]
-            if deaf:
+            at_chance = [n for n, v in ap.items() if n in chance and v <= chance[n] + CHANCE_MARGIN]
+            if at_chance:
                 text += (
-                    f" On {f} it ranks {', '.join(deaf)} no better than chance (AP "
-                    + ", ".join(f"{ap[n]:.2f} against {chance[n]:.2f}" for n in deaf)
+                    f" On {f} it ranks {', '.join(at_chance)} no better than chance (AP "
+                    + ", ".join(f"{ap[n]:.2f} against {chance[n]:.2f}" for n in at_chance)
                     + ")."
                 )
     reference = r.get("head_reference")
