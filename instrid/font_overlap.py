@@ -75,17 +75,30 @@ def note_similarity(font_a, font_b, notes: pd.DataFrame) -> pd.Series:
     pandas.Series
         Indexed by (instrument, note); NaN where either font is silent on the key.
     """
+    pairs = _pairs(notes)
+    return _similarity(_probes(font_a, pairs), font_b, pairs)
+
+
+def _pairs(notes: pd.DataFrame) -> list[tuple[int, int]]:
+    """The distinct (instrument, key) of ``notes``, sorted, after checking the table."""
     missing = {"instrument", "note"} - set(notes.columns)
     if missing:
         raise ValueError(f"note_similarity: notes lack column(s) {', '.join(sorted(missing))}")
     unknown = sorted(set(notes["instrument"].tolist()) - set(instruments.CODES))
     if unknown:
         raise ValueError(f"note_similarity: unknown instrument code(s) {unknown}")
-    pairs = sorted(set(zip(notes["instrument"].astype(int).tolist(), notes["note"].astype(int).tolist())))
-    index = pd.MultiIndex.from_tuples(pairs, names=["instrument", "note"])
+    return sorted(set(zip(notes["instrument"].astype(int).tolist(), notes["note"].astype(int).tolist())))
+
+
+def _probes(font, pairs) -> list[np.ndarray]:
+    return [_probe(font, code, key) for code, key in pairs]
+
+
+def _similarity(probes: list, font, pairs) -> pd.Series:
+    """:func:`peak_correlation` of each of ``probes`` (rendered for ``pairs``) with ``font``'s rendering."""
     return pd.Series(
-        [peak_correlation(_probe(font_a, c, k), _probe(font_b, c, k)) for c, k in pairs],
-        index=index,
+        [peak_correlation(probe, _probe(font, c, k)) for probe, (c, k) in zip(probes, pairs)],
+        index=pd.MultiIndex.from_tuples(pairs, names=["instrument", "note"]),
         dtype=float,
         name="similarity",
     )
@@ -121,9 +134,9 @@ def overlap(labels: pd.DataFrame, font, training_fonts: dict, *, threshold: floa
     if not len(labels):
         raise ValueError("overlap: no notes in the labels")
     counts = labels.groupby(["instrument", "note"]).size()
-    similar = pd.DataFrame(
-        {name: note_similarity(font, path, labels) for name, path in training_fonts.items()}
-    )
+    pairs = _pairs(labels)
+    probes = _probes(font, pairs)  # rendered once, compared with every training font
+    similar = pd.DataFrame({name: _similarity(probes, path, pairs) for name, path in training_fonts.items()})
     shared_with = similar.reindex(counts.index).fillna(0.0) >= threshold
     shared = shared_with.any(axis=1)
     total = counts.sum()

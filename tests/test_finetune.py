@@ -11,21 +11,22 @@ from instrid import cache, finetune, pipeline
 from instrid.files import cache_dir
 
 FAST = finetune.BackboneTraining(epochs=2, batch_size=2)
+# The small run every test trains from: log-mel, the 512-d head, a random backbone, a few segments.
+SMALL = dict(
+    front_end="log_mel",
+    head="report_text",
+    weights=None,
+    train_examples=4,
+    validation_examples=2,
+    test_examples=2,
+    progress=False,
+)
 
 
 @pytest.fixture
 def run(tmp_path):
     tree = make_tree(tmp_path / "t", TREE)
-    return pipeline.prepare(
-        tree,
-        front_end="log_mel",
-        head="report_text",
-        weights=None,
-        train_examples=4,
-        validation_examples=2,
-        test_examples=2,
-        progress=False,
-    )
+    return pipeline.prepare(tree, **SMALL)
 
 
 def test_augment_adds_one_smooth_curve_per_example_and_masks_bands():
@@ -64,29 +65,10 @@ def test_trained_backbone_is_cached_deterministic_and_taken_by_the_pipeline(run)
     assert other != path  # the settings are part of the key
     assert [e.kind for e in cache.entries()].count("backbones") == 2
 
-    trained = pipeline.prepare(
-        run.dataset.root,
-        front_end="log_mel",
-        head="report_text",
-        weights=str(path),
-        train_examples=4,
-        validation_examples=2,
-        test_examples=2,
-        progress=False,
-    )
+    trained = pipeline.prepare(run.dataset.root, **{**SMALL, "weights": str(path)})
     assert trained.config["model"]["weights"].startswith(f"file:{path.name}#sha256=")
     assert not np.array_equal(np.asarray(trained.embeddings), np.asarray(run.embeddings))
-    bare = pipeline.prepare(
-        run.dataset.root,
-        front_end="log_mel",
-        head="report_text",
-        weights=None,
-        train_examples=4,
-        validation_examples=2,
-        test_examples=2,
-        embed=False,
-        progress=False,
-    )
+    bare = pipeline.prepare(run.dataset.root, **SMALL, embed=False)
     assert bare.embeddings is None and finetune.backbone_key(bare, FAST) == finetune.backbone_key(run, FAST)
     with pytest.raises(ValueError, match="no 1000-way ImageNet layer"):
         pipeline.prepare(run.dataset.root, head="report_code", weights=str(path), progress=False)
