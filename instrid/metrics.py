@@ -223,6 +223,39 @@ def pareto_front(fp_per_frame, recall) -> np.ndarray:
     return ~(no_worse & better).any(axis=1)
 
 
+def declared_when_alone(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    """What a decision names when one instrument plays alone: a confusion matrix for multi-label data.
+
+    Over the frames where instrument :math:`k` is the only one labelled
+    (:math:`A_k = \\{i : y_i = e_k\\}`), the share on which instrument
+    :math:`j` is declared:
+
+    .. math:: D_{kj} = \\frac{|\\{i \\in A_k : \\hat y_{ij} = 1\\}|}{|A_k|}
+
+    The diagonal is the recall on solo frames; a row's off-diagonal entries
+    say what the instrument is taken for. Rows need not sum to 1 (a frame may
+    be given several instruments, or none).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like, shape (n_frames, n_classes)
+        0/1 labels and decisions.
+
+    Returns
+    -------
+    shares : numpy.ndarray, shape (n_classes, n_classes)
+        :math:`D`, between 0 and 1; a row of NaN where the instrument never plays alone.
+    alone : numpy.ndarray, shape (n_classes,)
+        :math:`|A_k|`, the number of frames with instrument :math:`k` alone.
+    """
+    t, p = _binary(y_true, y_pred)
+    solo = t & (t.sum(axis=1) == 1)[:, None]
+    alone = solo.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = (solo.T.astype(np.int64) @ p.astype(np.int64)) / alone[:, None]
+    return shares, alone
+
+
 def summary(y_true, y_pred, scores=None) -> dict:
     """The study's headline numbers for one decision: a flat dict of floats."""
     out = {

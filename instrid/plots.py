@@ -7,7 +7,8 @@
   :func:`segment_lengths`; ``02`` :func:`threshold_curves`; ``03``
   :func:`noise_outputs`; ``04`` :func:`tradeoff_sweeps`; ``05``
   :func:`top_n_curves`, :func:`tradeoff_points`; ``06`` :func:`interval_bars`,
-  :func:`per_instrument`; ``07`` :func:`generalization`; ``08`` :func:`forest`;
+  :func:`per_instrument`; ``07`` :func:`generalization`,
+  :func:`declared_alone`; ``08`` :func:`forest`;
   ``09`` :func:`pareto`.
 
 Where a number has several seeds, a panel shows the seed mean and its 95%
@@ -420,6 +421,22 @@ def generalization(ax, by_training: dict, metric: str = "f1_micro"):
     # Room above 1 for the legend, so that it never covers a bar.
     ax.set(ylabel=METRIC_LABELS.get(metric, metric), ylim=(0, 1.15), yticks=np.linspace(0, 1, 6))
     ax.legend(fontsize=7, loc="upper center", ncol=2)
+    return ax
+
+
+def declared_alone(ax, shares: pd.DataFrame, alone: pd.Series, title: str = ""):
+    """Heatmap of :func:`instrid.metrics.declared_when_alone`: rows play alone (n), columns declared (%).
+
+    ``shares`` and ``alone`` are indexed by instrument name; rows without solo frames are left out.
+    """
+    import seaborn as sns
+
+    rows = alone.index[alone > 0]
+    table = 100 * shares.loc[rows]
+    table.index = [f"{name} (n={int(alone[name])})" for name in rows]
+    sns.heatmap(table, annot=True, fmt=".0f", vmin=0, vmax=100, cmap="rocket_r", cbar=False, ax=ax)
+    ax.set(xlabel="declared (% of the solo segments)", ylabel="playing alone", title=title)
+    ax.tick_params(axis="x", rotation=45)
     return ax
 
 

@@ -82,6 +82,8 @@ GENERALIZATION_TARGETS = {"unseen_f1_micro": 0.60, "unseen_map": 0.60, "max_gap_
 MAX_SHARED_NOTES = 0.10
 #: An instrument whose seed-mean AP is at most this far above a chance ranking's counts as not recognized.
 CHANCE_MARGIN = 0.05
+#: Fewest segments with an instrument alone from which the finding says what it is taken for.
+MIN_SOLO_SEGMENTS = 10
 #: Bias vectors the report's code subtracted (notebook 04 adds logit adjustment, which is ours).
 REPORT_BIAS_VECTORS = ("minus label frequency", "minus mean validation output", "minus mean noise output")
 
@@ -391,6 +393,21 @@ def _final(r: dict) -> Verdict:
     )
 
 
+def _taken_for(names: list, heard: dict | None) -> str:
+    """What the instruments ``names`` are declared as when they play alone (notebook 07's
+    ``declared_when_alone`` of one rendering), each with enough solo segments; "" when none has."""
+    parts = []
+    for name in names:
+        n = (heard or {}).get("alone", {}).get(name, 0)
+        if n < MIN_SOLO_SEGMENTS:
+            continue
+        declared = heard["declared"][name]
+        other = max((k for k in declared if k != name), key=lambda k: declared[k])
+        share, own = declared[other], declared[name]
+        parts.append(f"{name} is declared {other} on {share:.0%} of its {n} solo segments ({name} {own:.0%})")
+    return f" Playing alone, {'; '.join(parts)}." if parts else ""
+
+
 def _cross_font(r: dict) -> Verdict:
     t = GENERALIZATION_TARGETS
     # The targets are about a model trained on the default data meeting a font it never heard: each held-out
@@ -528,6 +545,7 @@ def _cross_font(r: dict) -> Verdict:
                     + ", ".join(f"{ap[n]:.2f} against {chance[n]:.2f}" for n in at_chance)
                     + ")."
                 )
+                text += _taken_for(at_chance, r.get("declared_when_alone", {}).get(f"{f}, varied"))
     reference = r.get("head_reference")
     for variant, c in r.get("head_comparison", {}).items():
         if variant != reference:

@@ -97,6 +97,23 @@ def test_hung_yang_strict_threshold_by_hand():
     assert metrics.oracle_f1(y, scores)[0][0] == pytest.approx(0.8)
 
 
+def test_declared_when_alone_by_hand():
+    y = np.array([[1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [0, 0, 0]], dtype=bool)
+    p = np.array([[1, 0, 0], [0, 1, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1], [1, 1, 1]], dtype=bool)
+    shares, alone = metrics.declared_when_alone(y, p)
+    # Class 0 alone in frames 0-2 (declared 0 once, 1 twice, 2 once); class 1 alone in frame 3; class 2 never.
+    np.testing.assert_array_equal(alone, [3, 1, 0])
+    np.testing.assert_allclose(shares[:2], [[1 / 3, 2 / 3, 1 / 3], [1.0, 1.0, 0.0]])
+    assert np.isnan(shares[2]).all()  # frames 4 (two labelled) and 5 (none) count for no row
+    # The diagonal is the recall on solo frames.
+    solo = y.sum(axis=1) == 1
+    np.testing.assert_allclose(np.diag(shares)[:2], metrics.per_class(y[solo], p[solo])["recall"][:2])
+    with pytest.raises(ValueError, match="must both be"):
+        metrics.declared_when_alone(y, p[:, :2])
+    with pytest.raises(ValueError, match="0/1"):
+        metrics.declared_when_alone(y, p * 0.5)
+
+
 def test_summary_and_table():
     s = metrics.summary(Y, P)
     assert s["frames"] == 4 and s["predicted_per_frame"] == 1.5 and s["true_per_frame"] == 1.25

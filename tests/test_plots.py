@@ -77,6 +77,9 @@ def test_panels_draw_on_the_given_axes_and_return_them():
             reference={"recall": 0.76, "fp_per_frame": 1.66},
         ),
         lambda ax: plots.per_instrument(ax, {"rule": per_inst}),
+        lambda ax: plots.declared_alone(
+            ax, pd.DataFrame(np.eye(2), index=names[:2], columns=names[:2]), pd.Series([5, 0], names[:2])
+        ),
     ]
     for call in calls:
         fig, ax = plt.subplots()
@@ -86,6 +89,17 @@ def test_panels_draw_on_the_given_axes_and_return_them():
     fig, ax = plt.subplots()
     plots.per_instrument(ax, {"rule": per_inst})
     assert "horn" not in [t.get_text() for t in ax.get_xticklabels()] and len(ax.get_xticklabels()) == 10
+    plt.close(fig)
+
+
+def test_declared_alone_leaves_out_instruments_never_alone():
+    names = list(instruments.NAMES[:3])
+    shares = pd.DataFrame([[0.5, 0.25, 0.0], [np.nan] * 3, [0.0, 1.0, 1.0]], index=names, columns=names)
+    fig, ax = plt.subplots()
+    plots.declared_alone(ax, shares, pd.Series([4, 0, 2], index=names))
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == [f"{names[0]} (n=4)", f"{names[2]} (n=2)"]
+    assert sorted(t.get_text() for t in ax.texts) == sorted(["50", "25", "0", "0", "100", "100"])
     plt.close(fig)
 
 

@@ -429,5 +429,20 @@ def test_instruments_ranked_at_chance_on_an_unheard_font_are_named():
         in (text)
     )
     assert "piano" not in text.split("On OPL3_FM it ranks")[1].split(").")[0]
+    assert "Playing alone" not in text  # nothing recorded of solo segments
+    res["declared_when_alone"] = {
+        "OPL3_FM, varied": {
+            "alone": {"clarinet": 48, "bassoon": report.MIN_SOLO_SEGMENTS - 1, "piano": 400},
+            "declared": {
+                "clarinet": {"piano": 0.2, "clarinet": 0.05, "violin": 0.7},
+                "bassoon": {"piano": 0.0, "bassoon": 0.0, "violin": 1.0},
+                "piano": {"piano": 0.9, "clarinet": 0.0, "violin": 0.3},
+            },
+        }
+    }
+    text = report.judge(claim, res).text
+    # bassoon has too few solo segments to say; piano is not at chance.
+    assert " Playing alone, clarinet is declared violin on 70% of its 48 solo segments (clarinet 5%)." in text
+    assert "bassoon is declared" not in text and "piano is declared" not in text
     del res["chance_ap"]
     assert "no better than chance" not in report.judge(claim, res).text
