@@ -399,22 +399,20 @@ class MusicNet:
         for row in self.index.itertuples():
             digest.update(f"{row.id}|{row.split}|{row.sample_rate}|{row.n_samples}|".encode())
             digest.update(hashlib.sha256(Path(row.labels_path).read_bytes()).digest())
-        manifest = self.root / "synth.json"
+        manifest = self.root / SYNTH_MANIFEST_NAME
         if manifest.is_file():
             import json
 
             # What was rendered, not where the SoundFonts happened to be installed.
             where = ("soundfont", "font_files")
-            settings = {k: v for k, v in json.loads(manifest.read_text()).items() if k not in where}
+            settings = {k: v for k, v in read_synth_manifest(manifest).items() if k not in where}
             digest.update(json.dumps(settings, sort_keys=True).encode())
         return digest.hexdigest()[:16]
 
     def synth_settings(self) -> dict:
         """A synthetic tree's ``synth.json`` (fonts, variation, draws per recording); ``{}`` otherwise."""
-        import json
-
-        manifest = self.root / "synth.json"
-        return json.loads(manifest.read_text()) if manifest.is_file() else {}
+        manifest = self.root / SYNTH_MANIFEST_NAME
+        return read_synth_manifest(manifest) if manifest.is_file() else {}
 
     def rendering(self) -> dict:
         """How a synthetic tree was rendered: ``{"fonts": [...], "variation": "all"}``; ``{}`` otherwise."""
@@ -474,7 +472,7 @@ class MusicNet:
                         raise DatasetError(
                             f"{path}: truncated: read {audio.shape[0]} of {stop - start} samples from {start}"
                         )
-                    out.append(to_mono(check_finite(path, audio, start, int(rec["sample_rate"]))))
+                    out.append(to_mono(check_samples(path, audio, start, int(rec["sample_rate"]))))
         except (RuntimeError, soundfile.LibsndfileError) as exc:
             raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
         return out
@@ -522,7 +520,7 @@ def check_audio(path, n_samples: int, *, decode: bool = False) -> None:
                 n_samples
                 - tail
                 + len(
-                    check_finite(
+                    check_samples(
                         path, f.read(tail, dtype="float32", always_2d=True), n_samples - tail, f.samplerate
                     )
                 )
@@ -558,7 +556,7 @@ def audio_blocks(path, sample_rate: int | None, *, block_s: float = 30.0):
 
     Read, downmixed and resampled (soxr's streaming resampler) a block at a
     time, so memory does not grow with the length of the file. Every sample
-    is checked (:func:`check_finite`); a file that ends before its header
+    is checked (:func:`check_samples`); a file that ends before its header
     says raises :class:`DatasetError`.
     """
     import soxr
@@ -572,7 +570,7 @@ def audio_blocks(path, sample_rate: int | None, *, block_s: float = 30.0):
         done = 0
         try:
             for block in f.blocks(blocksize=max(1, int(block_s * rate)), dtype="float32", always_2d=True):
-                mono = to_mono(check_finite(path, block, done, rate))
+                mono = to_mono(check_samples(path, block, done, rate))
                 done += len(block)
                 yield stream.resample_chunk(mono, last=False) if stream else mono
         except (RuntimeError, soundfile.LibsndfileError) as exc:
@@ -648,7 +646,7 @@ def stream_blocks(
         usable = len(pending) - len(pending) % frame_bytes
         frames = np.frombuffer(pending[:usable], dtype=dtype).reshape(-1, channels).astype(np.float32) / scale
         pending = pending[usable:]
-        mono = to_mono(check_finite("<stdin>", frames, done, rate))
+        mono = to_mono(check_samples("<stdin>", frames, done, rate))
         done += len(frames)
         yield resampler.resample_chunk(mono, last=False) if resampler else mono
     if resampler:
@@ -660,16 +658,63 @@ def read_audio(path, sample_rate: int) -> np.ndarray:
     return np.concatenate(list(audio_blocks(path, sample_rate))).astype(np.float32, copy=False)
 
 
-def check_finite(path, audio: np.ndarray, first: int = 0, sample_rate: int | None = None) -> np.ndarray:
-    """``audio`` unchanged, or :class:`DatasetError` naming the first NaN or infinite sample.
+#: A synthetic tree's record of how it was rendered (written by :mod:`instrid.synth`).
+SYNTH_MANIFEST_NAME = "synth.json"
+#: What every ``synth.json`` holds, whatever instrid version wrote it.
+SYNTH_MANIFEST_KEYS = ("source_sha256", "fonts", "font_seed", "variation", "audio_format", "recordings")
 
-    ``first`` is the file position of ``audio[0]``, so the message gives the
-    sample's place in the file (and its time when ``sample_rate`` is given).
+
+def read_synth_manifest(path, required: tuple = ()) -> dict:
+    """A synthetic tree's ``synth.json``, or :class:`DatasetError` when it is no manifest instrid wrote.
+
+    ``required`` names keys it must hold (:data:`SYNTH_MANIFEST_KEYS` before a
+    render resumes into its tree); instrid 0.1's (one ``soundfont``) passes.
     """
-    bad = ~np.isfinite(audio)
+    import json
+
+    path = Path(path)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise DatasetError(f"{path}: unreadable synth manifest ({reason}); use another --root") from None
+    if not isinstance(manifest, dict):
+        raise DatasetError(
+            f"{path}: not a synth manifest instrid wrote (not a JSON object); use another --root"
+        )
+    missing = [] if "soundfont" in manifest else [k for k in required if k not in manifest]
+    if missing or not isinstance(manifest.get("recordings", {}), dict):
+        raise DatasetError(
+            f"{path}: not a synth manifest instrid wrote (lacks {', '.join(missing) or 'recordings'}); "
+            "use another --root"
+        )
+    return manifest
+
+
+#: The largest sample magnitude instrid reads: 80 dB above full scale. Float audio beyond it is no
+#: recording (a file of garbage, or of another unit), and its power overflows float32 in the front-ends.
+MAX_SAMPLE = 1e4
+
+
+def check_samples(path, audio: np.ndarray, first: int = 0, sample_rate: int | None = None) -> np.ndarray:
+    """``audio`` unchanged, or :class:`DatasetError` naming the first NaN, infinite or absurd sample.
+
+    Absurd: beyond :data:`MAX_SAMPLE` in magnitude. ``first`` is the file
+    position of ``audio[0]``, so the message gives the sample's place in the
+    file (and its time when ``sample_rate`` is given).
+    """
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(audio) <= MAX_SAMPLE)  # NaN compares false
     if bad.any():
-        position = first + int(np.flatnonzero(bad.reshape(len(audio), -1).any(axis=1))[0])
+        row = int(np.flatnonzero(bad.reshape(len(audio), -1).any(axis=1))[0])
+        position = first + row
         when = f" ({position / sample_rate:.3f} s)" if sample_rate else ""
+        value = float(np.asarray(audio[row]).reshape(-1)[bad[row].reshape(-1)][0])
+        if np.isfinite(value):
+            raise DatasetError(
+                f"{path}: sample {position}{when} is {value:.3g}, far outside audio's [-1, 1] "
+                f"(more than {MAX_SAMPLE:g})"
+            )
         raise DatasetError(f"{path}: non-finite sample (NaN or infinity) at sample {position}{when}")
     return audio
 

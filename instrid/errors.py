@@ -30,3 +30,7 @@ class ModelError(InstridError):
 
 class UsageError(InstridError):
     """A command-line value is out of range or would overwrite an input."""
+
+
+class NotebookError(InstridError):
+    """A study notebook failed in one of its cells."""

@@ -17,6 +17,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from instrid.errors import UsageError
+
 CACHE_ENV = "INSTRID_CACHE"
 
 # mkstemp creates files readable by the owner only; give finished files the
@@ -32,9 +34,13 @@ def cache_dir() -> Path:
     ``~/.cache/instrid``.
     """
     if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "instrid"
+        root = Path(os.environ[CACHE_ENV]).expanduser()
+    else:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "instrid"
+    if (root.is_symlink() or root.exists()) and not root.is_dir():
+        broken = "a broken or looping symbolic link" if root.is_symlink() else "a file"
+        raise UsageError(f"{root}: instrid's cache is {broken}, not a folder (set {CACHE_ENV} to a folder)")
+    return root
 
 
 @contextlib.contextmanager

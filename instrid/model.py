@@ -40,6 +40,7 @@ import torchvision
 from torch import nn
 
 from instrid import instruments
+from instrid.errors import ModelError
 from instrid.files import file_digest
 
 HEADS = {"report_code": 1000, "report_text": 512}
@@ -94,21 +95,24 @@ def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tu
                     "failed), so the backbone is randomly initialized"
                 )
                 return backbone, f"random:seed={seed}", _IMAGENET_UNAVAILABLE
-            raise RuntimeError(
+            raise ModelError(
                 f"ImageNet weights for ResNet-18 are not in {cache} and could not be downloaded "
                 f"from {spec.url} ({exc}); put the file there, pass a local file, or use weights=None"
             ) from exc
     path = Path(weights).expanduser()
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: weights file not found")
+        raise ModelError(f"{path}: weights file not found" if not path.exists() else f"{path}: not a file")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-        if not any(name.startswith("fc.") for name in state):
+        if not isinstance(state, dict):
+            raise ValueError(f"holds a {type(state).__name__}, not a state dict")
+        if not any(str(name).startswith("fc.") for name in state):
             # A backbone trained on the task (instrid.finetune) keeps no 1000-way layer.
             backbone.fc = nn.Identity()
         backbone.load_state_dict(state)
-    except (RuntimeError, KeyError, ValueError, EOFError) as exc:
-        raise RuntimeError(f"{path}: not a ResNet-18 state dict: {exc}") from exc
+    except Exception as exc:  # torch raises many kinds on a file of another kind, some with pages of advice
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelError(f"{path}: not a ResNet-18 state dict: {first}") from None
     return backbone, f"file:{path.name}#sha256={file_digest(path)[:12]}", ""
 
 

@@ -116,6 +116,23 @@ def load_model(path) -> tuple[model.InstrumentNet, dict]:
     return net.eval(), state
 
 
+def mark(path) -> str | None:
+    """What the instrid model file at ``path`` is, in words, or None when it is no instrid model file.
+
+    The output guard's recogniser (:mod:`instrid.outputs`): ``instrid train``
+    replaces only a file this returns a description for.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # anything torch cannot read is not ours
+        return None
+    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
+        return None
+    return f"an instrid model (trained on {state.get('config', {}).get('dataset_kind', '?')} MusicNet)"
+
+
 def trained_on(state: dict) -> str:
     """One line on what a model was trained on, for ``instrid predict`` to say."""
     config = state.get("config", {})

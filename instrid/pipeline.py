@@ -20,6 +20,7 @@ import torch
 import instrid
 from instrid import data, decisions, embeddings, examples, features, labels, model, splits, train, uncertainty
 from instrid.cache import mark_used
+from instrid.errors import DatasetError
 from instrid.files import atomic_path, cache_dir
 from instrid.uncertainty import Evaluation
 
@@ -318,6 +319,23 @@ def study_config(runs: list[Prepared], **extra) -> dict:
     if len(weights) > 1 and all(w.startswith("random:") for w in weights):
         config["model"] = {**config["model"], "weights": "random (one draw per seed)"}
     return {**config, **extra}
+
+
+def check_trainable(data_root) -> None:
+    """DatasetError unless the tree has a training and a validation recording of the study's split.
+
+    Without validation recordings every threshold would end at 1.0 and the
+    model would never declare anything: refused before any work.
+    """
+    dataset, committed = data.MusicNet(data_root), splits.read_splits()
+    split_of = dict(zip(committed["id"].astype(int), committed["split"]))
+    found = {split_of.get(int(rid)) for rid in dataset.ids}
+    missing = [split for split in ("train", "validation") if split not in found]
+    if missing:
+        raise DatasetError(
+            f"{dataset.root}: no {' and no '.join(missing)} recording of the study's split "
+            f"(instrid/tables/splits.csv); a model needs both to be fitted and tuned"
+        )
 
 
 def train_model(

@@ -16,9 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import soundfile
 import torch
+from tqdm import tqdm
 
 from instrid import data, decisions, examples, instruments
+from instrid.errors import DatasetError
 from instrid.files import atomic_path, cache_dir
 
 #: Where ``make study`` (``make model``) leaves the study's final model, and ``instrid predict`` looks for it.
@@ -75,8 +78,11 @@ def predict_file(
     top_n: int | None = None,
     threshold: float | None = None,
     batch_size: int = 64,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Instrument probabilities and decisions for consecutive windows of one file.
+
+    ``progress`` shows a bar over the file's seconds (on stderr).
 
     Returns
     -------
@@ -94,14 +100,22 @@ def predict_file(
         probabilities.append(decisions.sigmoid(net(torch.from_numpy(np.stack(batch))).double().numpy()))
         batch.clear()
 
-    for start, end, window in windows(data.audio_blocks(path, rate), crop, hop):
-        spans.append((start, end))
-        batch.append(np.ascontiguousarray(window, dtype=np.float32))
-        if len(batch) == batch_size:
+    # On a terminal only (disable=None): a log or a pipe gets no bar. Closed on an error too, so the
+    # error's one line starts a line of its own.
+    with tqdm(
+        total=_seconds(path), desc=Path(path).name, unit="s", disable=None if progress else True, leave=False
+    ) as bar:
+        for start, end, window in windows(data.audio_blocks(path, rate), crop, hop):
+            spans.append((start, end))
+            batch.append(np.ascontiguousarray(window, dtype=np.float32))
+            if len(batch) == batch_size:
+                flush()
+                bar.update(round(end / rate - bar.n, 1))
+        if batch:
             flush()
-    if batch:
-        flush()
     p = np.concatenate(probabilities)
+    if not np.isfinite(p).all():
+        raise DatasetError(f"{path}: the model's output is not a number for this audio")
     spans = np.asarray(spans, dtype=np.float64)
     on = decide(p, state, top_n=top_n, threshold=threshold)
     table = pd.DataFrame(
@@ -163,6 +177,54 @@ def _covered(starts: np.ndarray, ends: np.ndarray) -> float:
     return float(total)
 
 
+def _seconds(path) -> float | None:
+    """The file's length from its header, for the progress bar (None when unknown)."""
+    try:
+        info = soundfile.info(str(path))
+        return round(info.frames / info.samplerate, 1)
+    except (RuntimeError, soundfile.LibsndfileError, OSError, ZeroDivisionError):
+        return None
+
+
+#: The outputs ``write_outputs`` makes for each input, by suffix.
+OUTPUT_SUFFIXES = (".csv", ".json", ".png")
+#: What every summary :func:`summarize` writes holds: predict's mark on its outputs.
+SUMMARY_KEYS = {"file", "duration_s", "windows", "rule", "model_trained_on", "instruments"}
+
+
+def output_paths(out_dir, stem: str) -> list[Path]:
+    """The files :func:`write_outputs` writes for an input named ``stem``."""
+    return [Path(out_dir) / f"{stem}{suffix}" for suffix in OUTPUT_SUFFIXES]
+
+
+def summary_at(path) -> dict | None:
+    """The summary :func:`write_outputs` left at ``path`` (a ``.json``), or None when there is none."""
+    try:
+        summary = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) and SUMMARY_KEYS <= set(summary) else None
+
+
+def mark(path) -> str | None:
+    """What ``instrid predict`` output is at ``path``, in words, or None when predict did not write it.
+
+    The three outputs of one input are written together: a CSV or PNG is
+    predict's when the summary beside it is, and it has the right form.
+    """
+    path = Path(path)
+    summary = summary_at(path.with_suffix(".json"))
+    if summary is None or path.suffix not in OUTPUT_SUFFIXES:
+        return None
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+    except OSError:
+        return None
+    form = {".csv": b"file,start_s,end_s,", ".png": b"\x89PNG\r\n\x1a\n", ".json": b""}[path.suffix]
+    return f"instrid predict's output for {summary['file']}" if head.startswith(form) else None
+
+
 def write_outputs(table: pd.DataFrame, summary: dict, out_dir, stem: str) -> list[Path]:
     """``<out_dir>/<stem>.csv``, ``.json`` and ``.png`` (the timeline), each written atomically."""
     import matplotlib
@@ -172,8 +234,7 @@ def write_outputs(table: pd.DataFrame, summary: dict, out_dir, stem: str) -> lis
 
     from instrid import plots
 
-    out_dir = Path(out_dir)
-    paths = [out_dir / f"{stem}{suffix}" for suffix in (".csv", ".json", ".png")]
+    paths = output_paths(out_dir, stem)
     with atomic_path(paths[0]) as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(paths[1]) as tmp:

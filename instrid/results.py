@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from instrid import report
+from instrid.errors import DatasetError
 from instrid.files import atomic_path, write_json_atomic
 from instrid.uncertainty import format_interval
 
@@ -54,8 +55,20 @@ def save_results(name: str, numbers: dict, config: dict, results_dir) -> dict:
 
 
 def load_results(results_dir) -> dict:
-    """``{notebook: content}`` for every ``*.json`` in ``results_dir``."""
-    return {path.stem: json.loads(path.read_text()) for path in sorted(Path(results_dir).glob("*.json"))}
+    """``{notebook: content}`` for every ``*.json`` in ``results_dir``; DatasetError names a file that is no
+    notebook's results (unreadable, not JSON, not a JSON object)."""
+    found = {}
+    for path in sorted(Path(results_dir).glob("*.json")):
+        try:
+            content = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise DatasetError(
+                f"{path}: not a results file ({type(exc).__name__}); rerun its notebook"
+            ) from None
+        if not isinstance(content, dict):
+            raise DatasetError(f"{path}: not a results file (not a JSON object); rerun its notebook")
+        found[path.stem] = content
+    return found
 
 
 def describe(config: dict) -> str:
@@ -142,7 +155,12 @@ def findings_table(results: dict) -> str:
     for claim in report.CLAIMS:
         if claim.notebook not in results:
             continue
-        v = report.judge(claim, results[claim.notebook])
+        try:
+            v = report.judge(claim, results[claim.notebook])
+        except (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError) as exc:
+            raise DatasetError(
+                f"{claim.notebook}.json: incomplete results ({type(exc).__name__}: {exc}); rerun its notebook"
+            ) from None
         whose = "" if claim.source == "report" else f"{claim.source}: "
         rows.append(
             f'| *"{claim.quote}"* ({whose}{claim.where}; `{claim.notebook}`) | {v.report} | {v.ours} | '
@@ -206,6 +224,18 @@ def findings_section(results_dir) -> str:
     results = load_results(results_dir)
     if not results:
         return "_No results yet: run `make study`._"
+    try:
+        return _findings_section(results)
+    except DatasetError as exc:  # names the notebook's file: say in which folder
+        raise DatasetError(f"{Path(results_dir) / str(exc)}") from None
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError) as exc:
+        raise DatasetError(
+            f"{results_dir}: incomplete results ({type(exc).__name__}: {exc}); "
+            "rerun the notebooks (make study)"
+        ) from None
+
+
+def _findings_section(results: dict) -> str:
     config = next(
         (r["config"] for name, r in sorted(results.items(), reverse=True) if "model" in r.get("config", {})),
         next(iter(results.values())).get("config", {}),
@@ -223,9 +253,18 @@ def findings_section(results_dir) -> str:
 def update_readme(readme, results_dir) -> bool:
     """Replace the README's generated section; return whether it changed."""
     readme = Path(readme)
-    text = readme.read_text()
+    try:
+        text = readme.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DatasetError(f"{readme}: not a text file; not instrid's README") from None
     if README_START not in text or README_END not in text:
-        raise ValueError(f"{readme}: no results markers ({README_START} ... {README_END})")
+        raise DatasetError(
+            f"{readme}: no findings markers ({README_START} ... {README_END}); not instrid's README"
+        )
+    if not load_results(results_dir):
+        raise DatasetError(
+            f"{results_dir}: holds no results (*.json); the findings in {readme} are left as they are"
+        )
     head, rest = text.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
     new = f"{head}{README_START}\n{findings_section(results_dir)}\n{README_END}{tail}"

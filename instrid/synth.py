@@ -50,10 +50,10 @@ earlier versions sample for sample.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import importlib.util
 import io
-import json
 import os
 import signal
 import zipfile
@@ -69,13 +69,13 @@ import soundfile
 from tqdm import tqdm
 
 import instrid
-from instrid import data, instruments, sources, variation
+from instrid import data, instruments, outputs, sources, variation
 from instrid.errors import DatasetError
-from instrid.files import atomic_path, file_digest, remove_stale_parts, write_json_atomic
+from instrid.files import PART, atomic_path, file_digest, remove_stale_parts, write_json_atomic
 
 #: MusicNetEM programs (0-based) that do not map to ``program + 1``.
 EM_PROGRAM_TO_CODE = {45: 44}
-MANIFEST_NAME = "synth.json"
+MANIFEST_NAME = data.SYNTH_MANIFEST_NAME
 #: Silence kept after the last note so release tails are not cut.
 TAIL_S = 1.0
 PEAK = 10 ** (-1 / 20)  # -1 dBFS
@@ -524,9 +524,20 @@ def _raise_on_signal(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def _exit_quietly(signum, frame):
+    # SystemExit, unlike KeyboardInterrupt, ends a pool worker without a traceback; the temporary file of
+    # the recording being rendered is removed on the way out (atomic_path).
+    raise SystemExit(128 + signum)
+
+
 def _worker_init() -> None:
-    """In each render worker: die with the parent, and clean up (temporary files) when told to stop."""
-    signal.signal(signal.SIGTERM, _raise_on_signal)
+    """In each render worker: die with the parent, quietly, cleaning up (temporary files) when told to stop.
+
+    Ctrl-C reaches every process of the terminal's group; the parent alone
+    answers it (one line) and stops the workers with SIGTERM.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_quietly)
     try:  # Linux: the kernel sends SIGTERM to this worker when its parent dies, however it dies.
         import ctypes
 
@@ -548,6 +559,89 @@ def _interrupt_on_termination():
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+
+
+#: The settings of ``synth.json`` that fix a tree's audio: a resumed render must match them all.
+SETTINGS_COMPARED = (
+    "source_sha256",
+    "fonts",
+    "font_sha256",
+    "font_seed",
+    "variation",
+    "sample_rate",
+    "audio_format",
+    "gain_db",
+    "peak",
+    "tail_s",
+)
+
+
+def _recording_files(root: Path, rid: int) -> list[Path]:
+    """Every file a tree may hold for recording ``rid``: audio of any format and labels, in any split."""
+    found = []
+    for split in data.SPLITS:
+        found += sorted((root / f"{split}_data").glob(f"{rid}.*"))
+        found += [p for p in [root / f"{split}_labels" / f"{rid}.csv"] if p.exists()]
+    return found
+
+
+def check_tree(root: Path) -> dict:
+    """``root``'s ``synth.json`` ({} for a new or empty folder); DatasetError when instrid did not render it.
+
+    A folder that holds anything but instrid's own files (its metadata copy,
+    temporaries of a killed run) and no ``synth.json`` is someone else's: a
+    render must never write its labels and audio among them.
+    """
+    if not root.is_dir():
+        return {}
+    manifest = root / MANIFEST_NAME
+    if manifest.exists() or manifest.is_symlink():
+        return data.read_synth_manifest(manifest, required=data.SYNTH_MANIFEST_KEYS)
+    ours = {data.METADATA_NAME}
+    foreign = sorted(p.name for p in root.iterdir() if p.name not in ours and not PART.match(p.name))
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise DatasetError(
+            f"{root}: holds files instrid did not render ({shown}; no {MANIFEST_NAME}); "
+            "give a new or empty --root"
+        )
+    return {}
+
+
+def claim_tree(root: Path, settings: dict, drawn: dict) -> None:
+    """Record in ``root``'s ``synth.json`` what each recording of ``drawn`` will be rendered with.
+
+    Under a lock on the folder, so of two renders started into one root at
+    the same moment the second sees the first's manifest: with the same
+    settings both go on (the files are written atomically), with other
+    settings it is refused. Refused too: a tree rendered with other settings,
+    and a recording's files that the manifest does not list (the user's).
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        previous = check_tree(root)
+        changed = [k for k in SETTINGS_COMPARED if previous and previous.get(k) != settings[k]]
+        if changed:
+            raise DatasetError(
+                f"{root / MANIFEST_NAME}: this tree was rendered with different settings "
+                f"({', '.join(changed)}); use another --root or delete this one"
+            )
+        listed = previous.get("recordings", {})
+        suffix = "." + settings["audio_format"]
+        for rid in drawn:
+            for path in _recording_files(root, rid):
+                if str(rid) not in listed or path.suffix not in (suffix, ".csv"):
+                    raise DatasetError(
+                        f"{path}: not rendered by instrid (recording {rid} is not in {MANIFEST_NAME} "
+                        f"with this format); move it away or use another --root"
+                    )
+        # Per recording, what it is rendered with: written before rendering (it is known in advance).
+        recorded = {**listed, **{str(rid): drawn[rid] for rid in drawn}}
+        write_json_atomic(root / MANIFEST_NAME, {**settings, "recordings": dict(sorted(recorded.items()))})
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _is_done(root: Path, rid: int, split: str, suffix: str) -> bool:
@@ -607,13 +701,24 @@ def build_synthetic_musicnet(
     """
     if audio_format not in ("flac", "wav"):
         raise ValueError(f"audio_format must be 'flac' or 'wav', got {audio_format!r}")
-    root = Path(root).expanduser()
+    root = outputs.check_folder(Path(root).expanduser(), option="--root")
+    check_tree(root)  # before any download: a foreign folder is refused at once (and again under the lock)
     specs = [str(soundfont)] if soundfont else [str(f) for f in fonts]
     if not specs:
         raise ValueError("give at least one font")
-    resolved = dict(resolve_font(spec, sha256=font_sha256, progress=progress) for spec in specs)
-    if len(resolved) < len(specs):
-        raise DatasetError(f"fonts {specs}: the same font is named twice")
+    resolved = {}
+    for spec in specs:
+        name, path = resolve_font(spec, sha256=font_sha256, progress=progress)
+        if name in resolved:
+            same = resolved[name].resolve() == path.resolve() or file_digest(resolved[name]) == file_digest(
+                path
+            )
+            raise DatasetError(
+                f"{spec}: the font {name} is named twice"
+                if same
+                else f"{spec}: another font, {resolved[name]}, has the same name {name!r}; rename one of them"
+            )
+        resolved[name] = path
     for path in resolved.values():
         check_soundfont(path)  # before synth.json is written: a bad font must not claim the tree
     source_zip = Path(source_zip) if source_zip else sources.fetch_musicnet_em(progress=progress)
@@ -631,35 +736,6 @@ def build_synthetic_musicnet(
         tail_s=TAIL_S,
         instrid_version=instrid.__version__,
     )
-    manifest = root / MANIFEST_NAME
-    if manifest.exists():
-        previous = json.loads(manifest.read_text())
-        keys = (
-            "source_sha256",
-            "fonts",
-            "font_sha256",
-            "font_seed",
-            "variation",
-            "sample_rate",
-            "audio_format",
-            "gain_db",
-            "peak",
-            "tail_s",
-        )
-        changed = [k for k in keys if previous.get(k) != asdict(settings)[k]]
-        if changed:
-            raise DatasetError(
-                f"{manifest}: this tree was rendered with different settings ({', '.join(changed)}); "
-                "use another --root or delete this one"
-            )
-    else:
-        previous = {}
-        root.mkdir(parents=True, exist_ok=True)
-    meta = data.read_metadata()
-    if not (root / data.METADATA_NAME).exists():
-        with atomic_path(root / data.METADATA_NAME) as tmp:
-            tmp.write_bytes(data.packaged_metadata_path().read_bytes())
-
     with zipfile.ZipFile(source_zip) as archive:
         midi_names = {
             int(Path(n).stem): n for n in archive.namelist() if n.endswith(".mid") and Path(n).stem.isdigit()
@@ -671,9 +747,11 @@ def build_synthetic_musicnet(
         suffix = "." + audio_format
         font_of = assign_fonts(midi_names, settings.fonts, seed=font_seed)
         drawn = {rid: {"font": font_of[rid], **variation.draw(rid, varied)} for rid in wanted}
-        # Per recording, what it was rendered with; written before rendering (it is known in advance).
-        recorded = {**previous.get("recordings", {}), **{str(rid): drawn[rid] for rid in wanted}}
-        write_json_atomic(manifest, {**asdict(settings), "recordings": dict(sorted(recorded.items()))})
+        claim_tree(root, asdict(settings), drawn)
+        meta = data.read_metadata()
+        if not (root / data.METADATA_NAME).exists():
+            with atomic_path(root / data.METADATA_NAME) as tmp:
+                tmp.write_bytes(data.packaged_metadata_path().read_bytes())
         todo, skipped = [], 0
         for rid in wanted:
             split = "test" if rid in data.TEST_IDS else "train"

@@ -10,6 +10,7 @@ import torch
 import torchvision
 
 from instrid import features, model
+from instrid.errors import ModelError
 
 
 @pytest.mark.parametrize("head, size, trained", [("report_code", 1000, 11_011), ("report_text", 512, 5_643)])
@@ -66,7 +67,7 @@ def test_imagenet_unobtainable(tmp_path, monkeypatch, capsys):
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr(torchvision.models._api, "load_state_dict_from_url", offline)
-    with pytest.raises(RuntimeError, match=r"resnet18-f37072fd\.pth and could not be downloaded"):
+    with pytest.raises(ModelError, match=r"resnet18-f37072fd\.pth and could not be downloaded"):
         model.load_backbone("imagenet")
     capsys.readouterr()
     with warnings.catch_warnings():
@@ -87,8 +88,14 @@ def test_local_weights_file(tmp_path, saved_weights):
     backbone, used, _ = model.load_backbone(str(path))
     assert used.startswith("file:mine.pth#sha256=")
     assert torch.equal(backbone.fc.weight, saved_weights["fc.weight"])
-    with pytest.raises(FileNotFoundError, match="nope.pth: weights file not found"):
+    with pytest.raises(ModelError, match="nope.pth: weights file not found"):
         model.load_backbone(str(tmp_path / "nope.pth"))
     torch.save({"not": torch.zeros(1)}, tmp_path / "bad.pth")
-    with pytest.raises(RuntimeError, match="bad.pth: not a ResNet-18 state dict"):
+    with pytest.raises(ModelError, match="bad.pth: not a ResNet-18 state dict"):
         model.load_backbone(str(tmp_path / "bad.pth"))
+    (tmp_path / "text.pth").write_text("not a tensor file")
+    with pytest.raises(ModelError, match="text.pth: not a ResNet-18 state dict"):
+        model.load_backbone(str(tmp_path / "text.pth"))
+    torch.save([1, 2], tmp_path / "list.pth")
+    with pytest.raises(ModelError, match="list.pth: not a ResNet-18 state dict: holds a list"):
+        model.load_backbone(str(tmp_path / "list.pth"))

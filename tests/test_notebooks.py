@@ -7,6 +7,7 @@ import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
+from conftest import one_line
 from instrid import cli
 
 
@@ -90,18 +91,25 @@ def test_run_notebook_passes_only_declared_parameters_and_tidies(tmp_path, capsy
 
 
 def test_a_failing_notebook_leaves_the_previous_result_and_the_partial_run_beside_it(tmp_path, capsys):
-    import papermill
-
     source = notebook_with_parameters(tmp_path / "nb.ipynb", "raise ValueError('boom')")
     before = source.read_bytes()
-    try:
-        cli.main(["run-notebook", str(source)])
-        raise AssertionError("the failing notebook ran")
-    except papermill.PapermillExecutionError as exc:
-        assert "boom" in str(exc)
+    assert cli.main(["run-notebook", str(source), "--quiet"]) == 2
+    line = one_line(capsys.readouterr().err)
+    assert (
+        "nb.ipynb: cell 2 failed: ValueError: boom (the partial run: " in line and "nb.failed.ipynb" in line
+    )
     assert source.read_bytes() == before
     assert (tmp_path / "nb.failed.ipynb").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nb.failed.ipynb", "nb.ipynb"]
+    # A second failure replaces the first's partial run (instrid's own), never a file of the user's.
+    assert cli.main(["run-notebook", str(source), "--quiet"]) == 2
+    capsys.readouterr()
+    (tmp_path / "nb.failed.ipynb").write_text("my notes")
+    assert cli.main(["run-notebook", str(source), "--quiet"]) == 2
+    assert "nb.failed.ipynb: exists and is not a failed run instrid wrote" in one_line(
+        capsys.readouterr().err
+    )
+    assert (tmp_path / "nb.failed.ipynb").read_text() == "my notes"
 
 
 def test_a_bad_parameters_file_is_one_line(tmp_path, capsys):

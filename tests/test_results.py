@@ -86,5 +86,5 @@ def test_readme_section_is_rewritten_in_place(tmp_path, capsys):
     )
     assert results.update_readme(readme, folder) is False  # idempotent
     readme.write_text("no markers")
-    with pytest.raises(ValueError, match="no results markers"):
+    with pytest.raises(ValueError, match="no findings markers"):
         results.update_readme(readme, folder)
