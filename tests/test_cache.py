@@ -61,7 +61,8 @@ def test_a_read_marks_the_entry_used_and_prune_by_age_removes_only_the_unused(ca
     assert time.time() - (read_again / "meta.json").stat().st_mtime < DAY  # marked used by the read
     assert [e.path for e in cache.select(cache.entries(), unused_s=5 * DAY)] == [old]
 
-    assert "would remove 1 entries" in out(capsys, "cache", "prune", "--unused-days", "5", "--dry-run")
+    said = out(capsys, "cache", "prune", "--unused-days", "5", "--dry-run")
+    assert "would remove 1 entries" in said and f"  embeddings 0.00 GB  {old}" in said  # each one listed
     assert old.exists()  # a dry run removes nothing
     (cache_dir() / "downloads").mkdir()
     (cache_dir() / "downloads" / "musicnet_em.zip").write_bytes(b"x" * 10)

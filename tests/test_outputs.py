@@ -91,6 +91,22 @@ def test_a_recordings_files_the_manifest_does_not_list_are_refused(tmp_path, see
     assert all(snapshot(root)[k] == v for k, v in before.items() if "2382" not in k and "2191.wav" not in k)
 
 
+def test_two_different_fonts_of_one_file_name_are_told_apart_from_one_font_named_twice(tmp_path, capsys):
+    for folder, body in (("a", b"one"), ("b", b"two")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.sf2").write_bytes(body)
+    root = str(tmp_path / "r")
+    code, err = run(
+        capsys, "data", "synth", "--root", root, "--fonts", f"{tmp_path}/a/x.sf2", f"{tmp_path}/b/x.sf2"
+    )
+    assert code == 2 and "has the same name 'x.sf2'; rename one of them" in one_line(err)
+    code, err = run(
+        capsys, "data", "synth", "--root", root, "--fonts", f"{tmp_path}/a/x.sf2", f"{tmp_path}/a/x.sf2"
+    )
+    assert code == 2 and "the font x.sf2 is named twice" in one_line(err)
+    assert not (tmp_path / "r").exists()
+
+
 def test_of_two_renders_into_one_root_the_second_with_other_settings_is_refused(tmp_path):
     root = tmp_path / "t"
     first = {key: "a" for key in synth.SETTINGS_COMPARED} | {"audio_format": "flac"}
