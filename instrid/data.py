@@ -30,7 +30,7 @@ import soundfile
 
 from instrid import instruments
 from instrid.errors import DatasetError
-from instrid.files import atomic_path, cache_dir
+from instrid.files import atomic_path
 
 #: MusicNet's label sample rate; every time in a label CSV is at this rate.
 LABEL_SAMPLE_RATE = 44_100
@@ -480,23 +480,13 @@ class MusicNet:
     def audio(self, rid: int, sample_rate: int = LABEL_SAMPLE_RATE) -> np.ndarray:
         """Recording ``rid`` as float32 mono at ``sample_rate`` Hz.
 
-        Multichannel audio is averaged to mono. Resampling (soxr, high quality)
-        happens once; the result is cached under ``instrid.files.cache_dir()``
-        keyed by the file's path, size and modification time.
+        Multichannel audio is averaged to mono, then resampled (soxr, high
+        quality) when ``sample_rate`` is not the file's. Nothing is cached: the
+        study reads only the windows it needs (:meth:`read_spans`), and the
+        embeddings it computes from them are what the cache keeps.
         """
         rec = self.recording(rid)
-        path = Path(rec["audio_path"])
-        if int(sample_rate) == int(rec["sample_rate"]):
-            return read_audio(path, int(sample_rate))
-        stat = path.stat()
-        key = hashlib.sha1(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
-        cached = cache_dir() / "audio" / str(int(sample_rate)) / f"{rid}-{key[:16]}.npy"
-        if cached.exists():
-            return np.load(cached)
-        audio = np.ascontiguousarray(read_audio(path, int(sample_rate)), dtype=np.float32)
-        with atomic_path(cached) as tmp:
-            np.save(tmp, audio)
-        return audio
+        return np.ascontiguousarray(read_audio(Path(rec["audio_path"]), int(sample_rate)), dtype=np.float32)
 
 
 def check_audio(path, n_samples: int, *, decode: bool = False) -> None:
