@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import signal
+import string
 import sys
 import threading
 import time
@@ -81,7 +82,7 @@ def _path(text: str) -> str:
 
 def _hex_digest(length: int):
     def parse(text: str) -> str:
-        if len(text) != length or any(c not in "0123456789abcdefABCDEF" for c in text):
+        if len(text) != length or not set(text) <= set(string.hexdigits):
             raise argparse.ArgumentTypeError(f"must be {length} hexadecimal digits, got {text!r}")
         return text.lower()
 
@@ -300,7 +301,7 @@ def _train(args) -> None:
         out,
         mark=modelfile.mark,
         what="an instrid model file",
-        inputs=named_weights,
+        inputs=outputs.existing(named_weights),
         trees=[args.root],
         # The study's model, where `predict` looks, is retrained by every `make model`.
         replace=lambda found: found.resolve() == default.resolve(),
@@ -440,6 +441,7 @@ def _check_outputs(out_dir, inputs, model_path, *, force: bool) -> None:
     from instrid.errors import UsageError
 
     outputs.check_folder(out_dir)
+    protected = outputs.existing([*inputs, model_path])
     stems = {}
     for path in inputs:
         if path.stem in stems:
@@ -458,7 +460,7 @@ def _check_outputs(out_dir, inputs, model_path, *, force: bool) -> None:
                 target,
                 mark=predict.mark,
                 what=f"an output of instrid predict ({path.name}'s {target.suffix} is due there)",
-                inputs=[*inputs, model_path],
+                inputs=protected,
                 replace=same_input,
                 force=force,
             )

@@ -696,10 +696,11 @@ def check_samples(path, audio: np.ndarray, first: int = 0, sample_rate: int | No
     with np.errstate(invalid="ignore"):
         bad = ~(np.abs(audio) <= MAX_SAMPLE)  # NaN compares false
     if bad.any():
-        row = int(np.flatnonzero(bad.reshape(len(audio), -1).any(axis=1))[0])
+        frames, bad_frames = audio.reshape(len(audio), -1), bad.reshape(len(audio), -1)
+        row = int(np.flatnonzero(bad_frames.any(axis=1))[0])
         position = first + row
         when = f" ({position / sample_rate:.3f} s)" if sample_rate else ""
-        value = float(np.asarray(audio[row]).reshape(-1)[bad[row].reshape(-1)][0])
+        value = float(frames[row][bad_frames[row]][0])
         if np.isfinite(value):
             raise DatasetError(
                 f"{path}: sample {position}{when} is {value:.3g}, far outside audio's [-1, 1] "

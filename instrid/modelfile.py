@@ -76,15 +76,7 @@ def load_model(path) -> tuple[model.InstrumentNet, dict]:
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found" if not path.exists() else f"{path}: not a file")
-    try:
-        with warnings.catch_warnings():
-            # A random file can make torch warn about its pickle protocol before it fails; the error says all.
-            warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds on a bad file, with multi-paragraph advice
-        raise ModelError(
-            f"{path}: not an instrid model file (cannot be read: {type(exc).__name__})"
-        ) from None
+    state = _read_state(path)
     if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{path}: not an instrid model file (format {FORMAT_VERSION} expected)")
     missing = [k for k in KEYS if k not in state]
@@ -116,6 +108,19 @@ def load_model(path) -> tuple[model.InstrumentNet, dict]:
     return net.eval(), state
 
 
+def _read_state(path):
+    """The object torch reads from ``path``, or ModelError when it cannot be read."""
+    try:
+        with warnings.catch_warnings():
+            # A random file can make torch warn about its pickle protocol before it fails; the error says all.
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds on a bad file, with multi-paragraph advice
+        raise ModelError(
+            f"{path}: not an instrid model file (cannot be read: {type(exc).__name__})"
+        ) from None
+
+
 def mark(path) -> str | None:
     """What the instrid model file at ``path`` is, in words, or None when it is no instrid model file.
 
@@ -123,10 +128,8 @@ def mark(path) -> str | None:
     replaces only a file this returns a description for.
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # anything torch cannot read is not ours
+        state = _read_state(path)
+    except ModelError:  # anything torch cannot read is not ours
         return None
     if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
         return None

@@ -4,8 +4,9 @@ instrid never overwrites, deletes or writes beside a file it did not make.
 A path is refused when it
 
 * exists and carries no instrid mark (each kind of output says what its mark
-  is: a model file's format record, a prediction summary's ``written_by``, a
-  synthetic tree's ``synth.json``, a notebook copy's ``instrid`` metadata);
+  is: a model file's format record, predict's JSON summary beside its CSV and
+  PNG, a synthetic tree's ``synth.json``, a notebook copy's ``instrid``
+  metadata);
 * is an input of the same run, or lies inside the dataset a run reads;
 * is a folder where a file is due, or lies under a file where a folder is due.
 
@@ -40,6 +41,15 @@ def check_parent(path: Path, option: str) -> None:
             return
 
 
+def existing(paths: Iterable) -> frozenset[Path]:
+    """The resolved paths of those of ``paths`` that exist: what :func:`check_file` takes as ``inputs``.
+
+    Resolved once, so a command checking many outputs against many inputs
+    does not resolve every input again for every output.
+    """
+    return frozenset(Path(p).resolve() for p in paths if _occupied(Path(p)))
+
+
 def within(path: Path, folder: Path) -> bool:
     """Whether ``path`` is ``folder`` or lies inside it (both resolved)."""
     path, folder = Path(path).resolve(), Path(folder).resolve()
@@ -52,7 +62,7 @@ def check_file(
     mark: Mark,
     what: str,
     option: str = "--out",
-    inputs: Iterable = (),
+    inputs: frozenset[Path] = frozenset(),
     trees: Iterable = (),
     replace: Callable[[Path], bool] = lambda path: False,
     force: bool = False,
@@ -67,9 +77,10 @@ def check_file(
         The output kind's recogniser (:data:`Mark`).
     what : str
         The kind of output, for messages ("an instrid model file").
-    inputs, trees : iterables of path-like
-        Files the run reads, and folders (datasets) it reads: ``path`` may be
-        neither one of the files nor inside one of the folders.
+    inputs : frozenset of pathlib.Path
+        The files the run reads (:func:`existing`): ``path`` may be none of them.
+    trees : iterable of path-like
+        Folders (datasets) the run reads: ``path`` may not lie inside one.
     replace : callable
         Whether an instrid output at ``path`` is this same command's to rewrite
         without ``--force`` (a rerun on the same input).
@@ -87,9 +98,8 @@ def check_file(
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; {option} names the file to write ({what})")
     check_parent(path, option)
-    for source in inputs:
-        if _occupied(Path(source)) and within(path, Path(source)):
-            raise UsageError(f"{path}: is an input of this run; choose another {option}")
+    if path.resolve() in inputs:
+        raise UsageError(f"{path}: is an input of this run; choose another {option}")
     for tree in trees:
         if Path(tree).is_dir() and within(path, Path(tree)):
             raise UsageError(
@@ -110,7 +120,7 @@ def check_file(
 
 
 def check_folder(path, *, option: str = "--out") -> Path:
-    """Refuse an output folder that is a file, empty, or lies under a file."""
+    """Refuse an output folder given as an empty path, that is no folder, or that lies under a file."""
     path = Path(path)
     if not str(path).strip():
         raise UsageError(f"{option}: empty path")

@@ -54,6 +54,10 @@ def save_results(name: str, numbers: dict, config: dict, results_dir) -> dict:
     return json.loads(json.dumps(content))
 
 
+#: What reading a results file that lacks a key, or holds one of another shape, raises.
+INCOMPLETE = (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError)
+
+
 def load_results(results_dir) -> dict:
     """``{notebook: content}`` for every ``*.json`` in ``results_dir``; DatasetError names a file that is no
     notebook's results (unreadable, not JSON, not a JSON object)."""
@@ -157,7 +161,7 @@ def findings_table(results: dict) -> str:
             continue
         try:
             v = report.judge(claim, results[claim.notebook])
-        except (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError) as exc:
+        except INCOMPLETE as exc:
             raise DatasetError(
                 f"{claim.notebook}.json: incomplete results ({type(exc).__name__}: {exc}); rerun its notebook"
             ) from None
@@ -228,7 +232,7 @@ def findings_section(results_dir) -> str:
         return _findings_section(results)
     except DatasetError as exc:  # names the notebook's file: say in which folder
         raise DatasetError(f"{Path(results_dir) / str(exc)}") from None
-    except (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError) as exc:
+    except INCOMPLETE as exc:
         raise DatasetError(
             f"{results_dir}: incomplete results ({type(exc).__name__}: {exc}); "
             "rerun the notebooks (make study)"

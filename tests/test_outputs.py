@@ -312,7 +312,7 @@ def test_output_guard_rules(tmp_path):
     with pytest.raises(UsageError, match="dangling: exists and is not x"):
         outputs.check_file(tmp_path / "dangling", mark=mark, what="x", force=True)
     with pytest.raises(UsageError, match="is an input of this run"):
-        outputs.check_file(ours, mark=mark, what="x", inputs=[ours], force=True)
+        outputs.check_file(ours, mark=mark, what="x", inputs=outputs.existing([ours]), force=True)
     with pytest.raises(UsageError, match="empty path"):
         outputs.check_folder(" ")
 
