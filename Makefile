@@ -61,17 +61,25 @@ endef
 
 .PHONY: env data study model study-musicnet test lint test-unit test-notebooks bench clean-env
 
+# Packages installed without their declared dependencies: tinysoundfont declares pyaudio, which needs portaudio
+# headers to build and which we never use (we render offline, nothing is played); musicnn declares TensorFlow 1
+# and a numpy of 2019, and instrid reads its weights (the checkpoints inside the wheel) without either.
+NO_DEPS := tinysoundfont==0.3.7 musicnn==0.1.0
+# Named after the pins, so that changing one reinstalls them.
+NO_DEPS_STAMP := $(VENV)/.instrid-no-deps-$(shell echo '$(NO_DEPS)' | cksum | cut -d' ' -f1)
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@# tinysoundfont declares a dependency on pyaudio, which needs portaudio headers to
-	@# build and which we never use (we render offline, nothing is played): skip it.
-	$(BIN)/python -m pip install --quiet --no-deps tinysoundfont==0.3.7
 	@# The notebooks run on a kernel of this environment, named "instrid".
 	$(BIN)/python -m ipykernel install --sys-prefix --name instrid --display-name "instrid (.venv)" >/dev/null
 	@touch $(STAMP)
 
-env: $(STAMP)
+$(NO_DEPS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps $(NO_DEPS)
+	@touch $(NO_DEPS_STAMP)
+
+env: $(STAMP) $(NO_DEPS_STAMP)
 
 data: env
 	$(BIN)/instrid data synth --root $(DATA_ROOT)

@@ -33,7 +33,7 @@ import torch
 from tqdm import tqdm
 
 from instrid.cache import entry_lock, mark_used
-from instrid.examples import crops
+from instrid.examples import centred_windows, crops
 from instrid.files import cache_dir, remove_stale_parts
 
 #: ``.<key>.<pid>.<random>``: a cache entry being written (removed by the next run if its process died).
@@ -175,14 +175,18 @@ def _compute(
             shape=(len(examples), model.embedding_size),
         )
         starts, ends = examples.table["start"].to_numpy(), examples.table["end"].to_numpy()
+        centred = getattr(front_end, "window", "segment") == "centred"
+
+        def read(rid, rows):
+            start, end = starts[rows], ends[rows]
+            if centred:
+                start, end = centred_windows(start, end, crop_samples, dataset.n_label_samples(rid))
+            return crops(dataset, rid, start, end, sample_rate, crop_samples)
 
         def prepare(batch):
             """Rows and crops of one batch: [(recording, rows), ...] pieces."""
             rows = np.concatenate([r for _, r in batch])
-            x = np.concatenate(
-                [crops(dataset, rid, starts[r], ends[r], sample_rate, crop_samples) for rid, r in batch]
-            )
-            return rows, torch.from_numpy(x)
+            return rows, torch.from_numpy(np.concatenate([read(rid, r) for rid, r in batch]))
 
         # leave=False: a finished extraction leaves no bar, so a notebook reads the same whether
         # its embeddings were computed or read from the cache.

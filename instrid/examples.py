@@ -276,6 +276,39 @@ def crop_or_tile(audio: np.ndarray, start: int, end: int, n: int) -> np.ndarray:
     return np.asarray(piece, dtype=np.float32)
 
 
+def centred_windows(
+    start: np.ndarray, end: np.ndarray, length: int, n_samples: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Windows of ``length`` samples centred on each example's stretch, kept inside the recording.
+
+    For a backbone that hears context around an example (the example's labels
+    stay those of its stretch). A window that would cross an end of the
+    recording is shifted inside it; a recording shorter than ``length`` gives
+    the whole recording.
+
+    Parameters
+    ----------
+    start, end : numpy.ndarray of int
+        The stretches, ``0 <= start < end <= n_samples``.
+    length : int
+        Window length, samples (>= 1).
+    n_samples : int
+        The recording's length, samples.
+
+    Returns
+    -------
+    start, end : numpy.ndarray of int64
+        ``end - start == min(length, n_samples)`` for every window.
+    """
+    start, end = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
+    if length < 1:
+        raise ValueError(f"length must be at least 1, got {length}")
+    if len(start) and not (0 <= start.min() and (start < end).all() and end.max() <= n_samples):
+        raise ValueError(f"need 0 <= start < end <= {n_samples}")
+    first = np.clip((start + end) // 2 - length // 2, 0, max(0, n_samples - length))
+    return first, np.minimum(first + length, n_samples)
+
+
 #: Context read on each side of a crop that is resampled, in samples at the file's rate.
 RESAMPLE_PAD = 256
 

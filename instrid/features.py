@@ -172,15 +172,78 @@ class LogMel(nn.Module):
         return (unit.unsqueeze(1).expand(-1, 3, -1, -1) - self.channel_mean) / self.channel_std
 
 
+class MusicnnMel(nn.Module):
+    """musicnn's input: a 96-band log-mel spectrogram at 16 kHz, compressed as its models were trained.
+
+    The crop is resampled to 16 kHz (torchaudio, batched), then a mel power
+    spectrogram as librosa computes it (512-sample Hann window, hop 256,
+    Slaney mel scale and area normalization, centred frames padded by
+    reflection, as in the librosa releases musicnn was trained with), rounded
+    to float16 (musicnn's extractor and training data store it so), then
+    ``log10(10000 x + 1)``. Output ``(batch, frames, 96)``: 15 frames for the
+    10,240-sample crop.
+
+    ``window`` says what the crop is: ``"segment"`` (as every front-end: the
+    example's own stretch, tiled when shorter) or ``"centred"`` (the
+    recording's ``crop_samples`` around the example's middle, other sounds
+    included: context, :func:`instrid.examples.centred_windows`).
+    """
+
+    sample_rate = 44_100
+    analysis_rate = 16_000
+
+    def __init__(self, crop_samples: int = 10_240, window: str = "segment"):
+        super().__init__()
+        if crop_samples < 1:
+            raise ValueError(f"crop_samples must be at least 1, got {crop_samples}")
+        if window not in ("segment", "centred"):
+            raise ValueError(f"window must be 'segment' or 'centred', got {window!r}")
+        self.crop_samples, self.window = int(crop_samples), window
+        self.resample = torchaudio.transforms.Resample(self.sample_rate, self.analysis_rate)
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=self.analysis_rate,
+            n_fft=512,
+            hop_length=256,
+            n_mels=96,
+            power=2.0,
+            norm="slaney",
+            mel_scale="slaney",
+            pad_mode="reflect",
+        )
+
+    def config(self) -> dict:
+        return {
+            "name": "musicnn_mel",
+            "sample_rate": self.sample_rate,
+            "analysis_rate": self.analysis_rate,
+            "crop_samples": self.crop_samples,
+            "window": self.window,
+            "n_fft": 512,
+            "hop": 256,
+            "n_mels": 96,
+            "compression": "log10(10000 x + 1) of float16",
+        }
+
+    def from_analysis_rate(self, waveform: torch.Tensor) -> torch.Tensor:
+        """The log-mel patches of waveforms already at 16 kHz: ``(batch, frames, 96)``."""
+        power = self.mel(waveform).clamp(max=torch.finfo(torch.float16).max)
+        return torch.log10(10_000 * power.half().float() + 1).transpose(-1, -2)
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        return self.from_analysis_rate(self.resample(waveform))
+
+
 def make_front_end(name: str, **options) -> nn.Module:
-    """``"report_spectrogram"`` or ``"log_mel"`` (options go to :class:`LogMel`)."""
+    """``"report_spectrogram"``, ``"log_mel"`` (options go to :class:`LogMel`) or ``"musicnn_mel"``."""
     if name == "report_spectrogram":
         if options:
             raise ValueError(f"report_spectrogram takes no options, got {sorted(options)}")
         return ReportSpectrogram()
     if name == "log_mel":
         return LogMel(**options)
-    raise ValueError(f"unknown front-end {name!r}; use 'report_spectrogram' or 'log_mel'")
+    if name == "musicnn_mel":
+        return MusicnnMel(**options)
+    raise ValueError(f"unknown front-end {name!r}; use 'report_spectrogram', 'log_mel' or 'musicnn_mel'")
 
 
 def white_noise(n: int, samples: int, level_dbfs: float, *, seed: int = 0) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""The model: front-end, frozen ResNet-18 backbone, trainable sigmoid head.
+"""The model: front-end, frozen backbone (ResNet-18, or musicnn), trainable sigmoid head.
 
 Used from ``notebooks/02_loss_mse_vs_iou`` on. Two heads, as the report's text
 and its code differ:
@@ -26,6 +26,15 @@ Weights policy (``weights``):
 
 What was used is in :attr:`InstrumentNet.weights_used`; every results file and
 figure records it.
+
+``backbone="musicnn"`` puts a music-pretrained network in the ResNet's place
+(:mod:`instrid.musicnn`, with the :class:`~instrid.features.MusicnnMel`
+front-end): ``weights`` names its checkpoint (``"MTT_musicnn"`` or
+``"MSD_musicnn"``, read from the installed package; ``None``: random, for a
+model file to fill). The heads keep their meaning: ``"report_code"`` keeps the
+output layer (50 tag logits), ``"report_text"`` replaces it (200 penultimate
+units); ``"pooled"`` takes the mean and maximum over time of its feature maps
+(1,506 values).
 """
 
 from __future__ import annotations
@@ -39,11 +48,14 @@ import torch
 import torchvision
 from torch import nn
 
-from instrid import instruments
+from instrid import features, instruments, musicnn
 from instrid.errors import ModelError
 from instrid.files import file_digest
 
 HEADS = {"report_code": 1000, "report_text": 512}
+BACKBONES = ("resnet18", "musicnn")
+#: The musicnn layer each head reads.
+MUSICNN_LAYERS = {"report_code": "taggram", "report_text": "penultimate", "pooled": "pooled"}
 
 
 #: Why ImageNet weights could not be had in this process (``weights="auto"`` asks only once).
@@ -116,14 +128,26 @@ def load_backbone(weights="auto", *, seed: int = 0, progress: bool = True) -> tu
     return backbone, f"file:{path.name}#sha256={file_digest(path)[:12]}", ""
 
 
+def _musicnn_backbone(weights, layer: str, seed: int) -> tuple[nn.Module, str, str]:
+    """musicnn reading ``layer``, with the package's checkpoint ``weights`` (or random: ``None``)."""
+    if weights is None:
+        torch.manual_seed(seed)
+        return musicnn.Musicnn(layer=layer), f"random:seed={seed}", ""
+    if weights not in musicnn.CHECKPOINTS:
+        raise ModelError(f"musicnn weights must be one of {sorted(musicnn.CHECKPOINTS)}, got {weights!r}")
+    data_digest = musicnn.CHECKPOINTS[weights][1]
+    return musicnn.load_musicnn(weights, layer=layer), f"musicnn:{weights}#sha256={data_digest[:12]}", ""
+
+
 class InstrumentNet(nn.Module):
-    """Front-end, frozen ResNet-18 and an 11-way sigmoid head.
+    """Front-end, frozen backbone and an 11-way sigmoid head.
 
     Parameters
     ----------
     front_end : torch.nn.Module
-        From :mod:`instrid.features`.
-    head : {"report_code", "report_text"}
+        From :mod:`instrid.features` (:class:`~instrid.features.MusicnnMel` for musicnn).
+    backbone : {"resnet18", "musicnn"}
+    head : {"report_code", "report_text"}, or "pooled" for musicnn
     weights : see the module docstring.
     batch_norm : {"eval", "batch"}
         ``eval`` (default, correct) or the report code's batch statistics.
@@ -137,6 +161,7 @@ class InstrumentNet(nn.Module):
         self,
         front_end: nn.Module,
         *,
+        backbone: str = "resnet18",
         head: str = "report_text",
         weights="auto",
         batch_norm: str = "eval",
@@ -144,30 +169,45 @@ class InstrumentNet(nn.Module):
         progress: bool = True,
     ):
         super().__init__()
-        if head not in HEADS:
-            raise ValueError(f"head must be one of {sorted(HEADS)}, got {head!r}")
+        if backbone not in BACKBONES:
+            raise ValueError(f"backbone must be one of {list(BACKBONES)}, got {backbone!r}")
+        heads = MUSICNN_LAYERS if backbone == "musicnn" else HEADS
+        if head not in heads:
+            raise ValueError(f"head must be one of {sorted(heads)} for {backbone}, got {head!r}")
         if batch_norm not in ("eval", "batch"):
             raise ValueError(f"batch_norm must be 'eval' or 'batch', got {batch_norm!r}")
-        self.front_end = front_end
-        self.backbone, self.weights_used, self.weights_note = load_backbone(
-            weights, seed=seed, progress=progress
-        )
-        if head == "report_code" and isinstance(self.backbone.fc, nn.Identity):
+        if (backbone == "musicnn") != isinstance(front_end, features.MusicnnMel):
             raise ValueError(
-                f"{weights}: this backbone has no 1000-way ImageNet layer (trained by instrid.finetune); "
-                "use head='report_text'"
+                "musicnn takes the musicnn_mel front-end, and only musicnn does"
+                f" (got backbone {backbone!r} with {front_end.config()['name']})"
             )
-        if head == "report_text":
-            self.backbone.fc = nn.Identity()
+        self.front_end, self.backbone_kind = front_end, backbone
+        if backbone == "musicnn":
+            self.backbone, self.weights_used, self.weights_note = _musicnn_backbone(
+                weights, MUSICNN_LAYERS[head], seed
+            )
+        else:
+            self.backbone, self.weights_used, self.weights_note = load_backbone(
+                weights, seed=seed, progress=progress
+            )
+            if head == "report_code" and isinstance(self.backbone.fc, nn.Identity):
+                raise ValueError(
+                    f"{weights}: this backbone has no 1000-way ImageNet layer (trained by instrid.finetune); "
+                    "use head='report_text'"
+                )
+            if head == "report_text":
+                self.backbone.fc = nn.Identity()
         for parameter in self.backbone.parameters():
             parameter.requires_grad_(False)
         self.head_kind, self.batch_norm = head, batch_norm
         torch.manual_seed(seed)
-        self.head = nn.Linear(HEADS[head], instruments.N_INSTRUMENTS)
+        self.head = nn.Linear(self.embedding_size, instruments.N_INSTRUMENTS)
         self.train(False)
 
     @property
     def embedding_size(self) -> int:
+        if self.backbone_kind == "musicnn":
+            return self.backbone.out_features
         return HEADS[self.head_kind]
 
     def train(self, mode: bool = True) -> InstrumentNet:
@@ -178,6 +218,8 @@ class InstrumentNet(nn.Module):
 
     def embed(self, waveform: torch.Tensor) -> torch.Tensor:
         """Backbone output for a batch of waveform crops: ``(batch, embedding_size)``."""
+        if self.backbone_kind == "musicnn":
+            return self.backbone(self.front_end(waveform))
         image = self.front_end(waveform).contiguous(memory_format=torch.channels_last)
         return self.backbone(image)
 
@@ -187,7 +229,7 @@ class InstrumentNet(nn.Module):
     def describe(self) -> dict:
         """Configuration to record with every result."""
         return {
-            "backbone": "resnet18",
+            "backbone": self.backbone_kind,
             "weights": self.weights_used,
             "head": self.head_kind,
             "batch_norm": self.batch_norm,

@@ -22,6 +22,8 @@ from instrid.errors import ModelError
 from instrid.files import atomic_path, remove_stale_parts
 
 FORMAT_VERSION = 1
+#: How ``instrid predict`` names each backbone.
+BACKBONE_NAMES = {"resnet18": "ResNet-18", "musicnn": "musicnn"}
 #: Keys every model file holds.
 KEYS = (
     "format_version",
@@ -50,6 +52,7 @@ def save_model(path, net: model.InstrumentNet, thresholds, top_n: int, config: d
         "front_end_state": {k: v.cpu() for k, v in front.state_dict().items()},
         "front_end_fitted": bool(getattr(front, "fitted", False)),
         "head_kind": net.head_kind,
+        "backbone_kind": net.backbone_kind,
         "weights_used": net.weights_used,
         "backbone": {k: v.cpu() for k, v in net.backbone.state_dict().items()},
         "head": {k: v.cpu() for k, v in net.head.state_dict().items()},
@@ -87,12 +90,23 @@ def load_model(path) -> tuple[model.InstrumentNet, dict]:
     try:
         spec = dict(state["front_end"])
         name = spec.pop("name")
-        options = asdict(features.LogMelSettings.from_config(spec)) if name == "log_mel" else {}
+        options = {}
+        if name == "log_mel":
+            options = asdict(features.LogMelSettings.from_config(spec))
+        elif name == "musicnn_mel":
+            options = {"crop_samples": int(spec["crop_samples"]), "window": spec["window"]}
         front = features.make_front_end(name, **options)
         front.load_state_dict(state["front_end_state"])
         if hasattr(front, "fitted"):
             front.fitted = bool(state["front_end_fitted"])
-        net = model.InstrumentNet(front, head=state["head_kind"], weights=None, progress=False)
+        # Files written before musicnn existed hold a ResNet-18 and no backbone_kind.
+        net = model.InstrumentNet(
+            front,
+            backbone=state.get("backbone_kind", "resnet18"),
+            head=state["head_kind"],
+            weights=None,
+            progress=False,
+        )
         net.backbone.load_state_dict(state["backbone"])
         net.head.load_state_dict(state["head"])
         thresholds = np.asarray(state["thresholds"], dtype=np.float64)
@@ -145,9 +159,11 @@ def trained_on(state: dict) -> str:
     how = f", rendered with {fonts}, variation {varied}" if rendering else ""
     epochs = config.get("backbone_epochs")
     tuned = f", then trained on the task for {epochs} epoch{'s' if epochs > 1 else ''}" if epochs else ""
+    backbone = BACKBONE_NAMES.get(state.get("backbone_kind", "resnet18"), "?")
     return (
         f"{kind} MusicNet ({config.get('recordings', '?')} recordings{how}), front-end "
-        f"{state['front_end'].get('name', '?')}, ResNet-18 weights {state.get('weights_used', '?')}{tuned}"
+        f"{state['front_end'].get('name', '?')}, {backbone} "
+        f"weights {state.get('weights_used', '?')}{tuned}"
     )
 
 

@@ -18,11 +18,46 @@ import pandas as pd
 import torch
 
 import instrid
-from instrid import data, decisions, embeddings, examples, features, labels, model, splits, train, uncertainty
+from instrid import (
+    data,
+    decisions,
+    embeddings,
+    examples,
+    features,
+    labels,
+    metrics,
+    model,
+    splits,
+    train,
+    uncertainty,
+)
 from instrid.cache import mark_used
 from instrid.errors import DatasetError
 from instrid.files import atomic_path, cache_dir
 from instrid.uncertainty import Evaluation
+
+#: The study's listening model, as :func:`prepare` options: musicnn's checkpoint, layer and input that
+#: notebook 10 finds best on validation (by mAP); the notebook says so, or that a rerun finds otherwise.
+LISTENING = {
+    "front_end": "musicnn_mel",
+    "front_end_options": {"crop_samples": 10_240, "window": "segment"},
+    "backbone": "musicnn",
+    "weights": "MTT_musicnn",
+    "head": "pooled",
+}
+#: The head that reads each musicnn layer (notebook 10 names candidates by layer).
+LAYER_HEADS = {layer: head for head, layer in model.MUSICNN_LAYERS.items()}
+
+
+def musicnn_candidate(weights: str, layer: str, crop_samples: int = 10_240, window: str = "segment") -> dict:
+    """:func:`prepare` options for musicnn checkpoint ``weights`` read at ``layer`` on such an input."""
+    return {
+        "front_end": "musicnn_mel",
+        "front_end_options": {"crop_samples": int(crop_samples), "window": window},
+        "backbone": "musicnn",
+        "weights": weights,
+        "head": LAYER_HEADS[layer],
+    }
 
 
 @dataclass
@@ -64,6 +99,8 @@ def prepare(
     *,
     dataset_kind: str = "synthetic",
     front_end: str = "report_spectrogram",
+    front_end_options: dict | None = None,
+    backbone: str = "resnet18",
     head: str = "report_code",
     weights="auto",
     batch_norm: str = "eval",
@@ -79,7 +116,9 @@ def prepare(
 ) -> Prepared:
     """Examples and their embeddings for one configuration.
 
-    Parameters mirror the notebooks' ``parameters`` cell. ``split_kind`` is
+    Parameters mirror the notebooks' ``parameters`` cell (``front_end_options``
+    go to :func:`instrid.features.make_front_end`; :data:`LISTENING` gives the
+    study's musicnn configuration). ``split_kind`` is
     ``"recordings"`` (the committed split by recording) or ``"report_code"``
     (the report code's leaky 60/20/20 split by row position, for the audit).
     A log-mel front-end with per-frequency normalization is fitted on up to
@@ -103,7 +142,7 @@ def prepare(
         raise ValueError(
             f"split_kind must be 'recordings', 'report_code' or 'positional', got {split_kind!r}"
         )
-    front = features.make_front_end(front_end)
+    front = features.make_front_end(front_end, **(front_end_options or {}))
     if isinstance(front, features.LogMel) and front.normalization == "per_frequency":
         front.fit(
             torch.from_numpy(
@@ -111,7 +150,13 @@ def prepare(
             )
         )
     net = model.InstrumentNet(
-        front, head=head, weights=weights, batch_norm=batch_norm, seed=seed, progress=progress
+        front,
+        backbone=backbone,
+        head=head,
+        weights=weights,
+        batch_norm=batch_norm,
+        seed=seed,
+        progress=progress,
     )
     out = embeddings.extract(dataset, chosen, net, device=device, progress=progress) if embed else None
     config = run_config(
@@ -265,6 +310,36 @@ def evaluate(prepared: Prepared, head, split: str) -> Evaluation:
     )
 
 
+def validation_scores(prepared: Prepared, *, epochs: int = 3, lr: float = 1e-3) -> dict:
+    """How well a head reads ``prepared``'s embeddings, on validation, beside the label prior's.
+
+    The head is the corrected pipeline's (binary cross-entropy, Adam, z-scored
+    embeddings, the epoch chosen on validation). ``map`` is threshold-free;
+    ``f1_micro`` is at the one threshold with the best micro F1 on validation
+    itself (optimistic, alike for every candidate). ``prior_*`` score the
+    training label frequencies as if they were every example's output: a rule
+    that never listens (its micro F1 at its own best threshold declares the
+    same instruments in every example).
+    """
+    config = train.TrainConfig(
+        loss="bce", optimizer="adam", lr=lr, lr_gamma=1.0, epochs=epochs, seed=prepared.seed, standardize=True
+    )
+    validation = evaluate(prepared, fit_head(prepared, config, progress=False).head, "validation")
+    prior = np.broadcast_to(
+        decisions.label_frequency(prepared.split("train")[1]), validation.scores.shape
+    ).astype(np.float64)
+
+    def scored(scores):
+        best = decisions.tune_global_threshold(scores, validation.y_true)
+        return (
+            metrics.mean_average_precision(validation.y_true, scores),
+            metrics.f1_micro(validation.y_true, decisions.threshold(scores, best)),
+        )
+
+    (ours_map, ours_f1), (prior_map, prior_f1) = scored(validation.scores), scored(prior)
+    return {"map": ours_map, "f1_micro": ours_f1, "prior_map": prior_map, "prior_f1_micro": prior_f1}
+
+
 def fit_heads(runs: list[Prepared], epochs: int, **options) -> list:
     """One head per seed's run (:func:`fit_head` with ``TrainConfig(epochs, seed=run.seed, **options)``)."""
     return [
@@ -369,7 +444,7 @@ def train_model(
     backbone itself on the training split (:func:`instrid.finetune.train_backbone`,
     notebook ``07``'s trained backbone) and fits the head on its outputs.
     """
-    from instrid import finetune, metrics, modelfile
+    from instrid import finetune, modelfile
 
     def prepared_with(weights, embed=True):
         return prepare(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from conftest import SPLITS
+from conftest import SETTINGS, SPLITS
 from instrid import data, examples, instruments
 
 
@@ -103,3 +105,31 @@ def test_frame_examples_hung_yang_framing(tiny_tree):
     assert first.table["start"].tolist() == [0, 4608, 9216] and len(first.targets) == 3
     with pytest.raises(ValueError, match="no recordings"):
         examples.frame_examples(ds, [], progress=False)
+
+
+@given(
+    stretch=st.tuples(st.integers(0, 10_000), st.integers(1, 5_000)),
+    length=st.integers(1, 20_000),
+    extra=st.integers(0, 10_000),
+)
+@SETTINGS
+def test_centred_windows_hold_their_stretch_inside_the_recording(stretch, length, extra):
+    start, size = stretch
+    n_samples = start + size + extra
+    first, last = examples.centred_windows(np.array([start]), np.array([start + size]), length, n_samples)
+    assert 0 <= first[0] and last[0] <= n_samples and last[0] - first[0] == min(length, n_samples)
+    middle = (2 * start + size) // 2
+    if length >= size and first[0] > 0 and last[0] < n_samples:
+        assert first[0] <= start and start + size <= last[0]  # the whole stretch, in the middle
+        assert abs((first[0] + last[0]) // 2 - middle) <= 1
+    if length < n_samples:
+        assert first[0] <= middle < last[0] or last[0] == n_samples
+
+
+def test_centred_windows_refuse_stretches_outside():
+    with pytest.raises(ValueError, match="need 0 <= start < end <= 100"):
+        examples.centred_windows(np.array([50]), np.array([120]), 10, 100)
+    with pytest.raises(ValueError, match="length must be at least 1"):
+        examples.centred_windows(np.array([5]), np.array([10]), 0, 100)
+    first, last = examples.centred_windows(np.array([], dtype=int), np.array([], dtype=int), 10, 100)
+    assert first.size == last.size == 0

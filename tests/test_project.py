@@ -22,7 +22,10 @@ def test_environment_yml_matches_pyproject_pins():
     pyproject = pip_pins("\n".join(declared))
     conda = pip_pins((REPO / "environment.yml").read_text())
     assert conda == pyproject
-    assert "tinysoundfont==0.3.7" in (REPO / "Makefile").read_text()
+    # Packages installed without their declared dependencies: pinned alike in Makefile and environment.yml.
+    no_deps = re.search(r"^NO_DEPS := (.*)$", (REPO / "Makefile").read_text(), flags=re.M).group(1).split()
+    assert no_deps == ["tinysoundfont==0.3.7", "musicnn==0.1.0"]
+    assert f"pip install --no-deps {' '.join(no_deps)}" in (REPO / "environment.yml").read_text()
 
 
 def test_ci_runs_the_readme_test_command():
