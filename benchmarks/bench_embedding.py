@@ -61,12 +61,14 @@ def main() -> None:
         "front_ends": {},
     }
     candidates = {
-        "report_spectrogram": model.InstrumentNet(features.ReportSpectrogram(), head="report_text", weights=None),
-        "log_mel": model.InstrumentNet(features.LogMel(), head="report_text", weights=None),
+        name: model.InstrumentNet(features.make_front_end(name), head="report_text", weights=None)
+        for name in ("report_spectrogram", "log_mel")
+    }
+    candidates |= {
         # The listening backbone (pipeline.LISTENING) on the same 232 ms crops.
         "musicnn_mel": model.InstrumentNet(
             features.MusicnnMel(), backbone="musicnn", head="pooled", weights="MTT_musicnn"
-        ),
+        )
     }
     for name, net in candidates.items():
         bare = bare_forward(net, args.batch_size, max(4, args.examples // args.batch_size // 2))
@@ -94,9 +96,8 @@ def main() -> None:
     default = figures["front_ends"]["report_spectrogram"]
     figures.update(ratio=default["ratio"], samples_per_s=default["samples_per_s"])
     # musicnn's extraction throughput against ResNet-18's (log-mel, the corrected pipeline's), same run.
-    figures["musicnn_over_resnet18"] = (
-        figures["front_ends"]["musicnn_mel"]["samples_per_s"] / figures["front_ends"]["log_mel"]["samples_per_s"]
-    )
+    speeds = {name: found["samples_per_s"] for name, found in figures["front_ends"].items()}
+    figures["musicnn_over_resnet18"] = speeds["musicnn_mel"] / speeds["log_mel"]
     write_result("embedding", figures)
 
 

@@ -12,7 +12,7 @@
     instrid results-table [--results results] [--readme README.md]
     instrid run-notebook  NOTEBOOK [--out PATH] [-f PARAMETERS.yaml] [-p NAME VALUE ...]
     instrid tidy-notebook NOTEBOOK ...
-    instrid train   --root DIR [--out MODEL.pt] [--weights auto|imagenet|none|FILE] [--epochs N]
+    instrid train   --root DIR [--out MODEL.pt] [--backbone musicnn|resnet18] [--epochs N]
     instrid predict AUDIO ... [--model MODEL.pt] [--out DIR] [--hop SECONDS] [--top-n N | --threshold T]
 
 Errors are reported as one line naming the file and the problem, exit status 2.
@@ -92,6 +92,10 @@ def _hex_digest(length: int):
 
 SEED = _integer(0, 2**32 - 1)
 COUNT = _integer(1)
+#: `instrid train --backbone`: the model of instrid.pipeline.MODELS each backbone gives, and the shipped
+#: one's (instrid.pipeline.SHIPPED), named here so that `--help` needs no torch (a test keeps them equal).
+MODEL_OF_BACKBONE = {"musicnn": "listening", "resnet18": "corrected"}
+SHIPPED_BACKBONE = "musicnn"
 #: The largest cache size ``cache prune --max-gb`` takes: a petabyte.
 MAX_CACHE_GB = 1e6
 #: The longest prune age in days (a thousand years): beyond it nothing is ever old enough.
@@ -292,6 +296,7 @@ def _tidy(args) -> None:
 
 def _train(args) -> None:
     from instrid import modelfile, outputs, pipeline, predict
+    from instrid.errors import UsageError
 
     default = predict.default_model_path()
     out = Path(args.out) if args.out else default
@@ -307,10 +312,17 @@ def _train(args) -> None:
         replace=lambda found: found.resolve() == default.resolve(),
         force=args.force,
     )
+    model_name = MODEL_OF_BACKBONE[args.backbone]
+    if args.backbone != "resnet18" and (args.weights != "auto" or args.backbone_epochs):
+        raise UsageError(
+            f"--weights and --backbone-epochs choose and train the ResNet-18 (--backbone resnet18); "
+            f"{args.backbone} has its own weights"
+        )
     pipeline.check_trainable(args.root)
     summary = pipeline.train_model(
         args.root,
         out,
+        model_name=model_name,
         weights=weights,
         epochs=args.epochs,
         backbone_epochs=args.backbone_epochs,
@@ -605,6 +617,14 @@ def build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser("train", help="fit the corrected pipeline on a dataset and save a model file")
     fit.add_argument("--root", required=True, type=_path, help="MusicNet-format tree")
     fit.add_argument(
+        "--backbone",
+        choices=sorted(MODEL_OF_BACKBONE),
+        default=SHIPPED_BACKBONE,
+        help="musicnn: its pooled maps, pretrained on music (the listening model, notebook 10); resnet18: "
+        "log-mel into a ResNet-18, random where ImageNet weights cannot be loaded (the corrected "
+        f"pipeline); default {SHIPPED_BACKBONE}, the one notebook 11 finds best on a font no model heard",
+    )
+    fit.add_argument(
         "--out",
         type=_path,
         help="model file to write (default: the study's model in instrid's cache, where `instrid predict` "
@@ -612,16 +632,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--force", action="store_true", help="replace an instrid model file already at --out")
     fit.add_argument(
-        "--weights", default="auto", type=_path, help="backbone: auto, imagenet, none, or a .pth file"
+        "--weights",
+        default="auto",
+        type=_path,
+        help="the ResNet-18's (--backbone resnet18): auto, imagenet, none, or a .pth file",
     )
     fit.add_argument("--epochs", type=COUNT, default=3, help="epochs of the head (default 3)")
     fit.add_argument(
         "--backbone-epochs",
         type=_integer(0),
-        default=3,
-        help="first train the backbone itself for this many epochs (default 3: instrid.finetune; 45 to 53 "
-        "minutes at the default size on the 2-core development machine; 0 keeps it frozen, "
-        "as the report did)",
+        default=0,
+        help="--backbone resnet18: first train it for this many epochs (instrid.finetune, "
+        "notebook 07; 45 to 53 minutes for 3 at the default size on the 2-core development machine); "
+        "default 0 keeps it frozen, as the report did",
     )
     fit.add_argument(
         "--top-n",
@@ -641,13 +664,12 @@ def build_parser() -> argparse.ArgumentParser:
         "predict",
         help="instruments in your own audio files, window by window",
         description="Instruments in your own audio, one 232 ms window at a time (latency: one window plus "
-        "the model's compute). The default model is the study's final one (`make model`): trained on "
-        "the default synthetic dataset, MusicNetEM's labels rendered with two General MIDI SoundFonts "
-        "(TimGM6mb, FluidR3_GM) with performance and room varied per recording, and a randomly "
-        "initialized backbone where ImageNet weights could not be loaded, then trained on the task "
-        "for 3 epochs with a random equalisation per example. Notebook 07 measures how far "
-        "such a model carries to a font it never heard; real recordings differ more. Every run prints "
-        "what its model was trained on. Train on real MusicNet with ImageNet weights for real recordings.",
+        "the model's compute). The default model is the study's final one (`make model`): a head on "
+        "musicnn, a network pretrained to tag music, trained on the default synthetic dataset, "
+        "MusicNetEM's labels rendered with two General MIDI SoundFonts (TimGM6mb, FluidR3_GM) with "
+        "performance and room varied per recording. Notebook 11 measures how far it carries to a font "
+        "it never heard; real recordings differ more. Every run prints what its model was trained on. "
+        "Train on real MusicNet for real recordings.",
     )
     apply.add_argument("audio", nargs="*", type=_path, help="audio files (anything soundfile reads)")
     apply.add_argument(

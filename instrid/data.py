@@ -444,6 +444,10 @@ class MusicNet:
             )
         return table.reindex(self.ids)
 
+    def all_labels(self) -> pd.DataFrame:
+        """Every recording's label rows, one table (e.g. the notes a font must play)."""
+        return pd.concat([self.labels(rid) for rid in self.ids], ignore_index=True)
+
     def labels(self, rid: int) -> pd.DataFrame:
         """The validated label table of recording ``rid`` (see :func:`read_labels`)."""
         return read_labels(self.recording(rid)["labels_path"], n_samples=self.n_label_samples(rid))

@@ -54,6 +54,8 @@ from instrid.files import file_digest
 
 HEADS = {"report_code": 1000, "report_text": 512}
 BACKBONES = ("resnet18", "musicnn")
+#: How results, figures and ``instrid predict`` name each backbone.
+BACKBONE_NAMES = {"resnet18": "ResNet-18", "musicnn": "musicnn"}
 #: The musicnn layer each head reads.
 MUSICNN_LAYERS = {"report_code": "taggram", "report_text": "penultimate", "pooled": "pooled"}
 

@@ -22,8 +22,6 @@ from instrid.errors import ModelError
 from instrid.files import atomic_path, remove_stale_parts
 
 FORMAT_VERSION = 1
-#: How ``instrid predict`` names each backbone.
-BACKBONE_NAMES = {"resnet18": "ResNet-18", "musicnn": "musicnn"}
 #: Keys every model file holds.
 KEYS = (
     "format_version",
@@ -159,7 +157,7 @@ def trained_on(state: dict) -> str:
     how = f", rendered with {fonts}, variation {varied}" if rendering else ""
     epochs = config.get("backbone_epochs")
     tuned = f", then trained on the task for {epochs} epoch{'s' if epochs > 1 else ''}" if epochs else ""
-    backbone = BACKBONE_NAMES.get(state.get("backbone_kind", "resnet18"), "?")
+    backbone = model.BACKBONE_NAMES.get(state.get("backbone_kind", "resnet18"), "?")
     return (
         f"{kind} MusicNet ({config.get('recordings', '?')} recordings{how}), front-end "
         f"{state['front_end'].get('name', '?')}, {backbone} "

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from tqdm import tqdm
 
 import instrid
 from instrid import (
@@ -45,6 +46,13 @@ LISTENING = {
     "weights": "MTT_musicnn",
     "head": "pooled",
 }
+#: The corrected pipeline's model: log-mel into the ResNet-18 (frozen; random offline), its 512-d features.
+CORRECTED = {"front_end": "log_mel", "head": "report_text", "weights": "auto"}
+#: The models a user can train (``instrid train --model``), by name.
+MODELS = {"corrected": CORRECTED, "listening": LISTENING}
+#: The model ``instrid train`` fits by default (``make model``, where ``instrid predict`` looks): of the
+#: models trained within make model's 10 minutes, the one notebook 11 finds best on fonts no model heard.
+SHIPPED = "listening"
 #: The head that reads each musicnn layer (notebook 10 names candidates by layer).
 LAYER_HEADS = {layer: head for head, layer in model.MUSICNN_LAYERS.items()}
 
@@ -58,6 +66,57 @@ def musicnn_candidate(weights: str, layer: str, crop_samples: int = 10_240, wind
         "weights": weights,
         "head": LAYER_HEADS[layer],
     }
+
+
+def listening_candidates() -> dict[str, dict]:
+    """The musicnn configurations notebook 10 compares first: both checkpoints, each layer, 232 ms crops."""
+    found = [musicnn_candidate(w, layer) for w in ("MTT_musicnn", "MSD_musicnn") for layer in LAYER_HEADS]
+    return {candidate_label(options): options for options in found}
+
+
+def candidate_label(options: dict) -> str:
+    """How results and figures name a configuration of :func:`prepare` options.
+
+    ``"MTT_musicnn pooled, 232 ms segment"`` for musicnn; ``"resnet18
+    report_text, log_mel 232 ms"`` otherwise.
+    """
+    front = features.make_front_end(options["front_end"], **(options.get("front_end_options") or {}))
+    ms = round(1000 * front.crop_samples / front.sample_rate)
+    if options.get("backbone") == "musicnn":
+        return f"{options['weights']} {model.MUSICNN_LAYERS[options['head']]}, {ms} ms {front.window}"
+    return f"{options.get('backbone', 'resnet18')} {options['head']}, {options['front_end']} {ms} ms"
+
+
+def with_context(options: dict, crop_samples: int) -> dict:
+    """The musicnn configuration ``options`` on ``crop_samples`` of audio centred on each example."""
+    return {**options, "front_end_options": {"crop_samples": int(crop_samples), "window": "centred"}}
+
+
+def compare_on_validation(data_root, candidates: dict[str, dict], **options) -> tuple[pd.DataFrame, dict]:
+    """:func:`validation_scores` of each candidate (:func:`prepare` options), one row each, and each run's
+    configuration (:func:`run_config`) by candidate name.
+
+    ``options`` go to :func:`prepare` for every candidate (examples per split,
+    seed, device, progress). Columns: ``window`` (``"segment"``: the example
+    alone, as the report's models hear it; ``"centred"``: context around it),
+    ``input_ms`` (audio heard per example), ``embedding_size``, ``map``,
+    ``f1_micro``, ``prior_map``, ``prior_f1_micro``; indexed by candidate name.
+    """
+    rows, configs = [], {}
+    for name, candidate in candidates.items():
+        prepared = prepare(data_root, **candidate, **options)
+        configs[name] = prepared.config
+        front = prepared.model.front_end
+        rows.append(
+            {
+                "candidate": name,
+                "window": getattr(front, "window", "segment"),
+                "input_ms": round(1000 * front.crop_samples / front.sample_rate),
+                "embedding_size": prepared.model.embedding_size,
+                **validation_scores(prepared),
+            }
+        )
+    return pd.DataFrame(rows).set_index("candidate"), configs
 
 
 @dataclass
@@ -370,6 +429,46 @@ def scored_on_test(runs: list[Prepared], heads, rule) -> dict:
     return uncertainty.replicates(evs, [rule(ev, i) for i, ev in enumerate(evs)], with_map=True)
 
 
+def threshold_rule(thresholds: list[np.ndarray], top_n: int):
+    """The corrected pipeline's decision rule for :func:`scored_on_test`: seed ``i``'s own thresholds
+    (:func:`operating_thresholds`), then at most ``top_n`` of the instruments that pass."""
+
+    def rule(evaluation: Evaluation, i: int) -> np.ndarray:
+        return decisions.threshold_then_top_n(evaluation.scores, thresholds[i], top_n)
+
+    return rule
+
+
+def scored_on_renderings(
+    runs: list[Prepared],
+    heads,
+    rule,
+    roots: dict,
+    *,
+    test_examples: int,
+    device: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """:func:`scored_on_test` of each seed's head on the test recordings of every rendering in ``roots``.
+
+    ``roots`` maps a rendering's name to its tree, or to ``None`` for the
+    runs' own test split; another tree's test segments are drawn and embedded
+    by :func:`prepare_elsewhere` (``test_examples`` per seed).
+    """
+    scored = {}
+    for name, root in tqdm(roots.items(), desc="renderings", disable=not progress, leave=False):
+        tested = (
+            runs
+            if root is None
+            else [
+                prepare_elsewhere(P, root, test_examples=test_examples, device=device, progress=False)
+                for P in runs
+            ]
+        )
+        scored[name] = scored_on_test(tested, heads, rule)
+    return scored
+
+
 def evaluate_examples(
     prepared: Prepared, head, other: examples.Examples, *, device: str | None = None, progress: bool = True
 ) -> Evaluation:
@@ -417,8 +516,7 @@ def train_model(
     data_root,
     out,
     *,
-    front_end: str = "log_mel",
-    head: str = "report_text",
+    model_name: str = SHIPPED,
     weights="auto",
     loss: str = "bce",
     optimizer: str = "adam",
@@ -433,25 +531,34 @@ def train_model(
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
-    """Fit the study's corrected pipeline on a MusicNet-format tree and save it as one model file.
+    """Fit the corrected recipe on one of :data:`MODELS` over a MusicNet-format tree; save one model file.
 
-    The defaults are notebook ``06``'s corrected pipeline (seed 0; embeddings
-    z-scored for the head, folded into it), so after ``make study`` the
-    embeddings are read from the cache. One threshold for every instrument is
-    tuned for micro F1 on validation (:func:`operating_thresholds`); the rule
-    keeps at most ``top_n`` of the instruments that pass. Returns the
-    validation summary of that rule. ``backbone_epochs`` > 0 first trains the
+    ``model_name`` is ``"listening"`` (musicnn, :data:`LISTENING`) or
+    ``"corrected"`` (the ResNet-18, :data:`CORRECTED`, with ``weights``); the
+    default, :data:`SHIPPED`, is what ``make model`` ships. The training is
+    notebook ``06``'s corrected recipe (seed 0; embeddings z-scored for the
+    head, folded into it), so after ``make study`` the embeddings are read
+    from the cache. One threshold for every instrument is tuned for micro F1
+    on validation (:func:`operating_thresholds`); the rule keeps at most
+    ``top_n`` of the instruments that pass. Returns the validation summary of
+    that rule. ``backbone_epochs`` > 0 (the ResNet-18 only) first trains the
     backbone itself on the training split (:func:`instrid.finetune.train_backbone`,
     notebook ``07``'s trained backbone) and fits the head on its outputs.
     """
     from instrid import finetune, modelfile
 
-    def prepared_with(weights, embed=True):
+    if model_name not in MODELS:
+        raise ValueError(f"model_name must be one of {sorted(MODELS)}, got {model_name!r}")
+    if model_name != "corrected" and (weights != "auto" or backbone_epochs):
+        raise ValueError(
+            f"the {model_name} model has its own weights; weights and backbone_epochs are the ResNet's"
+        )
+    options = {**MODELS[model_name], **({"weights": weights} if model_name == "corrected" else {})}
+
+    def prepared_with(options, embed=True):
         return prepare(
             data_root,
-            front_end=front_end,
-            head=head,
-            weights=weights,
+            **options,
             train_examples=train_examples,
             validation_examples=validation_examples,
             test_examples=test_examples,
@@ -461,10 +568,12 @@ def train_model(
         )
 
     # Training the backbone needs the examples and the starting model, not the frozen backbone's outputs.
-    prepared = prepared_with(weights, embed=not backbone_epochs)
+    prepared = prepared_with(options, embed=not backbone_epochs)
     if backbone_epochs:
-        training = finetune.BackboneTraining(epochs=backbone_epochs)
-        prepared = prepared_with(str(finetune.train_backbone(prepared, training, progress=progress)))
+        trained = finetune.train_backbone(
+            prepared, finetune.BackboneTraining(epochs=backbone_epochs), progress=progress
+        )
+        prepared = prepared_with({**options, "weights": str(trained)})
     result = fit_head(
         prepared,
         train.TrainConfig(
@@ -496,6 +605,7 @@ def train_model(
             "epochs": epochs,
             "standardize": standardize,
             "backbone_epochs": backbone_epochs,
+            "model_name": model_name,
             "validation": summary,
         },
     )

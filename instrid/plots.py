@@ -9,7 +9,7 @@
   :func:`top_n_curves`, :func:`tradeoff_points`; ``06`` :func:`interval_bars`,
   :func:`per_instrument`; ``07`` :func:`generalization`,
   :func:`declared_alone`; ``08`` :func:`forest`;
-  ``09`` :func:`pareto`.
+  ``09`` :func:`pareto`; ``10`` :func:`candidates`; ``11`` :func:`generalization`.
 
 Where a number has several seeds, a panel shows the seed mean and its 95%
 interval over recordings (bands or error bars), as stored in ``results/``.
@@ -401,10 +401,10 @@ def per_instrument(ax, f1_by_rule: dict):
 # ---- 07 · generalization across SoundFonts -------------------------------------------------
 
 
-def generalization(ax, by_training: dict, metric: str = "f1_micro"):
+def generalization(ax, by_training: dict, metric: str = "f1_micro", legend: str = "trained on {}"):
     """Grouped bars: one group per test rendering, one bar per training set (seed mean, 95% error bars).
 
-    ``by_training``: training set -> {test rendering -> summary}.
+    ``by_training``: training set (or model) -> {test rendering -> summary}; ``legend`` names a bar.
     """
     names = list(by_training)
     tests = list(next(iter(by_training.values())))
@@ -414,7 +414,7 @@ def generalization(ax, by_training: dict, metric: str = "f1_micro"):
         s = [by_training[name][t][metric] for t in tests]
         err = np.abs(np.array([[v["mean"] - v["low"], v["high"] - v["mean"]] for v in s]).T)
         bars = ax.bar(
-            x, [v["mean"] for v in s], width, yerr=err, capsize=2, color=f"C{i}", label=f"trained on {name}"
+            x, [v["mean"] for v in s], width, yerr=err, capsize=2, color=f"C{i}", label=legend.format(name)
         )
         ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=2)
     ax.set_xticks(np.arange(len(tests)), tests, rotation=20)
@@ -469,6 +469,32 @@ def forest(ax, rows: dict, metrics=("f1_micro", "map"), zero: bool = False):
     ax.set_yticks(y, names)
     ax.set_ylim(-0.6, len(names) - 0.4)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(metrics))
+    return ax
+
+
+# ---- 10 · the listening backbone -------------------------------------------------------------
+
+
+def candidates(ax, table: pd.DataFrame, metric: str, listed: str, order_by: str | None = None):
+    """One horizontal bar per candidate, the ``listed`` one dark, the label prior dashed.
+
+    ``table`` is indexed by candidate name, with columns ``metric`` and
+    ``prior_<metric>``; rows are ordered by ``order_by`` (default ``metric``),
+    largest on top, so that panels side by side can share one order.
+    """
+    ordered = table.sort_values(order_by or metric, kind="stable")
+    colors = ["C0" if name == listed else "0.7" for name in ordered.index]
+    ax.barh(ordered.index, ordered[metric], color=colors)
+    for y, value in enumerate(ordered[metric]):
+        ax.text(value, y, f" {value:.3f}", va="center", fontsize=8)
+    prior = float(table[f"prior_{metric}"].iloc[0])
+    ax.axvline(prior, color="C3", ls="--", lw=1.2)
+    ax.text(prior, -0.9, " label prior", color="C3", fontsize=8, va="top")
+    ax.set(
+        xlabel=f"{METRIC_LABELS.get(metric, metric)} (validation)",
+        xlim=(0, 1),
+        ylim=(-1.4, len(ordered) - 0.5),
+    )
     return ax
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from instrid import report
+from instrid import model, report
 from instrid.errors import DatasetError
 from instrid.files import atomic_path, write_json_atomic
 from instrid.uncertainty import format_interval
@@ -89,7 +89,8 @@ def describe(config: dict) -> str:
     size = "/".join(str(sizes.get(k, "?")) for k in ("train", "validation", "test"))
     seeds = config.get("seeds")
     line = (
-        f"{dataset}, {front}, ResNet-18 weights {m.get('weights', '?')}, head {m.get('head', '?')}, "
+        f"{dataset}, {front}, {model.BACKBONE_NAMES.get(m.get('backbone', 'resnet18'), '?')} weights "
+        f"{m.get('weights', '?')}, head {m.get('head', '?')}, "
         f"BN {m.get('batch_norm', '?')}, segments train/val/test {size}"
     )
     if seeds:
@@ -240,11 +241,22 @@ def findings_section(results_dir) -> str:
 
 
 def _findings_section(results: dict) -> str:
+    # "This run" describes the report's pipeline (a ResNet-18); the listening model gets its own line.
+    configs = [
+        r["config"] for _, r in sorted(results.items(), reverse=True) if "model" in r.get("config", {})
+    ]
     config = next(
-        (r["config"] for name, r in sorted(results.items(), reverse=True) if "model" in r.get("config", {})),
+        (c for c in configs if c["model"].get("backbone", "resnet18") == "resnet18"),
         next(iter(results.values())).get("config", {}),
     )
-    parts = [this_run(config), "### Findings", findings_table(results)]
+    listening = next((c for c in configs if c["model"].get("backbone") == "musicnn"), None)
+    parts = [this_run(config)]
+    if listening:
+        parts.append(
+            f"**The listening model** (a music-pretrained backbone, beside the report's pipeline): "
+            f"{describe(listening)}."
+        )
+    parts += ["### Findings", findings_table(results)]
     shown = [(name, alt) for name, alt in FINDINGS_FIGURES if name.split("_")[0] in {k[:2] for k in results}]
     if shown:
         parts.append(" ".join(f"![{alt}](figures/{name}.png)" for name, alt in shown))

@@ -98,8 +98,11 @@ TREE = {
 }
 
 
-#: `instrid train` options for a model in seconds: random weights, one epoch, a handful of segments.
+#: `instrid train` options for a model in seconds: the ResNet-18 with random weights, one epoch, a handful
+#: of segments.
 TINY_TRAINING = (
+    "--backbone",
+    "resnet18",
     "--weights",
     "none",
     "--epochs",
@@ -258,7 +261,12 @@ def agreeing_results():
                 "report_rule": summary(0.76, 1.66, density=1.76),
                 "report_rule_sounding": summary(0.8, 1.5, density=1.45),
                 "report_rule_inclusive_end": summary(0.7, 1.9, density=1.5),
+                "corrected": {**summary(0.7, 0.8, f1=0.6), "map": iv(0.6)},
+                "listening_report_rule": {**summary(0.8, 1.5, f1=0.6), "map": iv(0.5)},
+                "listening_corrected": {**summary(0.8, 0.3, f1=0.78), "map": iv(0.8)},
+                "label_prior_top_n": {**summary(0.6, 2.0, f1=0.4), "map": iv(0.2)},
             },
+            "listening_minus_prior": {"report_recipe": diff(0.15, 0.25)},
         },
         "07_generalization": {
             "seeds": [0, 1, 2],
@@ -330,6 +338,29 @@ def agreeing_results():
                 }
                 for model in ("corrected model", "report's model")
             },
+        },
+        "11_generalization_of_models": {
+            "seeds": [0, 1, 2],
+            "config": RANDOM,
+            "unheard_fonts": ["OPL3_FM"],
+            "unheard_f1_micro": {"corrected": 0.45, "listening": 0.55},
+            "best_unheard": "listening",
+            "shipped": "listening",
+            "listening_minus_corrected": {"OPL3_FM, varied (held out)": diff(0.05, 0.15)},
+        },
+        "10_listening_backbone": {
+            "seeds": [0],
+            "config": RANDOM,
+            "candidates": [
+                {**row, "prior_map": 0.14, "prior_f1_micro": 0.52}
+                for row in (
+                    {"candidate": "A", "map": 0.40, "f1_micro": 0.70, "window": "segment", "input_ms": 232},
+                    {"candidate": "B", "map": 0.30, "f1_micro": 0.62, "window": "segment", "input_ms": 232},
+                    {"candidate": "A+", "map": 0.45, "f1_micro": 0.72, "window": "centred", "input_ms": 1000},
+                )
+            ],
+            "chosen": "A",
+            "listed": "A",
         },
     }
 

@@ -51,6 +51,8 @@ def test_sigterm_during_train_leaves_nothing_half_written_and_a_rerun_gives_the_
         "train",
         "--root",
         str(tree),
+        "--backbone",
+        "resnet18",
         "--weights",
         "none",
         "--epochs",
@@ -120,6 +122,8 @@ def test_train_can_train_the_backbone_first(tiny_tree, tmp_path, capsys):
     def train(name, backbone_epochs):
         out = tmp_path / name
         options = [
+            "--backbone",
+            "resnet18",
             "--weights",
             "none",
             "--epochs",
@@ -148,3 +152,28 @@ def test_train_can_train_the_backbone_first(tiny_tree, tmp_path, capsys):
     )
     assert code == 2 and "argument --backbone-epochs: must be at least 0, got -1" in one_line(err)
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_train_ships_the_listening_model_and_predict_reads_it(tiny_tree, tmp_path, capsys):
+    from instrid import modelfile
+
+    out = tmp_path / "listening.pt"
+    sizes = ["--epochs", "1", "--train-examples", "4", "--validation-examples", "3", "--quiet"]
+    assert cli.main(["train", "--root", str(tiny_tree), "--out", str(out), *sizes]) == 0
+    net, state = modelfile.load_model(out)
+    assert net.backbone_kind == "musicnn" and state["config"]["model_name"] == "listening"
+    assert "musicnn weights musicnn:MTT_musicnn" in modelfile.trained_on(state)
+    capsys.readouterr()
+    audio = tiny_tree / "test_data" / "1759.wav"
+    assert cli.main(["predict", str(audio), "--model", str(out), "-q"]) == 0
+    assert "p_piano" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option", [["--weights", "none"], ["--backbone-epochs", "1"]])
+def test_the_listening_model_refuses_the_resnets_options(tiny_tree, tmp_path, capsys, option):
+    code, err = run(capsys, "train", "--root", str(tiny_tree), "--out", str(tmp_path / "m.pt"), *option)
+    assert code == 2
+    assert "choose and train the ResNet-18 (--backbone resnet18); musicnn has its own weights" in one_line(
+        err
+    )
+    assert not (tmp_path / "m.pt").exists()

@@ -373,3 +373,10 @@ def test_what_each_recording_was_rendered_with(tmp_path):
     assert table["font"].isna().tolist() == [False, True, False]
     (tree / "synth.json").write_text(json.dumps({"soundfont": "/somewhere/TimGM6mb.sf2"}))  # instrid 0.1
     assert set(data.MusicNet(tree).rendered_with()["font"]) == {"TimGM6mb"}
+
+
+def test_all_labels_are_every_recordings_rows(tiny_tree):
+    dataset = data.MusicNet(tiny_tree)
+    every = dataset.all_labels()
+    assert len(every) == sum(len(dataset.labels(rid)) for rid in dataset.ids) == 6
+    assert list(every.index) == list(range(6))

@@ -343,6 +343,7 @@ def test_output_guard_rules(tmp_path):
         (["predict", "--stream", "--rate", "8000", "--channels", "-1"], "--channels: must be from 1 to 64"),
         (["predict", "a.wav", "--top-n", "2", "--threshold", "0.5"], "not allowed with argument"),
         (["train", "--root", "t", "--model", "m.pt"], "unrecognized arguments: --model"),
+        (["train", "--root", "t", "--backbone", "vgg"], "argument --backbone: invalid choice: 'vgg'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )
@@ -353,7 +354,8 @@ def test_every_option_is_checked_at_the_parser(capsys, argv, problem):
 
 def test_help_tells_the_truth(capsys):
     for argv, said in (
-        (["train", "--help"], "default 3: instrid.finetune"),
+        (["train", "--help"], "default 0 keeps it frozen"),
+        (["train", "--help"], "default musicnn"),
         (["cache", "prune", "--help"], "trained backbones"),
         (["predict", "--help"], "Every run prints what its model was trained on"),
     ):
@@ -420,6 +422,7 @@ COMMANDS = {
     "train": [
         "--root",
         "--out",
+        "--backbone",
         "--weights",
         "--epochs",
         "--backbone-epochs",

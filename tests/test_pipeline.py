@@ -188,3 +188,73 @@ def test_heads_thresholds_and_test_replicates_per_seed(tree):
     assert reps["f1_micro"].per_seed[0] == pytest.approx(
         metrics.f1_micro(first.y_true, first.scores >= thresholds[0])
     )
+
+
+def test_candidates_compared_on_validation_beside_the_label_prior(tree):
+    candidates = {
+        pipeline.candidate_label(pipeline.LISTENING): pipeline.LISTENING,
+        "random": dict(front_end="log_mel", head="report_text", weights=None),
+    }
+    options = dict(train_examples=8, validation_examples=6, test_examples=0, progress=False)
+    table, configs = pipeline.compare_on_validation(tree, candidates, **options)
+    assert list(table.index) == list(candidates) and table.loc["random", "embedding_size"] == 512
+    assert table.loc["MTT_musicnn pooled, 232 ms segment", "embedding_size"] == 1506
+    assert configs["MTT_musicnn pooled, 232 ms segment"]["model"]["backbone"] == "musicnn"
+    assert table["window"].tolist() == ["segment", "segment"] and table["input_ms"].tolist() == [232, 232]
+    # The prior depends on the labels alone: the same for every candidate, and computed as written.
+    assert table["prior_map"].nunique() == table["prior_f1_micro"].nunique() == 1
+    prepared = pipeline.prepare(tree, **pipeline.LISTENING, **options)
+    _, y_train = prepared.split("train")
+    _, y_val = prepared.split("validation")
+    prior = np.tile(y_train.mean(axis=0), (len(y_val), 1))
+    assert table["prior_map"].iloc[0] == pytest.approx(metrics.mean_average_precision(y_val, prior))
+    best = max(metrics.f1_micro(y_val, prior >= t) for t in np.unique(np.concatenate([prior.ravel(), [1.1]])))
+    assert table["prior_f1_micro"].iloc[0] == pytest.approx(best)
+    assert 0 <= table.loc["random", "map"] <= 1 and 0 <= table.loc["random", "f1_micro"] <= 1
+
+
+def test_candidate_labels_and_context():
+    assert list(pipeline.listening_candidates())[:3] == [
+        f"MTT_musicnn {layer}, 232 ms segment" for layer in ("taggram", "penultimate", "pooled")
+    ]
+    assert len(pipeline.listening_candidates()) == 6
+    context = pipeline.with_context(pipeline.LISTENING, 44_100)
+    assert pipeline.candidate_label(context) == "MTT_musicnn pooled, 1000 ms centred"
+    assert pipeline.LISTENING["front_end_options"]["window"] == "segment"  # not changed in place
+    resnet = dict(front_end="report_spectrogram", head="report_code", weights="auto")
+    assert pipeline.candidate_label(resnet) == "resnet18 report_code, report_spectrogram 232 ms"
+
+
+def test_renderings_are_scored_by_each_seeds_own_rule(tree, tmp_path):
+    runs = pipeline.prepare_seeds(
+        tree,
+        [0, 1],
+        **pipeline.CORRECTED | {"weights": None},
+        train_examples=6,
+        validation_examples=4,
+        test_examples=50,
+        progress=False,
+    )
+    heads = pipeline.fit_heads(runs, 1, loss="bce", optimizer="adam", lr=0.01)
+    thresholds = [np.full(11, 0.3), np.full(11, 0.7)]
+    rule = pipeline.threshold_rule(thresholds, 2)
+    for i, P in enumerate(runs):
+        ev = pipeline.evaluate(P, heads[i], "test")
+        assert np.array_equal(rule(ev, i), decisions.threshold_then_top_n(ev.scores, thresholds[i], 2))
+    # The same recordings rendered into another tree, the same way: the same test segments, the same scores.
+    copy = make_tree(tmp_path / "copy", TREE)
+    scored = pipeline.scored_on_renderings(
+        runs, heads, rule, {"default": None, "copy": copy}, test_examples=50, progress=False
+    )
+    assert set(scored) == {"default", "copy"}
+    for metric in ("f1_micro", "map", "recall"):
+        assert np.allclose(scored["default"][metric].per_seed, scored["copy"][metric].per_seed, atol=1e-3)
+
+
+def test_train_model_names_its_model_and_keeps_the_resnets_options_to_it(tree, tmp_path):
+    with pytest.raises(ValueError, match="model_name must be one of"):
+        pipeline.train_model(tree, tmp_path / "m.pt", model_name="vggish")
+    for options in ({"weights": None}, {"backbone_epochs": 1}):
+        with pytest.raises(ValueError, match="the listening model has its own weights"):
+            pipeline.train_model(tree, tmp_path / "m.pt", model_name="listening", **options)
+    assert not (tmp_path / "m.pt").exists()

@@ -85,3 +85,12 @@ def test_committed_notebooks_show_no_machine_facts():
                 assert "Warning" not in text and "PosixPath" not in text, f"{path.name}: {text[:80]}"
                 assert not TQDM_TIMING.search(text), f"{path.name}: a timing: {text[:80]}"
                 assert output.get("output_type") != "error", path.name
+
+
+def test_the_cli_names_the_models_of_the_pipeline():
+    from instrid import cli, pipeline
+
+    assert set(cli.MODEL_OF_BACKBONE.values()) == set(pipeline.MODELS)
+    for backbone, name in cli.MODEL_OF_BACKBONE.items():
+        assert pipeline.MODELS[name].get("backbone", "resnet18") == backbone
+    assert cli.MODEL_OF_BACKBONE[cli.SHIPPED_BACKBONE] == pipeline.SHIPPED
