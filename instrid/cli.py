@@ -3,7 +3,7 @@
 ::
 
     instrid data synth    --root DIR [--fonts NAME|SF2 ...] [--variation all|none|EFFECT,...] [--single-font]
-                          [--recordings ID ...] [--jobs N]
+                          [--recordings ID ...] [--jobs N] [--covered-parts-only]
     instrid data musicnet --root DIR [--md5 HASH | --no-verify] [--url URL]
     instrid data musicnet --from DIR
     instrid data info     --root DIR [--decode]
@@ -136,6 +136,7 @@ def _data_synth(args) -> None:
         recordings=args.recordings,
         jobs=args.jobs,
         audio_format=args.format,
+        covered_parts_only=args.covered_parts_only,
         progress=not args.quiet,
     )
     elapsed = time.perf_counter() - started
@@ -146,6 +147,16 @@ def _data_synth(args) -> None:
         + (
             f"; {result['transposed_notes']} note(s) a font cannot play moved by octaves into its range"
             if result["transposed_notes"]
+            else ""
+        )
+        + (
+            f"; {result['left_out_notes']} note(s) of instruments the font lacks left out"
+            if result["left_out_notes"]
+            else ""
+        )
+        + (
+            f"; recording(s) {', '.join(map(str, result['empty']))} not written: no part the font has"
+            if result["empty"]
             else ""
         )
     )
@@ -523,6 +534,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("--jobs", type=_integer(1, 256), help="worker processes (default: all cores)")
     synth.add_argument("--format", choices=("flac", "wav"), default="flac", help="audio files (default flac)")
+    synth.add_argument(
+        "--covered-parts-only",
+        action="store_true",
+        help="for a font that lacks some instruments (Freepats: no viola, no contrabass): render only the "
+        "parts it has, the labels likewise; a recording with none is not written",
+    )
     synth.set_defaults(run=_data_synth)
 
     musicnet = data_commands.add_parser("musicnet", help="download (or index) the real MusicNet")

@@ -97,6 +97,17 @@ def deb_member(package, member: str, out) -> None:
     ArchiveError
         Not an ``ar`` archive, truncated, no data member, or ``member`` missing.
     """
+    deb_members(package, {member: out})
+
+
+def deb_members(package, members: dict) -> None:
+    """Write each file ``member`` of the Debian package ``package`` to ``members[member]``, in one pass.
+
+    Raises
+    ------
+    ArchiveError
+        As :func:`deb_member`; a missing member is named.
+    """
     package = Path(package)
     with open(package, "rb") as f:
         if f.read(8) != b"!<arch>\n":
@@ -113,11 +124,15 @@ def deb_member(package, member: str, out) -> None:
                 raise ArchiveError(f"{package}: truncated Debian package ({name} is cut short)")
             try:
                 with tarfile.open(fileobj=io.BytesIO(body), mode="r:*") as tar:
-                    wanted = next((m for m in tar if m.name.lstrip("./") == member and m.isfile()), None)
-                    if wanted is None:
-                        raise ArchiveError(f"{package}: the package holds no {member}")
-                    with tar.extractfile(wanted) as source, open(out, "wb") as target:
-                        shutil.copyfileobj(source, target)
+                    found = {
+                        m.name.lstrip("./"): m for m in tar if m.isfile() and m.name.lstrip("./") in members
+                    }
+                    missing = [member for member in members if member not in found]
+                    if missing:
+                        raise ArchiveError(f"{package}: the package holds no {', '.join(missing)}")
+                    for member, out in members.items():
+                        with tar.extractfile(found[member]) as source, open(out, "wb") as target:
+                            shutil.copyfileobj(source, target)
             except (tarfile.TarError, EOFError, OSError) as exc:
                 raise ArchiveError(f"{package}: corrupt or truncated {name}: {exc}") from exc
             return

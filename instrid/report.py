@@ -984,7 +984,7 @@ CLAIMS = (
         "cross_font",
         "a model trained on the default data names the instruments of a SoundFont it never heard nearly "
         "as well",
-        "issue 10's targets",
+        "generalization targets",
         "07_generalization",
         "held_out.corrected (else cross_font.corrected)",
         "held if the corrected pipeline, trained on the default tree (both fonts), reaches micro F1 and mAP "

@@ -10,6 +10,10 @@
   synthetic dataset, 148 MB, from the release files of the GitHub project
   pianobooster/fluid-soundfont (the ``fluid-soundfont`` 3.1 source package of
   Debian and Ubuntu), see :func:`fetch_fluidr3_gm`.
+* Freepats (Debian's ``freepats``; GPL-2+ with an exception for
+  compositions), a sampled General MIDI set in GUS patch format that no model
+  trains on, converted here to a SoundFont (:mod:`instrid.gus`), see
+  :func:`fetch_converted_font`.
 * The held-out SoundFonts that no model trains on (notebook 07), each taken
   out of the Debian package that installs it, see :func:`fetch_held_out_font`:
   sf_GMbank (Csound; public domain; 4 MB, package ``csound-soundfont``), a
@@ -24,6 +28,7 @@ Neither is ever committed to this repository. Offline (tests, CI), set
 from __future__ import annotations
 
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +36,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from instrid import data
-from instrid.download import cached, deb_member, fetch, safe_extract, verify
+from instrid.download import cached, deb_member, deb_members, fetch, safe_extract, verify
 from instrid.errors import ArchiveError, ChecksumError, DatasetError, DownloadError
 from instrid.files import atomic_path, cache_dir, write_json_atomic
 
@@ -105,6 +110,85 @@ HELD_OUT_FONTS = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class DebianPatches:
+    """A General MIDI set of GUS patches that a Debian package installs, converted to one SoundFont here.
+
+    ``patches`` maps each General MIDI program (0-based) the study needs, and
+    the set has, to its file in the package and that file's SHA-256;
+    ``converted_sha256`` pins what :mod:`instrid.gus` makes of them (the
+    conversion is deterministic; a change to it must change this digest).
+    """
+
+    file: str  # the converted SoundFont's name in the download cache
+    converted_sha256: str
+    package: str
+    package_sha256: str
+    size: int
+    urls: tuple[str, ...]
+    patches: dict  # program -> (member, sha256)
+    advice: str
+
+
+_FREEPATS = "usr/share/midi/freepats/Tone_000"
+#: Freepats (Debian's freepats 20060219-4; GPL-2+ with an exception for compositions; upstream
+#: https://freepats.zenvoid.org/): a sampled General MIDI set in GUS patch format, sharing no sample with the
+#: training fonts. It has 9 of the 11 classes' programs: no viola (41) and no contrabass (43).
+CONVERTED_FONTS = {
+    "Freepats": DebianPatches(
+        file="Freepats-gus1.sf2",
+        converted_sha256="54cb0b4bfe827d5d3c4e4b709a5b1cc9e9d5cbd52e91011cb909b3362613e386",
+        package="freepats_20060219-4_all.deb",
+        package_sha256="1282628c7ec015f0d39a8b1ee58a2d942220bbad38173d005bbfbaaf36e1d6f1",
+        size=25_089_504,
+        urls=(
+            "http://deb.debian.org/debian/pool/main/f/freepats/freepats_20060219-4_all.deb",
+            f"{_SNAPSHOT}/f/freepats/freepats_20060219-4_all.deb",
+        ),
+        patches={
+            0: (
+                f"{_FREEPATS}/000_Acoustic_Grand_Piano.pat",
+                "d2769247e01837946f9c7540d22e7e3e99cf49cf660f5efeaff58f0dbe73ea68",
+            ),
+            6: (
+                f"{_FREEPATS}/006_Harpsichord.pat",
+                "b74799d269f5a0a46fd703ef789e99cd3be1498a467afe6582ba9cdcb3a4f822",
+            ),
+            40: (
+                f"{_FREEPATS}/040_Violin.pat",
+                "65ce8cd8d6f5d6a64e9e1f935a9bf3f598a54cc14661dcc71713219e3c3875a1",
+            ),
+            42: (
+                f"{_FREEPATS}/042_Cello.pat",
+                "c11af44104cb7a152582cf49e131616ede3ba642d7a9f9210f00a1e8553d2d4b",
+            ),
+            60: (
+                f"{_FREEPATS}/060_French_Horn.pat",
+                "cf6bb03459af4d140cdb48bf3286ed506a6849995690c247e8fd782073f949d4",
+            ),
+            68: (
+                f"{_FREEPATS}/068_Oboe.pat",
+                "a988c7f7c4465e0772f6c2d8018feaf217769eb8455850cf048da715a2b2f2cc",
+            ),
+            70: (
+                f"{_FREEPATS}/070_Bassoon.pat",
+                "f9c93021e5b7d276213f6d912627011bc36082237134f6dec37be611ad26b5ac",
+            ),
+            71: (
+                f"{_FREEPATS}/071_Clarinet.pat",
+                "f611ac07ea45002208b09659b65b9fddb829e23eb556869a53025ef52d29053d",
+            ),
+            73: (
+                f"{_FREEPATS}/073_Flute.pat",
+                "f0d580d848fad8dd44e78c5c513ed7f1a5b311a2b6f7728152b4f59d3aa3bdf8",
+            ),
+        },
+        advice="Or put a copy of freepats_20060219-4_all.deb (Debian's freepats package) in a folder "
+        "named by $INSTRID_SEED_DIR",
+    )
+}
+
 INSTALLED_MARKER = ".instrid-musicnet.json"
 #: Left inside a tree instrid extracted, so that only such a tree is ever replaced.
 EXTRACTED_MARKER = ".instrid-extracted"
@@ -135,6 +219,57 @@ def fetch_fluidr3_gm(*, sha256: str | None = None, url: str | None = None, progr
         raise DownloadError(f"{exc}. {FLUIDR3_GM_ADVICE}") from None
     except ChecksumError as exc:
         raise ChecksumError(f"{exc} {FLUIDR3_GM_ADVICE}") from None
+
+
+def fetch_converted_font(name: str, *, urls=None, progress: bool = True) -> Path:
+    """Path of the SoundFont made from the GUS patch set ``name`` (:data:`CONVERTED_FONTS`), in the cache.
+
+    Made once: the Debian package is downloaded and verified (or taken from a
+    seed directory), the patches the study needs are taken out of it in one
+    pass and verified one by one, converted (:mod:`instrid.gus`), and the
+    result checked against its pinned digest.
+    """
+    from instrid import gus
+
+    if name not in CONVERTED_FONTS:
+        raise DatasetError(f"{name}: not a converted font (known: {', '.join(CONVERTED_FONTS)})")
+    font = CONVERTED_FONTS[name]
+    downloads = cache_dir() / "downloads"
+    dest = downloads / font.file
+    try:
+        if cached(dest, sha256=font.converted_sha256):
+            return dest
+        failures = []
+        for url in urls or font.urls:
+            try:
+                package = fetch(
+                    url,
+                    downloads / font.package,
+                    sha256=font.package_sha256,
+                    progress=progress,
+                    accept_hint="none for this file",
+                )
+                break
+            except DownloadError as exc:
+                failures.append(str(exc))
+        else:
+            raise DownloadError("; ".join(failures))
+        with tempfile.TemporaryDirectory(dir=downloads) as scratch:
+            paths = {member: Path(scratch) / Path(member).name for member, _ in font.patches.values()}
+            deb_members(package, paths)
+            for member, sha256 in font.patches.values():
+                verify(paths[member], sha256=sha256)
+            presets = {
+                program: gus.read_patch(paths[member]) for program, (member, _) in font.patches.items()
+            }
+        with atomic_path(dest) as tmp:
+            tmp.write_bytes(gus.soundfont_bytes(presets, name))
+            verify(tmp, sha256=font.converted_sha256)
+    except DownloadError as exc:
+        raise DownloadError(f"{exc}. {font.advice}") from None
+    except (ChecksumError, ArchiveError) as exc:
+        raise type(exc)(f"{exc} {font.advice}") from None
+    return dest
 
 
 def fetch_held_out_font(name: str, *, urls=None, progress: bool = True) -> Path:

@@ -85,7 +85,7 @@ SYNTH_GAIN_DB = -12.0
 #: The SoundFonts instrid knows by name; any other .sf2 is named by its path.
 FONTS = ("TimGM6mb", "FluidR3_GM")
 #: Fonts downloaded on demand that no model of the study trains on (notebook 07 tests on them).
-HELD_OUT_FONTS = tuple(sources.HELD_OUT_FONTS)
+HELD_OUT_FONTS = (*sources.HELD_OUT_FONTS, *sources.CONVERTED_FONTS)
 #: The default dataset's fonts, assigned per recording.
 DEFAULT_FONTS = FONTS
 
@@ -111,8 +111,10 @@ def resolve_font(spec: str, *, sha256: str | None = None, progress: bool = True)
         return spec, default_soundfont()
     if spec == "FluidR3_GM":
         return spec, sources.fetch_fluidr3_gm(sha256=sha256, progress=progress)
-    if spec in HELD_OUT_FONTS:
+    if spec in sources.HELD_OUT_FONTS:
         return spec, sources.fetch_held_out_font(spec, progress=progress)
+    if spec in sources.CONVERTED_FONTS:
+        return spec, sources.fetch_converted_font(spec, progress=progress)
     path = Path(spec).expanduser()
     if not path.exists():
         raise DatasetError(
@@ -125,6 +127,9 @@ def resolve_font(spec: str, *, sha256: str | None = None, progress: bool = True)
         return "FluidR3_GM", path
     for name, font in sources.HELD_OUT_FONTS.items():
         if size == font.size and file_digest(path) == font.sha256:
+            return name, path
+    for name, converted in sources.CONVERTED_FONTS.items():
+        if file_digest(path) == converted.converted_sha256:
             return name, path
     if default_soundfont().is_file() and path.resolve() == default_soundfont().resolve():
         return "TimGM6mb", path
@@ -145,16 +150,19 @@ def playable_keys(path: str) -> dict[int, np.ndarray]:
     sfid = synth.sfload(str(path))
     block = bytearray(4 * 2 * 1024)
     playable = {}
+    covered = font_coverage(str(path))
     for code in instruments.CODES:
         program = instruments.render_program(code)
-        synth.program_select(0, sfid, 0, program)
         keys = np.zeros(128, dtype=bool)
+        playable[program] = keys
+        if code not in covered:  # the font lacks the program: no key sounds
+            continue
+        synth.program_select(0, sfid, 0, program)
         for key in range(128):
             synth.noteon(0, key, 100)
             synth.generate(1024, memoryview(block))
             synth.sounds_off(0)
             keys[key] = np.abs(np.frombuffer(block, dtype=np.float32)).max() > 1e-6
-        playable[program] = keys
     return playable
 
 
@@ -462,6 +470,21 @@ def _render_one(task) -> dict:
         last_end + int(settings["tail_s"] * data.LABEL_SAMPLE_RATE),
     )
     varied = variation.Variation.from_dict(settings["variation"])
+    left_out = 0
+    if settings.get("covered_parts_only"):
+        # A font without an instrument's program renders no part for it, and its labels say so.
+        covered = labels["instrument"].isin(font_coverage(settings["font_files"][font]))
+        labels, left_out = labels[covered].reset_index(drop=True), int((~covered).sum())
+        if not len(labels):
+            return {
+                "id": rid,
+                "seconds": 0.0,
+                "notes": 0,
+                "raw_peak": 0.0,
+                "transposed_notes": 0,
+                "left_out_notes": left_out,
+                "empty": True,
+            }
     labels, transposed = fit_to_font(labels, playable_keys(settings["font_files"][font]))
     if params["timing_sd_ms"]:
         labels = variation.vary_timing(
@@ -493,14 +516,19 @@ def _render_one(task) -> dict:
         "notes": len(labels),
         "raw_peak": raw_peak,
         "transposed_notes": transposed,
+        "left_out_notes": left_out,
+        "empty": False,
     }
 
 
-def check_soundfont(path) -> None:
-    """Raise :class:`DatasetError` unless ``path`` is a SoundFont the synthesizer can load.
+@functools.lru_cache(maxsize=8)
+def font_coverage(path: str) -> frozenset[int]:
+    """The instrument codes whose General MIDI program the SoundFont at ``path`` holds (bank 0).
 
-    It must also hold, in bank 0, every General MIDI program MusicNetEM uses
-    (one per instrument), or those instruments would render as silence.
+    Raises
+    ------
+    DatasetError
+        Not a SoundFont the synthesizer can load.
     """
     import tinysoundfont
 
@@ -509,14 +537,31 @@ def check_soundfont(path) -> None:
         sfid = synth.sfload(str(path))
     except Exception as exc:  # tinysoundfont raises a bare Exception for a bad file
         raise DatasetError(f"{path}: not a SoundFont the synthesizer can load ({exc})") from None
+    return frozenset(
+        code
+        for code in instruments.CODES
+        if synth.sfpreset_name(sfid, 0, instruments.render_program(code)) is not None
+    )
+
+
+def check_soundfont(path, *, covered_parts_only: bool = False) -> None:
+    """Raise :class:`DatasetError` unless ``path`` is a SoundFont the synthesizer can load.
+
+    It must also hold, in bank 0, every General MIDI program MusicNetEM uses
+    (one per instrument), or those instruments would render as silence; with
+    ``covered_parts_only`` (a held-out font that lacks some, rendered with only
+    the parts it has), at least one.
+    """
+    covered = font_coverage(str(path))
     missing = [
         f"{instruments.render_program(code) + 1} ({name})"
         for code, name in zip(instruments.CODES, instruments.NAMES)
-        if synth.sfpreset_name(sfid, 0, instruments.render_program(code)) is None
+        if code not in covered
     ]
-    if missing:
+    if missing and not (covered_parts_only and covered):
         raise DatasetError(
             f"{path}: the SoundFont lacks General MIDI program(s) {', '.join(missing)} that MusicNetEM uses"
+            + ("" if covered_parts_only else " (--covered-parts-only renders the parts it has)")
         )
 
 
@@ -528,6 +573,20 @@ def _exit_quietly(signum, frame):
     # SystemExit, unlike KeyboardInterrupt, ends a pool worker without a traceback; the temporary file of
     # the recording being rendered is removed on the way out (atomic_path).
     raise SystemExit(128 + signum)
+
+
+def _workers_born_deaf_to_ctrl_c(jobs: int):
+    """A spawn pool of render workers that ignore SIGINT from their first instruction.
+
+    A signal ignored at exec stays ignored in the new process, so a Ctrl-C that
+    arrives while a worker is still starting (before :func:`_worker_init` runs)
+    cannot print its traceback; the parent's own handler is restored at once.
+    """
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return get_context("spawn").Pool(jobs, initializer=_worker_init)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _worker_init() -> None:
@@ -573,6 +632,7 @@ SETTINGS_COMPARED = (
     "gain_db",
     "peak",
     "tail_s",
+    "covered_parts_only",  # absent (None) from a tree rendered without it
 )
 
 
@@ -622,7 +682,7 @@ def claim_tree(root: Path, settings: dict, drawn: dict) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         previous = check_tree(root)
-        changed = [k for k in SETTINGS_COMPARED if previous and previous.get(k) != settings[k]]
+        changed = [k for k in SETTINGS_COMPARED if previous and previous.get(k) != settings.get(k)]
         if changed:
             raise DatasetError(
                 f"{root / MANIFEST_NAME}: this tree was rendered with different settings "
@@ -662,6 +722,7 @@ def build_synthetic_musicnet(
     jobs: int | None = None,
     audio_format: str = "flac",
     source_zip=None,
+    covered_parts_only: bool = False,
     progress: bool = True,
 ) -> dict:
     """Render MusicNetEM into a MusicNet-format tree at ``root`` (resumable).
@@ -687,12 +748,20 @@ def build_synthetic_musicnet(
         16-bit, 44.1 kHz mono either way.
     source_zip : path-like, optional
         A local ``musicnet_em.zip``; default: fetched and verified into the cache.
+    covered_parts_only : bool
+        For a font that lacks some instruments' programs (a held-out font,
+        e.g. Freepats: no viola, no contrabass): render each recording with
+        only the parts the font has, its labels likewise; a recording left
+        with no part is not written. Recorded in ``synth.json``. Without it
+        such a font is refused.
 
     Returns
     -------
     dict
         ``recordings`` built now, ``skipped`` (already done), ``seconds`` of
-        audio rendered, ``max_raw_peak``.
+        audio rendered, ``max_raw_peak``, ``transposed_notes``,
+        ``left_out_notes`` (of instruments the font lacks) and ``empty``
+        (recordings with no part the font has, not written).
 
     Raises
     ------
@@ -720,7 +789,8 @@ def build_synthetic_musicnet(
             )
         resolved[name] = path
     for path in resolved.values():
-        check_soundfont(path)  # before synth.json is written: a bad font must not claim the tree
+        # Before synth.json is written: a bad font must not claim the tree.
+        check_soundfont(path, covered_parts_only=covered_parts_only)
     source_zip = Path(source_zip) if source_zip else sources.fetch_musicnet_em(progress=progress)
     settings = SynthSettings(
         source_sha256=file_digest(source_zip),
@@ -747,7 +817,9 @@ def build_synthetic_musicnet(
         suffix = "." + audio_format
         font_of = assign_fonts(midi_names, settings.fonts, seed=font_seed)
         drawn = {rid: {"font": font_of[rid], **variation.draw(rid, varied)} for rid in wanted}
-        claim_tree(root, asdict(settings), drawn)
+        # Only when asked, so that every tree rendered without it keeps its manifest (and fingerprint).
+        manifest = {**asdict(settings), **({"covered_parts_only": True} if covered_parts_only else {})}
+        claim_tree(root, manifest, drawn)
         meta = data.read_metadata()
         if not (root / data.METADATA_NAME).exists():
             with atomic_path(root / data.METADATA_NAME) as tmp:
@@ -767,7 +839,7 @@ def build_synthetic_musicnet(
                     split,
                     seconds,
                     str(root),
-                    asdict(settings),
+                    manifest,
                     font_of[rid],
                     params,
                 )
@@ -786,7 +858,7 @@ def build_synthetic_musicnet(
                 bar.update()
         else:
             # Leaving the block for any reason (an error, Ctrl-C, SIGTERM) terminates the workers.
-            with get_context("spawn").Pool(jobs, initializer=_worker_init) as pool:
+            with _workers_born_deaf_to_ctrl_c(jobs) as pool:
                 for result in pool.imap_unordered(_render_one, todo):
                     results.append(result)
                     bar.update()
@@ -795,9 +867,11 @@ def build_synthetic_musicnet(
                 pool.join()
     bar.close()
     return {
-        "recordings": len(results),
+        "recordings": sum(not r["empty"] for r in results),
         "skipped": skipped,
         "seconds": float(sum(r["seconds"] for r in results)),
         "max_raw_peak": float(max((r["raw_peak"] for r in results), default=0.0)),
         "transposed_notes": int(sum(r["transposed_notes"] for r in results)),
+        "left_out_notes": int(sum(r["left_out_notes"] for r in results)),
+        "empty": sorted(int(r["id"]) for r in results if r["empty"]),
     }

@@ -365,7 +365,7 @@ def deb(members: dict[str, bytes], data_members: dict[str, bytes] | None = None)
     return out
 
 
-@pytest.fixture(params=synth.HELD_OUT_FONTS)
+@pytest.fixture(params=sources.HELD_OUT_FONTS)
 def held_out(request, server, monkeypatch):
     """``(name, font, package)``: the package served, its and the font's digests in place of the published."""
     name = request.param
@@ -408,7 +408,8 @@ def test_a_held_out_font_from_a_seed_folder_holding_only_the_font(held_out, tmp_
 
 
 def test_the_held_out_fonts_are_known_by_name_only():
-    assert synth.HELD_OUT_FONTS == ("sf_GMbank", "OPL3_FM")  # the names make data and notebook 07 pass
+    # The names make data and the notebooks pass.
+    assert synth.HELD_OUT_FONTS == ("sf_GMbank", "OPL3_FM", "Freepats")
     with pytest.raises(DatasetError, match="not a held-out font"):
         sources.fetch_held_out_font("TimGM6mb", progress=False)
 
@@ -447,7 +448,7 @@ def test_a_bad_held_out_package_says_what_to_do_and_leaves_no_font(
     assert not [p for p in downloads.iterdir() if p.name.startswith(f".{font.file}")]  # no half-written font
 
 
-@pytest.mark.parametrize("name", synth.HELD_OUT_FONTS)
+@pytest.mark.parametrize("name", sources.HELD_OUT_FONTS)
 def test_an_unreachable_held_out_font_host_is_one_line_and_exit_2(capsys, monkeypatch, name):
     font = sources.HELD_OUT_FONTS[name]
     urls = ("http://127.0.0.1:9/a.deb", "http://127.0.0.1:9/b.deb")
@@ -456,3 +457,65 @@ def test_an_unreachable_held_out_font_host_is_one_line_and_exit_2(capsys, monkey
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert "127.0.0.1:9/a.deb" in err[0] and "127.0.0.1:9/b.deb" in err[0] and f"PATH/{font.file}" in err[0]
+
+
+# ---- a GUS patch set inside its Debian package, converted to a SoundFont -------------------------------
+
+
+@pytest.fixture
+def patch_set(server, monkeypatch):
+    """``(font, package)``: Freepats' entry pointing at a served package of two hand-made patches."""
+    from test_gus import patch_bytes, sample_bytes, sine
+
+    from instrid import gus
+
+    blobs = {0: patch_bytes(sample_bytes(sine(0.2))), 40: patch_bytes(sample_bytes(sine(0.2, 220.0)))}
+    members = {program: f"usr/share/midi/freepats/Tone_000/{program:03d}.pat" for program in blobs}
+    package = deb({"debian-binary": b"2.0\n"}, {members[p]: blobs[p] for p in blobs})
+    converted = gus.soundfont_bytes({p: gus.read_patch(b) for p, b in blobs.items()}, "Freepats")
+    font = dataclasses.replace(
+        sources.CONVERTED_FONTS["Freepats"],
+        converted_sha256=hashlib.sha256(converted).hexdigest(),
+        package_sha256=hashlib.sha256(package).hexdigest(),
+        patches={p: (members[p], hashlib.sha256(blobs[p]).hexdigest()) for p in blobs},
+    )
+    monkeypatch.setitem(sources.CONVERTED_FONTS, "Freepats", font)
+    server.files["/pool/freepats.deb"] = package
+    return font, converted
+
+
+def test_a_patch_set_is_converted_once_from_its_verified_package(server, patch_set, tmp_path):
+    font, converted = patch_set
+    path = sources.fetch_converted_font("Freepats", urls=(server.url + "/pool/freepats.deb",), progress=False)
+    assert path.read_bytes() == converted and path.name == font.file
+    served = len(server.requests)
+    assert (
+        sources.fetch_converted_font("Freepats", urls=("http://127.0.0.1:9/x.deb",), progress=False) == path
+    )
+    assert len(server.requests) == served  # from the cache
+    (tmp_path / "mine.sf2").write_bytes(converted)
+    assert synth.resolve_font(str(tmp_path / "mine.sf2"))[0] == "Freepats"  # known by its content
+    assert synth.font_coverage(str(path)) == {1, 41}  # piano and violin: the programs it was given
+
+
+@pytest.mark.parametrize("fault", ["a patch changed", "a patch missing"])
+def test_a_bad_patch_set_package_leaves_no_font(server, patch_set, monkeypatch, fault):
+    font, _ = patch_set
+    first, _ = font.patches[0]
+    blobs = {first: b"GF1PATCH110\x00 changed"} if fault == "a patch changed" else {}
+    package = deb({"debian-binary": b"2.0\n"}, {**blobs, font.patches[40][0]: b"x"})
+    monkeypatch.setitem(
+        sources.CONVERTED_FONTS,
+        "Freepats",
+        dataclasses.replace(font, package_sha256=hashlib.sha256(package).hexdigest()),
+    )
+    server.files["/pool/freepats.deb"] = package
+    error, says = (
+        (ChecksumError, "sha256 mismatch") if blobs else (ArchiveError, f"the package holds no {first}")
+    )
+    with pytest.raises(error, match=says) as failure:
+        sources.fetch_converted_font("Freepats", urls=(server.url + "/pool/freepats.deb",), progress=False)
+    assert "freepats_20060219-4_all.deb (Debian's freepats package)" in str(failure.value)
+    downloads = sources.cache_dir() / "downloads"
+    assert not (downloads / font.file).exists()
+    assert not [p for p in downloads.iterdir() if p.name.startswith(".") or p.is_dir()]

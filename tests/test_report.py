@@ -284,7 +284,7 @@ def test_finding_names_the_quote_numbers_and_verdict():
     top = report.finding("05_top_n", res["05_top_n"])
     assert top.count("top-3 0.") == 1  # N = 3 chosen: the number is given once
     ours = report.finding("07_generalization", res["07_generalization"])
-    assert "(this study's target, issue 10's targets)" in ours and "**Held.** " in ours
+    assert "(this study's target, generalization targets)" in ours and "**Held.** " in ours
     assert "changes micro F1 on FluidR3_GM (unseen) by 0.100 [0.050, 0.150]" in ours
     assert "no gap is no merit" not in ours
     assert (

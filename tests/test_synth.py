@@ -18,7 +18,7 @@ import pandas as pd
 import pretty_midi
 import pytest
 
-from instrid import data, instruments, sources, synth, variation
+from instrid import cli, data, instruments, sources, synth, variation
 from instrid.errors import DatasetError
 
 SR = 44_100
@@ -550,3 +550,46 @@ def test_a_reused_synthesizer_renders_what_a_fresh_one_does(seed_dir, font):
     synth._loaded_synth.cache_clear()
     fresh, _ = synth.render_labels(first, length(first), path)
     assert np.array_equal(before, again) and np.array_equal(again, fresh)
+
+
+def test_a_font_without_some_instruments_renders_only_the_parts_it_has(tmp_path, em_zip, capsys):
+    from conftest import one_line, run
+
+    no_piano = sf2_without_program(synth.default_soundfont(), tmp_path / "no_piano.sf2", 0)
+    assert synth.font_coverage(str(no_piano)) == frozenset(instruments.CODES) - {1}
+    root = tmp_path / "synth"
+    # Without the option the font is refused, saying what would render it.
+    code, err = run(capsys, "data", "synth", "--root", str(root), "--fonts", str(no_piano), "--quiet")
+    assert code == 2 and "lacks General MIDI program(s) 1 (piano)" in one_line(err)
+    assert "--covered-parts-only renders the parts it has" in one_line(err)
+    argv = ["data", "synth", "--root", str(root), "--soundfont", str(no_piano), "--covered-parts-only", "-q"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(synth.sources, "fetch_musicnet_em", lambda progress=True: em_zip)
+        assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    # 9001 plays two piano notes and a cello: its cello part alone, the cello alone in its labels; 1759,
+    # two piano notes, is not written.
+    assert (
+        "4 note(s) of instruments the font lacks left out" in out and "recording(s) 1759 not written" in out
+    )
+    tree = data.MusicNet(root)
+    assert tree.ids == [9001] and set(tree.labels(9001)["instrument"]) == {43}
+    assert np.abs(tree.audio(9001)).max() > 0.1
+    assert json.loads((root / synth.MANIFEST_NAME).read_text())["covered_parts_only"] is True
+    # Rendered without the option (here with a font that has every part), the tree is another dataset.
+    with pytest.raises(DatasetError, match=r"different settings \(fonts, font_sha256, covered_parts_only\)"):
+        synth.build_synthetic_musicnet(
+            root, source_zip=em_zip, soundfont=synth.default_soundfont(), progress=False
+        )
+
+
+def test_freepats_from_its_debian_package_in_the_seed_folder(seed_dir):
+    if not (seed_dir / sources.CONVERTED_FONTS["Freepats"].package).is_file():
+        pytest.skip("no freepats package in the seed folder")
+    name, path = synth.resolve_font("Freepats", progress=False)
+    # The pinned digest was checked on the way. It has 9 of the 11 classes: no viola and no contrabass
+    # (programs 41 and 43, MusicNet's codes 42 and 44).
+    assert name == "Freepats" and synth.font_coverage(str(path)) == frozenset(instruments.CODES) - {42, 44}
+    with pytest.raises(DatasetError, match="lacks General MIDI program"):
+        synth.check_soundfont(path)
+    synth.check_soundfont(path, covered_parts_only=True)
