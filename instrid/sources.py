@@ -221,6 +221,23 @@ def fetch_fluidr3_gm(*, sha256: str | None = None, url: str | None = None, progr
         raise ChecksumError(f"{exc} {FLUIDR3_GM_ADVICE}") from None
 
 
+def _fetch_package(font, urls, accept_hint: str, progress: bool) -> Path:
+    """``font``'s verified Debian package in the download cache, from the first of ``urls`` that answers."""
+    failures = []
+    for url in urls:
+        try:
+            return fetch(
+                url,
+                cache_dir() / "downloads" / font.package,
+                sha256=font.package_sha256,
+                progress=progress,
+                accept_hint=accept_hint,
+            )
+        except DownloadError as exc:
+            failures.append(str(exc))
+    raise DownloadError("; ".join(failures))
+
+
 def fetch_converted_font(name: str, *, urls=None, progress: bool = True) -> Path:
     """Path of the SoundFont made from the GUS patch set ``name`` (:data:`CONVERTED_FONTS`), in the cache.
 
@@ -239,21 +256,7 @@ def fetch_converted_font(name: str, *, urls=None, progress: bool = True) -> Path
     try:
         if cached(dest, sha256=font.converted_sha256):
             return dest
-        failures = []
-        for url in urls or font.urls:
-            try:
-                package = fetch(
-                    url,
-                    downloads / font.package,
-                    sha256=font.package_sha256,
-                    progress=progress,
-                    accept_hint="none for this file",
-                )
-                break
-            except DownloadError as exc:
-                failures.append(str(exc))
-        else:
-            raise DownloadError("; ".join(failures))
+        package = _fetch_package(font, urls or font.urls, "none for this file", progress)
         with tempfile.TemporaryDirectory(dir=downloads) as scratch:
             paths = {member: Path(scratch) / Path(member).name for member, _ in font.patches.values()}
             deb_members(package, paths)
@@ -288,21 +291,12 @@ def fetch_held_out_font(name: str, *, urls=None, progress: bool = True) -> Path:
     try:
         if cached(dest, sha256=font.sha256):
             return dest
-        failures = []
-        for url in urls or font.urls:
-            try:
-                package = fetch(
-                    url,
-                    downloads / font.package,
-                    sha256=font.package_sha256,
-                    progress=progress,
-                    accept_hint="none for this file: give a local copy of the SoundFont instead",
-                )
-                break
-            except DownloadError as exc:
-                failures.append(str(exc))
-        else:
-            raise DownloadError("; ".join(failures))
+        package = _fetch_package(
+            font,
+            urls or font.urls,
+            "none for this file: give a local copy of the SoundFont instead",
+            progress,
+        )
         with atomic_path(dest) as tmp:
             deb_member(package, font.member, tmp)
             verify(tmp, sha256=font.sha256)
