@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from instrid import decisions, embeddings, features, instruments, train
+from instrid import decisions, embeddings, features, instruments, train, uncertainty
 
 
 def noise_scores(net, head, level_dbfs: float, n: int, *, seed: int = 0, batch_size: int = 64) -> np.ndarray:
@@ -75,6 +75,33 @@ def bias_table(label_share, mean_outputs: dict) -> pd.DataFrame:
             "first_four_share": float(values[:4].sum() / values.sum()),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def bias_over_seeds(label_shares: list, outputs: dict) -> dict:
+    """:func:`bias_table` per seed, summarized over seeds: ``{probe: {column: seed_stats}}``.
+
+    ``label_shares`` holds each seed's label share; ``outputs`` maps a probe
+    name to each seed's mean output (in the seeds' order).
+    """
+    per_seed = [
+        bias_table(share, {k: v[i] for k, v in outputs.items()}) for i, share in enumerate(label_shares)
+    ]
+    return {
+        probe: {
+            col: uncertainty.seed_stats([t.loc[probe, col] for t in per_seed]) for col in per_seed[0].columns
+        }
+        for probe in outputs
+    }
+
+
+def noise_means(runs, heads, levels_dbfs, n: int) -> dict:
+    """``{"<level> dBFS": [each seed's mean output on n crops of white noise at that level]}``."""
+    return {
+        f"{level} dBFS": [
+            noise_scores(P.model, head, level, n, seed=P.seed).mean(axis=0) for P, head in zip(runs, heads)
+        ]
+        for level in levels_dbfs
+    }
 
 
 #: The output share on the first four instruments of a model without preference.

@@ -839,24 +839,29 @@ def _under_clean(judge: Callable[[dict], Verdict], part: str) -> Callable[[dict]
     return judged
 
 
-def _on_listening(judge: Callable[[dict], Verdict], part: str) -> Callable[[dict], Verdict]:
-    """A judge of notebooks 02 and 05 applied to notebook 06's re-measurement on the listening model."""
+def _on_listening(judge: Callable[[dict], Verdict], *keys: str) -> Callable[[dict], Verdict]:
+    """A judge of the report's model applied to the same measurement on the listening model, found in a
+    notebook's results under ``keys``."""
 
     def judged(r: dict) -> Verdict:
-        found = judge({**r["listening_conclusions"][part], "config": r.get("listening_config", {})})
+        part = r
+        for key in keys:
+            part = part[key]
+        found = judge({"config": r.get("listening_config", {}), **part})
         return Verdict(found.status, found.report, found.ours, f"On the listening model: {found.text}")
 
     return judged
 
 
-#: The report's conclusions on its own model (notebooks 02 and 05) measured again on the listening model
-#: (notebook 06): (key, judge, part of the conclusions).
-_LISTENING_CONCLUSIONS = (
-    ("mse_predicts_nothing", _mse_nothing, "loss"),
-    ("iou_beats_mse", _iou_beats_mse, "loss"),
-    ("iou_more_false_positives", _iou_fp, "loss"),
-    ("top_n_without_normalization", _top_n_plain, "top_n"),
-    ("top_3", _top3, "top_n"),
+#: The report's claims about its own model measured again on the listening model: (key, judge, notebook,
+#: where the measurement lies in its results).
+_ON_LISTENING = (
+    ("mse_predicts_nothing", _mse_nothing, "06_final_test", ("listening_conclusions", "loss")),
+    ("iou_beats_mse", _iou_beats_mse, "06_final_test", ("listening_conclusions", "loss")),
+    ("iou_more_false_positives", _iou_fp, "06_final_test", ("listening_conclusions", "loss")),
+    ("top_n_without_normalization", _top_n_plain, "06_final_test", ("listening_conclusions", "top_n")),
+    ("top_3", _top3, "06_final_test", ("listening_conclusions", "top_n")),
+    ("noise_bias", _noise_bias, "03_bias_white_noise", ("listening",)),
 )
 
 CLAIMS = (
@@ -1108,12 +1113,12 @@ CLAIMS += tuple(
         f"{claim.key}_listening",
         claim.quote,
         f"{claim.where}; re-measured on the listening model",
-        "06_final_test",
-        f"listening_conclusions.{part}",
+        notebook,
+        ".".join(keys),
         f"as for {claim.key}, on the listening model (the report's recipe on musicnn)",
-        _on_listening(judge, part),
+        _on_listening(judge, *keys),
     )
-    for key, judge, part in _LISTENING_CONCLUSIONS
+    for key, judge, notebook, keys in _ON_LISTENING
     for claim in CLAIMS
     if claim.key == key
 )

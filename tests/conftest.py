@@ -247,6 +247,13 @@ def agreeing_results():
                 f"{level} dBFS": {"rank_correlation": iv(0.9), "first_four_share": iv(0.8)}
                 for level in (-60, -20)
             },
+            "listening": {
+                "seeds": [0, 1, 2],
+                "bias": {
+                    f"{level} dBFS": {"rank_correlation": iv(0.9), "first_four_share": iv(0.8)}
+                    for level in (-60, -20)
+                },
+            },
         },
         "04_normalization": {
             "seeds": [0],

@@ -55,3 +55,13 @@ def test_bias_table():
     assert table.loc["reversed", "rank_correlation"] < 0
     assert table.loc["flat", "first_four_share"] == pytest.approx(probes.UNBIASED_FIRST_FOUR)
     assert table.loc["follows", "first_four_share"] == pytest.approx(0.8)
+
+
+def test_bias_is_summarized_over_seeds():
+    shares = [np.linspace(1, 0.1, 11) / np.linspace(1, 0.1, 11).sum()] * 2
+    following, reversed_ = shares[0] * 3, shares[0][::-1] * 3
+    summary = probes.bias_over_seeds(shares, {"noise": [following, reversed_]})
+    rho = summary["noise"]["rank_correlation"]
+    assert rho["per_seed"] == pytest.approx([1.0, -1.0]) and rho["mean"] == pytest.approx(0.0)
+    first_four = summary["noise"]["first_four_share"]
+    assert first_four["min"] < probes.UNBIASED_FIRST_FOUR < first_four["max"]
