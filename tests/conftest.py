@@ -328,13 +328,17 @@ def agreeing_results():
             "reference": "top-N 3",
             "reference_label": "top-3",
             "matched_rule": "global threshold at top-3's FP",
-            "beats": {"corrected model": [], "report's model": ["top-N then class thresholds 2"]},
+            "beats": {
+                "corrected model": [],
+                "report's model": ["top-N then class thresholds 2"],
+                "listening model": ["top-N then class thresholds 2"],
+            },
             "versus": {
                 model: {
                     "top-N then class thresholds 2": diff(0.01, 0.05, recall=(0.0, 0.02), fp=(-0.6, -0.2)),
                     "global threshold at top-3's FP": diff(-0.02, 0.02, recall=(-0.05, 0.03), fp=(-0.1, 0.1)),
                 }
-                for model in ("corrected model", "report's model")
+                for model in ("corrected model", "report's model", "listening model")
             },
             "hung_yang": {
                 model: {

@@ -32,6 +32,12 @@ def test_all_held_on_results_that_agree():
     "key, change, status, words",
     [
         (
+            "mixed_rule_listening",
+            lambda r: r["09_rules_and_literature"]["beats"].update({"listening model": []}),
+            report.NOT_HELD,
+            "For the listening model, no mix beats top-3",
+        ),
+        (
             "noise_bias_listening",
             lambda r: r["03_bias_white_noise"]["listening"]["bias"]["-60 dBFS"].update(
                 rank_correlation=iv(0.1)

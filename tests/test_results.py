@@ -49,7 +49,7 @@ def test_findings_section_states_the_run_before_any_number(tmp_path):
     text = results.findings_section(write_all(tmp_path / "r"))
     assert text.startswith("**This run.**")
     assert text.index("randomly initialized") < text.index("### Findings") < text.index("0.")
-    assert text.count('| *"') == len(report.CLAIMS) == 29  # one row per claim
+    assert text.count('| *"') == len(report.CLAIMS) == 30  # one row per claim
     assert "**held**" in text and "**not comparable here**" in text
     assert "![protocol audit" in text and "(figures/09_rules.png)" in text  # the audit and Pareto figures
     (tmp_path / "r" / "09_rules_and_literature.json").unlink()
