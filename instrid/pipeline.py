@@ -446,6 +446,7 @@ def scored_on_renderings(
     roots: dict,
     *,
     test_examples: int,
+    classes: dict | None = None,
     device: str | None = None,
     progress: bool = True,
 ) -> dict:
@@ -453,7 +454,10 @@ def scored_on_renderings(
 
     ``roots`` maps a rendering's name to its tree, or to ``None`` for the
     runs' own test split; another tree's test segments are drawn and embedded
-    by :func:`prepare_elsewhere` (``test_examples`` per seed).
+    by :func:`prepare_elsewhere` (``test_examples`` per seed). ``classes``
+    maps a rendering's name to a boolean mask of the instruments it is scored
+    on (a font that lacks some: :func:`instrid.synth.covered_classes`): the
+    rule decides on all of them, the scores count only those.
     """
     scored = {}
     for name, root in tqdm(roots.items(), desc="renderings", disable=not progress, leave=False):
@@ -465,7 +469,13 @@ def scored_on_renderings(
                 for P in runs
             ]
         )
-        scored[name] = scored_on_test(tested, heads, rule)
+        evaluations = [evaluate(P, h, "test") for P, h in zip(tested, heads)]
+        predictions = [rule(ev, i) for i, ev in enumerate(evaluations)]
+        keep = (classes or {}).get(name)
+        if keep is not None:
+            evaluations = [ev.only_classes(keep) for ev in evaluations]
+            predictions = [p[:, keep] for p in predictions]
+        scored[name] = uncertainty.replicates(evaluations, predictions, with_map=True)
     return scored
 
 

@@ -516,9 +516,15 @@ def _shipped_model(r: dict) -> Verdict:
             f"font was rendered here, so which model generalizes best is not measured; {shipped} ships.",
         )
     scores = r["unheard_f1_micro"]
-    differences = r["listening_minus_corrected"]
+    differences, left_out = r["listening_minus_corrected"], r.get("left_out_instruments", {})
     per_font = "; ".join(
-        f"{f}: listening minus corrected {_iv(differences[f'{f} (held out)']['f1_micro'])}" for f in unheard
+        f"{f}: listening minus corrected {_iv(differences[f'{f} (held out)']['f1_micro'])}"
+        + (
+            f", scored without {' and '.join(left_out[f'{f} (held out)'])}, which it lacks"
+            if left_out.get(f"{f} (held out)")
+            else ""
+        )
+        for f in unheard
     )
     ours = ", ".join(f"{name} {value:.3f}" for name, value in scores.items()) + f" micro F1 ({per_font})"
     best = r["best_unheard"]

@@ -544,6 +544,23 @@ def font_coverage(path: str) -> frozenset[int]:
     )
 
 
+def covered_classes(root) -> np.ndarray:
+    """Which of the 11 instruments a rendered tree can hold: ``(11,)`` bool, in the classes' order.
+
+    All of them, unless the tree was rendered with ``--covered-parts-only``:
+    then those every font of its ``synth.json`` has.
+    """
+    manifest = data.read_synth_manifest(Path(root) / MANIFEST_NAME)
+    if not manifest.get("covered_parts_only"):
+        return np.ones(instruments.N_INSTRUMENTS, dtype=bool)
+    covered = set(instruments.CODES)
+    for name, path in manifest["font_files"].items():
+        # Where the font was found at render time, or (another machine) where instrid keeps it now.
+        found = Path(path) if Path(path).is_file() else resolve_font(name, progress=False)[1]
+        covered &= font_coverage(str(found))
+    return np.array([code in covered for code in instruments.CODES])
+
+
 def check_soundfont(path, *, covered_parts_only: bool = False) -> None:
     """Raise :class:`DatasetError` unless ``path`` is a SoundFont the synthesizer can load.
 

@@ -77,6 +77,15 @@ class Evaluation:
             None if self.logits is None else self.logits[rows],
         )
 
+    def only_classes(self, columns) -> Evaluation:
+        """The same examples scored on the classes selected by a boolean mask (e.g. those a font has)."""
+        return Evaluation(
+            self.y_true[:, columns],
+            self.scores[:, columns],
+            self.recordings,
+            None if self.logits is None else self.logits[:, columns],
+        )
+
 
 def recording_draws(recordings, *, n_boot: int = N_BOOT, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Bootstrap draws of recordings: the sorted recording ids and a ``(n_boot, n_ids)`` count matrix.

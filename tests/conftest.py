@@ -359,6 +359,7 @@ def agreeing_results():
             "best_unheard": "listening",
             "shipped": "listening",
             "listening_minus_corrected": {"OPL3_FM (held out)": diff(0.05, 0.15)},
+            "left_out_instruments": {"OPL3_FM (held out)": ["viola", "contrabass"]},
         },
         "10_listening_backbone": {
             "seeds": [0],

@@ -249,6 +249,15 @@ def test_renderings_are_scored_by_each_seeds_own_rule(tree, tmp_path):
     assert set(scored) == {"default", "copy"}
     for metric in ("f1_micro", "map", "recall"):
         assert np.allclose(scored["default"][metric].per_seed, scored["copy"][metric].per_seed, atol=1e-3)
+    # Scored on some classes only: the rule decides on all of them, the counts keep the chosen ones.
+    keep = np.arange(11) != 1
+    only = pipeline.scored_on_renderings(
+        runs, heads, rule, {"default": None}, test_examples=50, classes={"default": keep}, progress=False
+    )
+    for i, P in enumerate(runs):
+        ev = pipeline.evaluate(P, heads[i], "test")
+        want = metrics.f1_micro(ev.y_true[:, keep], rule(ev, i)[:, keep])
+        assert only["default"]["f1_micro"].per_seed[i] == pytest.approx(want)
 
 
 def test_train_model_names_its_model_and_keeps_the_resnets_options_to_it(tree, tmp_path):

@@ -53,6 +53,7 @@ def test_all_held_on_results_that_agree():
             report.NOT_HELD,
             "On the listening model: Not at every threshold",
         ),
+        ("shipped_model", lambda r: r, report.HELD, "scored without viola and contrabass, which it lacks"),
         (
             "shipped_model",
             lambda r: r["11_generalization_of_models"].update(best_unheard="corrected"),

@@ -576,6 +576,8 @@ def test_a_font_without_some_instruments_renders_only_the_parts_it_has(tmp_path,
     assert tree.ids == [9001] and set(tree.labels(9001)["instrument"]) == {43}
     assert np.abs(tree.audio(9001)).max() > 0.1
     assert json.loads((root / synth.MANIFEST_NAME).read_text())["covered_parts_only"] is True
+    covered = synth.covered_classes(root)
+    assert covered.tolist() == [code != 1 for code in instruments.CODES]
     # Rendered without the option (here with a font that has every part), the tree is another dataset.
     with pytest.raises(DatasetError, match=r"different settings \(fonts, font_sha256, covered_parts_only\)"):
         synth.build_synthetic_musicnet(
