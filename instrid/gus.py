@@ -205,6 +205,13 @@ def midi_key(hz: float) -> float:
     return 69 + 12 * math.log2(hz / 440.0)
 
 
+def root_key(sample: GusSample) -> tuple[int, int]:
+    """The MIDI key nearest the sample's root frequency (0-127), and the cents that tune it to that key."""
+    root = midi_key(sample.root_hz)
+    key = min(127, max(0, round(root)))
+    return key, round((key - root) * 100)
+
+
 def key_samples(patch: GusPatch) -> np.ndarray:
     """For each MIDI key 0-127, the index of the sample TiMidity plays it with.
 
@@ -270,7 +277,6 @@ def soundfont_bytes(presets: dict[int, GusPatch], name: str) -> bytes:
         for sample in patch.samples:
             data, loop_start, loop_end = _forward_loop(sample)
             smpl.append(data.astype("<i2").tobytes() + b"\0\0" * SF2_SAMPLE_PAD)
-            root = midi_key(sample.root_hz)
             start = offset
             shdr.append(
                 _name(sample.name or patch.name)
@@ -281,7 +287,7 @@ def soundfont_bytes(presets: dict[int, GusPatch], name: str) -> bytes:
                     start + loop_start,
                     start + loop_end,
                     sample.rate,
-                    min(127, max(0, round(root))),
+                    root_key(sample)[0],
                     0,
                     0,
                     1,  # mono
@@ -293,14 +299,13 @@ def soundfont_bytes(presets: dict[int, GusPatch], name: str) -> bytes:
         runs = np.flatnonzero(np.diff(by_key)) + 1
         for lo, hi in zip(np.concatenate([[0], runs]), np.concatenate([runs, [128]]) - 1):
             sample = patch.samples[by_key[lo]]
-            root = midi_key(sample.root_hz)
-            key = min(127, max(0, round(root)))
+            key, cents = root_key(sample)
             envelope = volume_envelope(sample)
             ibag.append(struct.pack("<HH", len(igen), 0))
             zone = [
                 ("keyRange", int(lo) | (int(hi) << 8)),
                 ("overridingRootKey", key),
-                ("fineTune", round((key - root) * 100)),
+                ("fineTune", cents),
                 ("sampleModes", 1 if sample.modes & MODE_LOOP else 0),
                 ("attackVolEnv", envelope["attack"]),
                 ("decayVolEnv", envelope["decay"]),

@@ -53,9 +53,9 @@ from instrid.errors import ModelError
 from instrid.files import file_digest
 
 HEADS = {"report_code": 1000, "report_text": 512}
-BACKBONES = ("resnet18", "musicnn")
-#: How results, figures and ``instrid predict`` name each backbone.
+#: The backbones, and how results, figures and ``instrid predict`` name each.
 BACKBONE_NAMES = {"resnet18": "ResNet-18", "musicnn": "musicnn"}
+BACKBONES = tuple(BACKBONE_NAMES)
 #: The musicnn layer each head reads.
 MUSICNN_LAYERS = {"report_code": "taggram", "report_text": "penultimate", "pooled": "pooled"}
 

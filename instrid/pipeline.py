@@ -37,22 +37,6 @@ from instrid.errors import DatasetError
 from instrid.files import atomic_path, cache_dir
 from instrid.uncertainty import Evaluation
 
-#: The study's listening model, as :func:`prepare` options: musicnn's checkpoint, layer and input that
-#: notebook 10 finds best on validation (by mAP); the notebook says so, or that a rerun finds otherwise.
-LISTENING = {
-    "front_end": "musicnn_mel",
-    "front_end_options": {"crop_samples": 10_240, "window": "segment"},
-    "backbone": "musicnn",
-    "weights": "MTT_musicnn",
-    "head": "pooled",
-}
-#: The corrected pipeline's model: log-mel into the ResNet-18 (frozen; random offline), its 512-d features.
-CORRECTED = {"front_end": "log_mel", "head": "report_text", "weights": "auto"}
-#: The models a user can train (``instrid train --model``), by name.
-MODELS = {"corrected": CORRECTED, "listening": LISTENING}
-#: The model ``instrid train`` fits by default (``make model``, where ``instrid predict`` looks): of the
-#: models trained within make model's 10 minutes, the one notebook 11 finds best on fonts no model heard.
-SHIPPED = "listening"
 #: The head that reads each musicnn layer (notebook 10 names candidates by layer).
 LAYER_HEADS = {layer: head for head, layer in model.MUSICNN_LAYERS.items()}
 
@@ -68,6 +52,23 @@ def musicnn_candidate(weights: str, layer: str, crop_samples: int = 10_240, wind
     }
 
 
+#: The study's listening model, as :func:`prepare` options: musicnn's checkpoint, layer and input that
+#: notebook 10 finds best on validation (by mAP); the notebook says so, or that a rerun finds otherwise.
+LISTENING = musicnn_candidate("MTT_musicnn", "pooled")
+#: The corrected pipeline's model: log-mel into the ResNet-18 (frozen; random offline), its 512-d features.
+CORRECTED = {"front_end": "log_mel", "head": "report_text", "weights": "auto"}
+#: The models a user can train (``instrid train --backbone``), by name.
+MODELS = {"corrected": CORRECTED, "listening": LISTENING}
+#: The model ``instrid train`` fits by default (``make model``, where ``instrid predict`` looks): of the
+#: models trained within make model's 10 minutes, the one notebook 11 finds best on fonts no model heard.
+SHIPPED = "listening"
+
+
+def input_ms(front: torch.nn.Module) -> int:
+    """The audio a front-end hears per example, in milliseconds."""
+    return round(1000 * front.crop_samples / front.sample_rate)
+
+
 def listening_candidates() -> dict[str, dict]:
     """The musicnn configurations notebook 10 compares first: both checkpoints, each layer, 232 ms crops."""
     found = [musicnn_candidate(w, layer) for w in ("MTT_musicnn", "MSD_musicnn") for layer in LAYER_HEADS]
@@ -81,7 +82,7 @@ def candidate_label(options: dict) -> str:
     report_text, log_mel 232 ms"`` otherwise.
     """
     front = features.make_front_end(options["front_end"], **(options.get("front_end_options") or {}))
-    ms = round(1000 * front.crop_samples / front.sample_rate)
+    ms = input_ms(front)
     if options.get("backbone") == "musicnn":
         return f"{options['weights']} {model.MUSICNN_LAYERS[options['head']]}, {ms} ms {front.window}"
     return f"{options.get('backbone', 'resnet18')} {options['head']}, {options['front_end']} {ms} ms"
@@ -111,7 +112,7 @@ def compare_on_validation(data_root, candidates: dict[str, dict], **options) -> 
             {
                 "candidate": name,
                 "window": getattr(front, "window", "segment"),
-                "input_ms": round(1000 * front.crop_samples / front.sample_rate),
+                "input_ms": input_ms(front),
                 "embedding_size": prepared.model.embedding_size,
                 **validation_scores(prepared),
             }
@@ -420,13 +421,17 @@ def operating_thresholds(runs: list[Prepared], heads) -> list[np.ndarray]:
     ]
 
 
-def scored_on_test(runs: list[Prepared], heads, rule) -> dict:
+def scored_on_test(runs: list[Prepared], heads, rule, *, classes=None) -> dict:
     """``uncertainty.replicates`` (with mAP) of each seed's test split under ``rule(evaluation, i)``.
 
     ``i`` is the seed's position, for rules with per-seed settings (thresholds tuned on its validation).
+    ``classes``, a boolean mask, keeps only those instruments in the scores (the rule still decides on all).
     """
     evs = [evaluate(P, h, "test") for P, h in zip(runs, heads)]
-    return uncertainty.replicates(evs, [rule(ev, i) for i, ev in enumerate(evs)], with_map=True)
+    predictions = [rule(ev, i) for i, ev in enumerate(evs)]
+    if classes is not None:
+        evs, predictions = [ev.only_classes(classes) for ev in evs], [p[:, classes] for p in predictions]
+    return uncertainty.replicates(evs, predictions, with_map=True)
 
 
 def threshold_rule(thresholds: list[np.ndarray], top_n: int):
@@ -469,13 +474,7 @@ def scored_on_renderings(
                 for P in runs
             ]
         )
-        evaluations = [evaluate(P, h, "test") for P, h in zip(tested, heads)]
-        predictions = [rule(ev, i) for i, ev in enumerate(evaluations)]
-        keep = (classes or {}).get(name)
-        if keep is not None:
-            evaluations = [ev.only_classes(keep) for ev in evaluations]
-            predictions = [p[:, keep] for p in predictions]
-        scored[name] = uncertainty.replicates(evaluations, predictions, with_map=True)
+        scored[name] = scored_on_test(tested, heads, rule, classes=(classes or {}).get(name))
     return scored
 
 

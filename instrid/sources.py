@@ -221,21 +221,43 @@ def fetch_fluidr3_gm(*, sha256: str | None = None, url: str | None = None, progr
         raise ChecksumError(f"{exc} {FLUIDR3_GM_ADVICE}") from None
 
 
-def _fetch_package(font, urls, accept_hint: str, progress: bool) -> Path:
-    """``font``'s verified Debian package in the download cache, from the first of ``urls`` that answers."""
-    failures = []
-    for url in urls:
-        try:
-            return fetch(
-                url,
-                cache_dir() / "downloads" / font.package,
-                sha256=font.package_sha256,
-                progress=progress,
-                accept_hint=accept_hint,
-            )
-        except DownloadError as exc:
-            failures.append(str(exc))
-    raise DownloadError("; ".join(failures))
+def _font_from_package(font, sha256: str, urls, accept_hint: str, progress: bool, write) -> Path:
+    """``font.file`` in the download cache, made once out of ``font``'s Debian package.
+
+    The cached file (or a seed directory's copy) is taken when it matches
+    ``sha256``; otherwise the package is fetched from the first of ``urls``
+    that answers and verified, and ``write(package, path)`` makes the file
+    at a temporary path, which is checked against ``sha256`` before it is
+    renamed into place. Every failure says how to go on without the download
+    (``font.advice``).
+    """
+    dest = cache_dir() / "downloads" / font.file
+    try:
+        if cached(dest, sha256=sha256):
+            return dest
+        failures = []
+        for url in urls:
+            try:
+                package = fetch(
+                    url,
+                    dest.parent / font.package,
+                    sha256=font.package_sha256,
+                    progress=progress,
+                    accept_hint=accept_hint,
+                )
+                break
+            except DownloadError as exc:
+                failures.append(str(exc))
+        else:
+            raise DownloadError("; ".join(failures))
+        with atomic_path(dest) as tmp:
+            write(package, tmp)
+            verify(tmp, sha256=sha256)
+    except DownloadError as exc:
+        raise DownloadError(f"{exc}. {font.advice}") from None
+    except (ChecksumError, ArchiveError) as exc:
+        raise type(exc)(f"{exc} {font.advice}") from None
+    return dest
 
 
 def fetch_converted_font(name: str, *, urls=None, progress: bool = True) -> Path:
@@ -251,13 +273,9 @@ def fetch_converted_font(name: str, *, urls=None, progress: bool = True) -> Path
     if name not in CONVERTED_FONTS:
         raise DatasetError(f"{name}: not a converted font (known: {', '.join(CONVERTED_FONTS)})")
     font = CONVERTED_FONTS[name]
-    downloads = cache_dir() / "downloads"
-    dest = downloads / font.file
-    try:
-        if cached(dest, sha256=font.converted_sha256):
-            return dest
-        package = _fetch_package(font, urls or font.urls, "none for this file", progress)
-        with tempfile.TemporaryDirectory(dir=downloads) as scratch:
+
+    def convert(package, out: Path) -> None:
+        with tempfile.TemporaryDirectory(dir=out.parent) as scratch:
             paths = {member: Path(scratch) / Path(member).name for member, _ in font.patches.values()}
             deb_members(package, paths)
             for member, sha256 in font.patches.values():
@@ -265,14 +283,11 @@ def fetch_converted_font(name: str, *, urls=None, progress: bool = True) -> Path
             presets = {
                 program: gus.read_patch(paths[member]) for program, (member, _) in font.patches.items()
             }
-        with atomic_path(dest) as tmp:
-            tmp.write_bytes(gus.soundfont_bytes(presets, name))
-            verify(tmp, sha256=font.converted_sha256)
-    except DownloadError as exc:
-        raise DownloadError(f"{exc}. {font.advice}") from None
-    except (ChecksumError, ArchiveError) as exc:
-        raise type(exc)(f"{exc} {font.advice}") from None
-    return dest
+        out.write_bytes(gus.soundfont_bytes(presets, name))
+
+    return _font_from_package(
+        font, font.converted_sha256, urls or font.urls, "none for this file", progress, convert
+    )
 
 
 def fetch_held_out_font(name: str, *, urls=None, progress: bool = True) -> Path:
@@ -286,25 +301,14 @@ def fetch_held_out_font(name: str, *, urls=None, progress: bool = True) -> Path:
     if name not in HELD_OUT_FONTS:
         raise DatasetError(f"{name}: not a held-out font (known: {', '.join(HELD_OUT_FONTS)})")
     font = HELD_OUT_FONTS[name]
-    downloads = cache_dir() / "downloads"
-    dest = downloads / font.file
-    try:
-        if cached(dest, sha256=font.sha256):
-            return dest
-        package = _fetch_package(
-            font,
-            urls or font.urls,
-            "none for this file: give a local copy of the SoundFont instead",
-            progress,
-        )
-        with atomic_path(dest) as tmp:
-            deb_member(package, font.member, tmp)
-            verify(tmp, sha256=font.sha256)
-    except DownloadError as exc:
-        raise DownloadError(f"{exc}. {font.advice}") from None
-    except (ChecksumError, ArchiveError) as exc:
-        raise type(exc)(f"{exc} {font.advice}") from None
-    return dest
+    return _font_from_package(
+        font,
+        font.sha256,
+        urls or font.urls,
+        "none for this file: give a local copy of the SoundFont instead",
+        progress,
+        lambda package, out: deb_member(package, font.member, out),
+    )
 
 
 def validate_tree(root, *, decode: bool = True, progress: bool = True) -> pd.DataFrame:
