@@ -24,9 +24,7 @@ report's throughout, so the rows differ by protocol only.
 
 from __future__ import annotations
 
-import numpy as np
-
-from instrid import decisions, metrics, pipeline, train, uncertainty
+from instrid import decisions, evidence, pipeline, train, uncertainty
 
 #: quirk -> (pipeline option, value as implemented, clean value)
 QUIRKS = {
@@ -100,100 +98,33 @@ def effect(a, b, metrics=("recall", "fp_per_frame", "precision", "f1_micro", "ma
 
 
 def prior_only(runs, evaluations, top_n: int = 3) -> tuple[list, list]:
-    """The rule that never listens: each seed's training label frequency as every frame's scores.
-
-    Returns evaluations whose scores are that constant (so their mAP is chance:
-    each class's AP is its prevalence) and their top-``top_n`` decisions (the
-    ``top_n`` instruments most frequent in training, declared in every frame).
-    A row whose numbers match these owes them to the label distribution, not
-    to the audio.
-    """
-    constant = [
-        uncertainty.Evaluation(
-            ev.y_true,
-            np.broadcast_to(decisions.label_frequency(P.split("train")[1]), ev.scores.shape).copy(),
-            ev.recordings,
-        )
-        for P, ev in zip(runs, evaluations)
-    ]
+    """The rule that never listens (:func:`instrid.evidence.prior_evaluations`) on each seed's evaluation,
+    and its top-``top_n`` decisions: the ``top_n`` instruments most frequent in training, in every frame."""
+    constant = evidence.prior_evaluations([P.split("train")[1] for P in runs], evaluations)
     return constant, [decisions.top_n(ev.scores, top_n) for ev in constant]
 
 
-#: Thresholds of the loss comparison (notebook 02's grid) and the report's threshold.
-LOSS_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
-REPORT_THRESHOLD = 0.6
+def conclusions(runs, report_heads, *, epochs: int = 3, max_n: int = 5, top_n: int = 3, **fields):
+    """The report's conclusions about its model measured again on one model's runs (validation).
 
-
-def conclusions(
-    runs, report_heads, *, epochs: int = 3, max_n: int = 5, top_n: int = 3, always_argmax: bool = True
-) -> dict:
-    """The report's conclusions measured again on one row's runs (validation), as notebooks 02 and 05 do.
-
-    ``report_heads`` are the row's heads trained with the report's loss; an MSE
-    head is trained beside each. Returns ``{"loss": ..., "top_n": ...}`` with
-    the keys :mod:`instrid.report`'s judges read: MSE against the IoU-like loss
-    at every threshold (argmax always on, as the report's code), and top-N
-    with and without the report's normalizations, N chosen by the study's
-    criterion (:func:`instrid.uncertainty.choose_top_n`).
+    ``report_heads`` are the heads trained with the report's loss; an MSE head
+    and a BCE head are trained beside each. Returns the records of
+    :func:`instrid.evidence.loss_records`, :func:`~instrid.evidence.top_n_records`
+    and :func:`~instrid.evidence.prior_records` (``fields`` name the model and
+    protocol), and the (seed, threshold) pairs where the report's loss recalls
+    no more than MSE.
     """
-    seeds = [P.seed for P in runs]
-    mse_heads = [
-        pipeline.fit_head(P, train.TrainConfig(loss="mse", epochs=epochs, seed=P.seed)).head for P in runs
-    ]
+    heads = {"iou_batch": report_heads}
+    for loss in ("mse", "bce"):
+        heads[loss] = [
+            pipeline.fit_head(P, train.TrainConfig(loss=loss, epochs=epochs, seed=P.seed)).head for P in runs
+        ]
     val = {
-        loss: [pipeline.evaluate(P, h, "validation") for P, h in zip(runs, heads)]
-        for loss, heads in (("mse", mse_heads), ("iou_batch", report_heads))
+        loss: [pipeline.evaluate(P, h, "validation") for P, h in zip(runs, hs)] for loss, hs in heads.items()
     }
-
-    def at(t):
-        return lambda s: decisions.threshold(s, t, always_argmax=always_argmax)
-
-    reps = {
-        loss: uncertainty.replicates(ev, uncertainty.apply(ev, at(REPORT_THRESHOLD)))
-        for loss, ev in val.items()
-    }
-    recall = {
-        loss: np.array([[metrics.recall(e.y_true, at(t)(e.scores)) for e in ev] for t in LOSS_THRESHOLDS])
-        for loss, ev in val.items()
-    }
-    above = recall["iou_batch"] > recall["mse"]
-    loss = {
-        "seeds": seeds,
-        "at_threshold_06": {k: {m: x.to_dict() for m, x in r.items()} for k, r in reps.items()},
-        "iou_minus_mse_at_06": uncertainty.difference(reps["iou_batch"], reps["mse"]),
-        "iou_recall_above_mse": {"held": int(above.sum()), "of": int(above.size)},
-        "collapse": {
-            "mse": {
-                "empty_frames_at_0.5": uncertainty.seed_stats(
-                    [(~decisions.threshold(e.scores, 0.5).any(axis=1)).mean() for e in val["mse"]]
-                )
-            }
-        },
-    }
-    report_val = val["iou_batch"]
-    variants = [
-        decisions.normalizations(ev.scores, decisions.label_frequency(P.split("train")[1]))
-        for P, ev in zip(runs, report_val)
-    ]
-    by_n = {
-        name: {
-            n: uncertainty.replicates(report_val, [decisions.top_n(v[name], n) for v in variants])
-            for n in range(1, max_n + 1)
-        }
-        for name in variants[0]
-    }
-    chosen_n, f1_by_n = uncertainty.choose_top_n(report_val, max_n)
-    top = {
-        "seeds": seeds,
-        "plain": {str(n): {m: x.to_dict() for m, x in r.items()} for n, r in by_n["plain"].items()},
-        "chosen_n": chosen_n,
-        "chosen_n_rule": "largest seed-mean micro F1 on validation, no normalization",
-        "f1_by_n": dict(zip(map(str, range(1, max_n + 1)), f1_by_n)),
-        "top3_minus_chosen": uncertainty.difference(by_n["plain"][top_n], by_n["plain"][chosen_n]),
-        "normalized_minus_plain_at_3": {
-            name: uncertainty.difference(r[top_n], by_n["plain"][top_n])
-            for name, r in by_n.items()
-            if name != "plain"
-        },
-    }
-    return {"loss": loss, "top_n": top}
+    labels = [P.split("train")[1] for P in runs]
+    fields = {**fields, "split": "validation"}
+    found, losing = evidence.loss_records(val, **fields)
+    found += evidence.top_n_records(labels, val["iou_batch"], max_n=max_n, top_n=top_n, **fields)
+    found += evidence.prior_records(labels, val["iou_batch"], top_n=top_n, **fields, head="iou_batch")
+    return found, losing

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from instrid import decisions, embeddings, features, instruments, train, uncertainty
+from instrid import decisions, embeddings, features, instruments, records, train, uncertainty
 
 
 def noise_scores(net, head, level_dbfs: float, n: int, *, seed: int = 0, batch_size: int = 64) -> np.ndarray:
@@ -43,6 +43,8 @@ def bernoulli_scores(net, head, n: int, *, p: float = 0.2, seed: int = 0, batch_
         net.eval()
         height, width = net.front_end(torch.zeros(1, net.front_end.crop_samples)).shape[-2:]
         images = features.bernoulli_images(n, height, width, p=p, seed=seed)
+        if net.backbone_kind == "musicnn":  # one log-mel channel, not an RGB image
+            images = images[:, 0]
         return torch.cat([net.backbone(images[i : i + batch_size]) for i in range(0, n, batch_size)]).numpy()
 
     inputs = {"kind": "Bernoulli images", "p": p, "n": n, "seed": seed, "batch_size": batch_size}
@@ -106,3 +108,27 @@ def noise_means(runs, heads, levels_dbfs, n: int) -> dict:
 
 #: The output share on the first four instruments of a model without preference.
 UNBIASED_FIRST_FOUR = 4 / instruments.N_INSTRUMENTS
+
+
+def bias_records(label_shares: list, outputs: dict, **fields) -> list[dict]:
+    """:func:`bias_table` per seed as records (``claim="noise"``, ``rule`` the probe), each the seed mean
+    with a 95% bootstrap interval over seeds (the probes have no recordings); and the label prior's own
+    share on the first four (``split="train"``, ``head="label prior"``), what a calibrated model outputs."""
+    per_seed = [
+        bias_table(share, {k: v[i] for k, v in outputs.items()}) for i, share in enumerate(label_shares)
+    ]
+    base = {**fields, "claim": "noise", "seeds": len(label_shares)}
+    out = []
+    for probe in outputs:
+        for column in per_seed[0].columns:
+            values = np.array([t.loc[probe, column] for t in per_seed])
+            boot = uncertainty.Replicates(
+                values, uncertainty.hierarchical_mean(np.repeat(values[:, None], uncertainty.N_BOOT, axis=1))
+            )
+            low, high = boot.interval()
+            out.append(records.record(column, boot.mean, low=low, high=high, **base, rule=probe))
+    prior_share = np.mean([np.asarray(s)[:4].sum() / np.sum(s) for s in label_shares])
+    out.append(
+        records.record("first_four_share", prior_share, **{**base, "head": "label prior", "split": "train"})
+    )
+    return out

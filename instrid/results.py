@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from instrid import model, report
+from instrid import model, records, report
 from instrid.errors import DatasetError
 from instrid.files import atomic_path, write_json_atomic
 from instrid.uncertainty import format_interval
@@ -136,10 +136,12 @@ def this_run(config: dict) -> str:
     seeds = config.get("seeds") or []
     parts.append(f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''} (each: backbone draw, subsample, head)")
     return (
-        "**This run.** " + "; ".join(parts) + ". Intervals are 95% bootstrap intervals over the evaluated "
-        "split's recordings (segments of one recording are not independent), of the mean over seeds. "
-        "Verdicts about the model hold for this setting; the report's absolute numbers are marked not "
-        "comparable unless the run uses real MusicNet and ImageNet weights."
+        "**This run.** "
+        + "; ".join(parts)
+        + ". Intervals are 95% hierarchical bootstrap intervals of the mean over seeds (seeds drawn, then "
+        "the evaluated split's recordings: segments of one recording are not independent). Verdicts follow "
+        "one standard (held, did not hold, not shown, reproduced; uninformative where the model does not "
+        "beat a rule that never listens), stated in `instrid/verdicts.py`."
     )
 
 
@@ -151,26 +153,48 @@ FINDINGS_FIGURES = (
 )
 
 
-def findings_table(results: dict) -> str:
-    """One Markdown row per claim whose notebook has results: claim, report, ours, verdict."""
-    rows = [
-        "| claim (where) | the report, or our target | this study | verdict |",
-        "| --- | --- | --- | --- |",
-    ]
-    for claim in report.CLAIMS:
+def _judged(claims, results: dict) -> list:
+    """``(claim, verdict)`` for every claim whose notebook has results."""
+    out = []
+    for claim in claims:
         if claim.notebook not in results:
             continue
         try:
-            v = report.judge(claim, results[claim.notebook])
+            out.append((claim, report.judge(claim, results[claim.notebook])))
         except INCOMPLETE as exc:
             raise DatasetError(
                 f"{claim.notebook}.json: incomplete results ({type(exc).__name__}: {exc}); rerun its notebook"
             ) from None
-        whose = "" if claim.source == "report" else f"{claim.source}: "
-        rows.append(
-            f'| *"{claim.quote}"* ({whose}{claim.where}; `{claim.notebook}`) | {v.report} | {v.ours} | '
-            f"**{v.status}**: {v.text} |"
+    return out
+
+
+def findings_table(results: dict) -> str:
+    """One Markdown row per claim of the report: its words, its number, ours, the one verdict, and the
+    verdict on each model or protocol it was measured on."""
+    rows = [
+        "| the report's claim (where) | the report | this study | verdict | on each model |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    judged = _judged(report.CLAIMS, results)
+    for key in dict.fromkeys(c.claim for c, _ in judged):
+        claim_rows = [(c, v) for c, v in judged if c.claim == key]
+        status, (claim, v) = report.claim_verdict(claim_rows)
+        each = (
+            "; ".join(f"{c.on or 'measured'}: {w.status}" for c, w in claim_rows)
+            if len(claim_rows) > 1
+            else ""
         )
+        rows.append(
+            f'| *"{claim.quote}"* ({claim.where}) | {v.report} | {v.ours} | **{status}**: {v.text} | {each} |'
+        )
+    return "\n".join(rows)
+
+
+def targets_table(results: dict) -> str:
+    """This study's own targets and choices, one row each: what, the measurement, met or missed."""
+    rows = ["| this study's target or choice | measured | verdict |", "| --- | --- | --- |"]
+    for claim, v in _judged(report.TARGETS, results):
+        rows.append(f"| {claim.quote} (`{claim.notebook}`) | {v.ours} | **{v.status}**: {v.text} |")
     return "\n".join(rows)
 
 
@@ -206,21 +230,37 @@ def headline_table(results: dict) -> str:
         ):
             if key in r:
                 row(label, "test", "—", r[key])
+
+    def measured(found, **fields):
+        return {
+            m: records.interval(records.one(found, **fields, metric=m))
+            for m in ("recall", "fp_per_frame", "f1_micro")
+        }
+
     loss = results.get("02_loss_mse_vs_iou")
     if loss:
         for key, name, label in (("mse", "mse", "MSE"), ("iou", "iou_batch", "IoU-like")):
             theirs = report.LOSS_AT_THRESHOLD_06[key]
+            at_06 = dict(
+                claim="loss", split="validation", head=name, rule="threshold 0.6, argmax on", minus=""
+            )
             row(
                 f"{label} loss at threshold 0.6",
                 "validation",
                 f"{theirs[0]:.3f} / {theirs[1]:.3f}",
-                loss["at_threshold_06"][name],
+                measured(loss["records"], **report.REPORT_PIPELINE, **at_06),
             )
     top = results.get("05_top_n")
     if top:
         for n, theirs in report.TOP_N_VALIDATION.items():
-            if str(n) in top["plain"]:
-                row(f"top-{n}", "validation", f"{theirs[0]:.3f} / {theirs[1]:.3f}", top["plain"][str(n)])
+            top_n = dict(claim="top_n", split="validation", head="plain", rule=f"top-{n}", minus="")
+            if records.select(top["records"], **top_n, metric="recall"):
+                row(
+                    f"top-{n}",
+                    "validation",
+                    f"{theirs[0]:.3f} / {theirs[1]:.3f}",
+                    measured(top["records"], **report.REPORT_PIPELINE, **top_n),
+                )
     return "\n".join(rows) + "\n\nThe report column gives recall / false positives per frame."
 
 
@@ -257,6 +297,8 @@ def _findings_section(results: dict) -> str:
             f"{describe(listening)}."
         )
     parts += ["### Findings", findings_table(results)]
+    if any(c.notebook in results for c in report.TARGETS):
+        parts += ["### This study's own targets", targets_table(results)]
     shown = [(name, alt) for name, alt in FINDINGS_FIGURES if name.split("_")[0] in {k[:2] for k in results}]
     if shown:
         parts.append(" ".join(f"![{alt}](figures/{name}.png)" for name, alt in shown))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from instrid import decisions, uncertainty
+from instrid import decisions, metrics, records, uncertainty
 
 #: Fixed thresholds of the global-threshold curve (not tuned: each point is its own rule).
 SWEEP = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -141,6 +141,40 @@ def beats(differences: dict) -> list[str]:
         recall, fp = d["recall"], d["fp_per_frame"]
         if recall["mean"] >= 0 and fp["mean"] <= 0 and (recall["low"] > 0 or fp["high"] < 0):
             out.append(name)
+    return out
+
+
+def chosen_per_family(val, rules_by_seed, families=FAMILIES) -> dict[str, str]:
+    """For each family, the one rule with the largest seed-mean micro F1 on validation (``val``, one
+    Evaluation per seed): the rule a family puts forward, chosen without looking at test."""
+    chosen = {}
+    for family in families:
+        names = [n for n in rules_by_seed[0] if family_of(n) == family]
+        f1 = {
+            n: np.mean([metrics.f1_micro(ev.y_true, rules[n](ev)) for rules, ev in zip(rules_by_seed, val)])
+            for n in names
+        }
+        chosen[family] = max(names, key=lambda n: (f1[n], -names.index(n)))
+    return chosen
+
+
+def chosen_records(reps: dict, chosen: dict, reference: str, reference_label: str, *, test, **fields) -> list:
+    """Each family's chosen rule minus ``reference`` on test, as records (``claim="mixed_rule"``, ``head``
+    the family, ``rule`` the chosen rule, ``minus`` ``reference_label``)."""
+    out = []
+    for family, name in chosen.items():
+        diff = {m: reps[name][m] - reps[reference][m] for m in ("recall", "fp_per_frame", "f1_micro")}
+        out += records.from_replicates(
+            diff,
+            diff,
+            evaluations=test,
+            **fields,
+            claim="mixed_rule",
+            split="test",
+            head=family,
+            rule=name,
+            minus=reference_label,
+        )
     return out
 
 

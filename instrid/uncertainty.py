@@ -5,12 +5,16 @@ seeds (each seed draws its own random backbone, example subsample and head)
 of a metric on one split. Its 95% interval comes from a **bootstrap over the
 recordings** of that split: segments of one recording are not independent
 (same piece, same players, same timbre), so the unit resampled is the
-recording. Each replicate draws the split's recordings with replacement,
-weights every segment by how often its recording was drawn, recomputes the
-metric for every seed on those weights and averages over seeds; the interval
-is the 2.5th and 97.5th percentiles of the replicates (percentile bootstrap).
+recording. The bootstrap is **hierarchical**, so that the spread between
+seeds is in the interval too: each replicate first draws the seeds with
+replacement, then the split's recordings with replacement, weights every
+segment by how often its recording was drawn, recomputes the metric for each
+drawn seed on those weights and averages over the drawn seeds; the interval is
+the 2.5th and 97.5th percentiles of the replicates (percentile bootstrap).
+With 3 seeds the seed draw is coarse (10 distinct multisets), which is what
+3 seeds can say; with one seed it is the plain recording bootstrap.
 
-The same draws serve every rule evaluated on the same split and seed, so the
+The same draws serve every rule evaluated on the same split and seeds, so the
 interval of a *difference* between two rules (:func:`difference`) is paired.
 
 With MusicNet's 10 test recordings the intervals are wide: that is what the
@@ -102,6 +106,26 @@ def recording_draws(recordings, *, n_boot: int = N_BOOT, seed: int = 0) -> tuple
     counts = np.zeros((n_boot, len(ids)), dtype=np.float64)
     np.add.at(counts, (np.repeat(np.arange(n_boot), len(ids)), picks.ravel()), 1.0)
     return ids, counts
+
+
+def seed_draws(n_seeds: int, *, n_boot: int = N_BOOT, seed: int = 0) -> np.ndarray:
+    """The seed level of the hierarchical bootstrap: a ``(n_boot, n_seeds)`` matrix of seed indices.
+
+    Row ``b`` lists the seeds drawn (with replacement) in replicate ``b``. Seeded
+    apart from the recording draws, and the same for every rule with as many
+    seeds, so differences between rules stay paired.
+    """
+    if n_seeds < 1:
+        raise ValueError("no seeds to resample")
+    return np.random.default_rng([seed, n_seeds]).integers(0, n_seeds, size=(n_boot, n_seeds))
+
+
+def hierarchical_mean(values, *, seed: int = 0) -> np.ndarray:
+    """Replicates of the seed mean from per-seed replicates ``(n_seeds, n_boot)``: each replicate averages
+    the seeds of its :func:`seed_draws` row (NaN where a drawn seed has none)."""
+    values = np.asarray(values, dtype=np.float64)
+    picks = seed_draws(values.shape[0], n_boot=values.shape[1], seed=seed)
+    return values[picks, np.arange(values.shape[1])[:, None]].mean(axis=1)
 
 
 def _ratio(num, den):
@@ -210,7 +234,7 @@ def grouped_map(y_true, scores, groups, counts) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Replicates:
-    """A metric's value per seed, their mean, and the bootstrap replicates of the mean."""
+    """A metric's value per seed, their mean, and the hierarchical bootstrap replicates of the mean."""
 
     per_seed: np.ndarray  # (n_seeds,)
     boot: np.ndarray  # (n_boot,)
@@ -280,7 +304,31 @@ def replicates(
         for name in full:
             per_seed.setdefault(name, []).append(float(full[name]))
             boot.setdefault(name, []).append(drawn[name])
-    return {name: Replicates(np.array(per_seed[name]), np.mean(boot[name], axis=0)) for name in per_seed}
+    return {
+        name: Replicates(np.array(per_seed[name]), hierarchical_mean(boot[name], seed=seed))
+        for name in per_seed
+    }
+
+
+def share_replicates(evaluations, flags, *, n_boot: int = N_BOOT, seed: int = 0) -> Replicates:
+    """The share of examples flagged (e.g. frames where a rule declares nothing), per seed and bootstrapped
+    as :func:`replicates` does (the same draws, so it pairs with the rules' metrics)."""
+    if len(evaluations) != len(flags) or not evaluations:
+        raise ValueError("one flag vector per evaluation (seed) is needed")
+    ids, counts = recording_draws(
+        np.concatenate([e.recordings for e in evaluations]), n_boot=n_boot, seed=seed
+    )
+    per_seed, boot = [], []
+    for ev, flag in zip(evaluations, flags):
+        flag = np.asarray(flag, dtype=np.float64)
+        if flag.shape != (len(ev.recordings),):
+            raise ValueError(f"flags {flag.shape} for {len(ev.recordings)} examples")
+        rec = np.searchsorted(ids, ev.recordings)
+        hits = np.bincount(rec, weights=flag, minlength=len(ids))
+        frames = np.bincount(rec, minlength=len(ids)).astype(np.float64)
+        per_seed.append(hits.sum() / frames.sum())
+        boot.append(_ratio(counts @ hits, counts @ frames))
+    return Replicates(np.array(per_seed), hierarchical_mean(boot, seed=seed))
 
 
 def summarize(

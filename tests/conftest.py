@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from instrid import cli, data, examples, features, instruments, model, report
+from instrid import cli, data, examples, features, instruments, model, records, report
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -239,28 +239,29 @@ def agreeing_results():
             "inclusive_end_changed_time_share": 0.05,
             "config": {},
         },
-        "02_loss_mse_vs_iou": {**_agreeing_conclusions()["loss"], "config": RANDOM},
+        "02_loss_mse_vs_iou": {
+            "config": RANDOM,
+            "records": loss_records(report.REPORT_PIPELINE) + prior_records(report.REPORT_PIPELINE),
+        },
         "03_bias_white_noise": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
-            "bias": {
-                f"{level} dBFS": {"rank_correlation": iv(0.9), "first_four_share": iv(0.8)}
-                for level in (-60, -20)
-            },
-            "listening": {
-                "seeds": [0, 1, 2],
-                "bias": {
-                    f"{level} dBFS": {"rank_correlation": iv(0.9), "first_four_share": iv(0.8)}
-                    for level in (-60, -20)
-                },
-            },
+            "records": [
+                *noise_records(report.REPORT_PIPELINE),
+                *prior_records(report.REPORT_PIPELINE),
+                *noise_records(report.LISTENING),
+                *prior_records(report.LISTENING),
+            ],
         },
         "04_normalization": {
             "seeds": [0],
             "config": RANDOM,
-            "minus_plain": {name: diff(-0.05, 0.01) for name in report.REPORT_BIAS_VECTORS},
+            "records": normalization_records(report.REPORT_PIPELINE) + prior_records(report.REPORT_PIPELINE),
         },
-        "05_top_n": {**_agreeing_conclusions()["top_n"], "config": RANDOM},
+        "05_top_n": {
+            "config": RANDOM,
+            "records": top_n_records(report.REPORT_PIPELINE) + prior_records(report.REPORT_PIPELINE),
+        },
         "06_final_test": {
             "seeds": [0, 1, 2],
             "config": REAL,
@@ -274,7 +275,12 @@ def agreeing_results():
                 "label_prior_top_n": {**summary(0.6, 2.0, f1=0.4), "map": iv(0.2)},
             },
             "listening_minus_prior": {"report_recipe": diff(0.15, 0.25)},
-            "listening_conclusions": _agreeing_conclusions(),
+            "records": [
+                *prior_records(report.REPORT_PIPELINE, "test"),
+                *loss_records(report.LISTENING),
+                *top_n_records(report.LISTENING),
+                *prior_records(report.LISTENING),
+            ],
         },
         "07_generalization": {
             "seeds": [0, 1, 2],
@@ -320,26 +326,23 @@ def agreeing_results():
                 for quirk in ("split", "batch_norm", "front_end", "head", "labels")
                 for how in ("removed", "added")
             },
-            "conclusions": {name: _agreeing_conclusions() for name in ("as implemented", "clean")},
+            "records": [
+                *prior_records(report.AS_IMPLEMENTED, "test"),
+                *prior_records(report.CLEAN, "test"),
+                *loss_records(report.CLEAN),
+                *top_n_records(report.CLEAN),
+                *prior_records(report.CLEAN),
+            ],
         },
         "09_rules_and_literature": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
-            "reference": "top-N 3",
-            "reference_label": "top-3",
-            "matched_rule": "global threshold at top-3's FP",
-            "beats": {
-                "corrected model": [],
-                "report's model": ["top-N then class thresholds 2"],
-                "listening model": ["top-N then class thresholds 2"],
-            },
-            "versus": {
-                model: {
-                    "top-N then class thresholds 2": diff(0.01, 0.05, recall=(0.0, 0.02), fp=(-0.6, -0.2)),
-                    "global threshold at top-3's FP": diff(-0.02, 0.02, recall=(-0.05, 0.03), fp=(-0.1, 0.1)),
-                }
-                for model in ("corrected model", "report's model", "listening model")
-            },
+            "records": [
+                *mixed_records(report.REPORT_PIPELINE),
+                *prior_records(report.REPORT_PIPELINE, "test"),
+                *mixed_records(report.LISTENING),
+                *prior_records(report.LISTENING, "test"),
+            ],
             "hung_yang": {
                 model: {
                     "macro": {
@@ -378,27 +381,105 @@ def agreeing_results():
     }
 
 
-def _agreeing_conclusions():
-    """Notebooks 02 and 05's loss and top-N results (and notebook 08's re-measurement of them)."""
-    return {
-        "loss": {
-            "seeds": [0, 1, 2],
-            "collapse": {"mse": {"empty_frames_at_0.5": iv(0.97, per_seed=[0.95, 0.97, 0.99])}},
-            "at_threshold_06": {"mse": summary(0.2, 0.4), "iou_batch": summary(0.7, 1.6)},
-            "iou_recall_above_mse": {"held": 57, "of": 57},
-            "iou_minus_mse_at_06": diff(0.1, 0.2),
-        },
-        "top_n": {
-            "seeds": [0, 1, 2],
-            "chosen_n": 3,
-            "chosen_n_rule": "largest micro F1",
-            "plain": {str(n): summary(0.2 * n, n - 1) for n in range(1, 6)},
-            "normalized_minus_plain_at_3": {
-                name: diff(-0.1, -0.01) for name in report.REPORT_BIAS_VECTORS[:2]
-            },
-            "top3_minus_chosen": diff(0, 0),
-        },
-    }
+def rec(metric, value, low=None, high=None, **fields):
+    """A record whose interval is ``[low, high]`` (a point where they are not given)."""
+    low = value if low is None else low
+    high = value if high is None else high
+    return records.record(metric, value, low=low, high=high, **fields)
+
+
+def prior_records(on, split="validation", gain=(0.05, 0.15)):
+    """The model's top-3 (at the report's numbers) and the label prior's, and the model minus the prior."""
+    base = {**on, "claim": "prior", "split": split, "rule": "top-3"}
+    return [
+        rec("recall", 0.76, 0.72, 0.80, **base, head="iou_batch"),
+        rec("fp_per_frame", 1.66, 1.60, 1.72, **base, head="iou_batch"),
+        rec("true_per_frame", 1.76, 1.70, 1.82, **base, head="iou_batch"),
+        rec("recall", 0.60, 0.50, 0.70, **base, head="label prior"),
+        rec("fp_per_frame", 2.00, 1.90, 2.10, **base, head="label prior"),
+        rec("f1_micro", sum(gain) / 2, *gain, **base, head="iou_batch", minus="label prior top-3"),
+    ]
+
+
+def loss_records(on):
+    base = {**on, "claim": "loss", "split": "validation"}
+    at_06 = {**base, "head": "iou_batch", "minus": "mse", "rule": "threshold 0.6, argmax on"}
+    absolute = [
+        rec(m, v, v - 0.05, v + 0.05, **base, head=head, rule="threshold 0.6, argmax on")
+        for head, values in (("mse", (0.2, 0.4, 0.3)), ("iou_batch", (0.7, 1.6, 0.5)))
+        for m, v in zip(("recall", "fp_per_frame", "f1_micro"), values)
+    ]
+    return absolute + [
+        rec("empty_frames", 0.98, 0.96, 0.99, **base, head="mse", rule="threshold 0.6"),
+        rec("empty_frames", 0.90, 0.85, 0.95, **base, head="bce", rule="threshold 0.6"),
+        rec("map", 0.20, 0.10, 0.30, **base, head="iou_batch", minus="mse"),
+        rec("f1_micro", 0.10, 0.05, 0.15, **at_06),
+        rec("fp_per_frame", 0.50, 0.30, 0.70, **at_06),
+        records.record("pairs_recall_above", 57, high=57, **{**at_06, "rule": "every threshold, argmax on"}),
+    ]
+
+
+def top_n_records(on):
+    base = {**on, "claim": "top_n", "split": "validation", "rule": "top-3"}
+    absolute = [
+        rec(m, v, v - 0.05, v + 0.05, **{**base, "rule": f"top-{n}"}, head="plain")
+        for n in range(1, 6)
+        for m, v in (("recall", 0.2 * n), ("fp_per_frame", n - 1.0), ("f1_micro", 0.5))
+        if (n, m) != (3, "f1_micro")  # below, at 0.55
+    ]
+    return absolute + [
+        rec("f1_micro", 0.55, 0.50, 0.60, **base, head="plain"),
+        *(rec("f1_micro", 0.05, 0.01, 0.09, **base, head="plain", minus=f"top-{n}") for n in (1, 2, 4, 5)),
+        *(
+            rec("f1_micro", -0.1, -0.15, -0.05, **base, head=h, minus="plain")
+            for h in report.REPORT_BIAS_VECTORS[:2]
+        ),
+    ]
+
+
+def normalization_records(on):
+    base = {**on, "claim": "normalization", "split": "validation"}
+    return [
+        *(
+            rec("f1_micro", -0.05, -0.1, 0.0, **base, head=h, rule=rule, minus="plain")
+            for h in report.REPORT_BIAS_VECTORS
+            for rule in ("top-3", "one threshold (micro F1), argmax on")
+        ),
+        rec("fp_per_frame", 4.96, 4.5, 5.4, **base, head="plain", rule="class thresholds (F1), argmax on"),
+    ]
+
+
+def noise_records(on):
+    base = {**on, "claim": "noise"}
+    return [
+        rec("first_four_share", 0.67, 0.64, 0.71, **base, head="iou_batch", rule="Bernoulli(0.2) image"),
+        rec("rank_correlation", 0.95, 0.93, 0.96, **base, head="iou_batch", rule="Bernoulli(0.2) image"),
+        rec("first_four_share", 0.90, **base, head="label prior", split="train"),
+    ]
+
+
+def mixed_records(on):
+    base = {**on, "claim": "mixed_rule", "split": "test", "minus": "top-3"}
+    return [
+        rec(
+            "f1_micro",
+            0.05,
+            0.01,
+            0.09,
+            **base,
+            head="top-N then class thresholds",
+            rule="top-N then class thresholds 2",
+        ),
+        rec(
+            "f1_micro",
+            -0.01,
+            -0.05,
+            0.03,
+            **base,
+            head="class thresholds then best N",
+            rule="class thresholds then best N 3",
+        ),
+    ]
 
 
 SPLITS = pd.DataFrame({"id": [1727, 1728, 1759], "split": ["train", "validation", "test"]})

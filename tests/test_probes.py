@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from instrid import embeddings, features, model, probes
+from instrid import embeddings, features, model, probes, records
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,15 @@ def test_bias_is_summarized_over_seeds():
     assert rho["per_seed"] == pytest.approx([1.0, -1.0]) and rho["mean"] == pytest.approx(0.0)
     first_four = summary["noise"]["first_four_share"]
     assert first_four["min"] < probes.UNBIASED_FIRST_FOUR < first_four["max"]
+
+
+def test_bias_records_carry_an_interval_over_seeds_and_the_label_priors_share():
+    shares = [np.linspace(1, 0.1, 11) / np.linspace(1, 0.1, 11).sum()] * 3
+    outputs = {"noise": [shares[0] * 3, shares[0] * 2, np.ones(11)]}
+    found = probes.bias_records(shares, outputs, model="m", head="h")
+    share = records.one(found, rule="noise", metric="first_four_share")
+    per_seed = [shares[0][:4].sum(), shares[0][:4].sum(), 4 / 11]
+    assert share["value"] == pytest.approx(np.mean(per_seed)) and share["seeds"] == 3
+    assert min(per_seed) - 1e-12 <= share["low"] < share["high"] <= max(per_seed) + 1e-12
+    prior = records.one(found, head="label prior", metric="first_four_share")
+    assert prior["value"] == pytest.approx(shares[0][:4].sum()) and prior["split"] == "train"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from instrid import decisions, rulebook, uncertainty
+from instrid import decisions, metrics, records, rulebook, uncertainty
 
 
 def _evaluation(seed: int, n: int = 200, classes: int = 4) -> uncertainty.Evaluation:
@@ -93,3 +93,25 @@ def test_hung_yang_tunes_on_test_for_their_protocol_and_on_validation_for_ours()
     assert table.loc["violin", "f1_tuned_on_validation"] == pytest.approx(2 / 3)
     assert table["average_precision"].tolist() == [1.0, 1.0]
     assert out["macro"]["f1_tuned_on_test"]["mean"] == 1.0
+
+
+def test_each_family_puts_forward_its_best_rule_on_validation_and_meets_top_3_on_test():
+    vals, tests = [_evaluation(s) for s in (0, 1)], [_evaluation(s) for s in (2, 3)]
+    by_seed = [rulebook.rules(v, v.y_true.mean(axis=0), max_n=3) for v in vals]
+    chosen = rulebook.chosen_per_family(vals, by_seed)
+    assert set(chosen) == set(rulebook.FAMILIES)
+    for family, name in chosen.items():
+        assert rulebook.family_of(name) == family
+        same_family = [n for n in by_seed[0] if rulebook.family_of(n) == family]
+        f1 = {
+            n: np.mean([metrics.f1_micro(v.y_true, rules[n](v)) for rules, v in zip(by_seed, vals)])
+            for n in same_family
+        }
+        assert f1[name] == max(f1.values())  # the best on validation; test was never looked at
+    reps = rulebook.replicates(tests, by_seed)
+    found = rulebook.chosen_records(reps, chosen, "top-N 3", "top-3", test=tests, model="m")
+    row = records.one(found, head="top-N", metric="f1_micro")
+    assert row["rule"] == chosen["top-N"] and row["minus"] == "top-3" and row["split"] == "test"
+    assert row["value"] == pytest.approx(
+        reps[chosen["top-N"]]["f1_micro"].mean - reps["top-N 3"]["f1_micro"].mean
+    )

@@ -120,6 +120,34 @@ def test_resampling_recordings_not_segments_widens_the_interval_when_recordings_
     assert by_recording[0] < 0.35 and by_recording[1] > 0.65
 
 
+def test_the_interval_holds_the_spread_between_seeds():
+    # Three seeds on the same recordings: two find everything, one nothing. A bootstrap over recordings
+    # alone would give a zero-width interval (every recording looks alike); resampling seeds does not.
+    recordings = np.repeat(np.arange(10), 20)
+    y = np.ones((200, 2), bool)
+    evs = [u.Evaluation(y, y * 1.0, recordings) for _ in range(3)]
+    preds = [y, y, ~y]
+    recall = u.replicates(evs, preds, n_boot=400)["recall"]
+    assert recall.mean == pytest.approx(2 / 3)
+    low, high = recall.interval()
+    # All three draws land on the failing seed in 1 of 27 replicates (3.7%, beyond the 2.5% tail).
+    assert low == pytest.approx(0.0) and high == pytest.approx(1.0)
+    # One seed: the seed level changes nothing (every draw picks seed 0).
+    one = u.replicates(evs[:1], preds[:1], n_boot=50)["recall"]
+    assert one.interval() == (1.0, 1.0)
+
+
+def test_seed_draws_are_seeded_and_shared_between_rules():
+    a, b = u.seed_draws(3, n_boot=20, seed=4), u.seed_draws(3, n_boot=20, seed=4)
+    assert np.array_equal(a, b) and a.shape == (20, 3) and set(np.unique(a)) <= {0, 1, 2}
+    assert not np.array_equal(a, u.seed_draws(3, n_boot=20, seed=5))
+    values = np.arange(6.0).reshape(3, 2)  # seed i, replicate b -> 2 i + b
+    means = u.hierarchical_mean(np.repeat(values, 10, axis=1)[:, :20], seed=4)
+    assert means.shape == (20,)
+    with pytest.raises(ValueError, match="no seeds"):
+        u.seed_draws(0)
+
+
 def test_curve_and_validation():
     evs = [evaluation(s) for s in range(2)]
     table = u.curve(evs, lambda t: lambda s: s >= t, [0.2, 0.8], n_boot=50)
@@ -145,3 +173,16 @@ def test_choose_top_n_by_micro_f1_ties_to_smaller_n():
     assert (
         u.choose_top_n([u.Evaluation(np.zeros((2, 4), bool), S[:2], np.zeros(2))], 3)[0] == 1
     )  # all F1 0: the smallest N
+
+
+def test_share_replicates_count_flagged_examples_per_recording():
+    recordings = np.repeat(np.arange(4), 25)
+    y = np.zeros((100, 2), bool)
+    evs = [u.Evaluation(y, y * 1.0, recordings)] * 2
+    flags = [recordings < 2, recordings < 1]  # seed 0: half the examples, seed 1: a quarter
+    share = u.share_replicates(evs, flags, n_boot=300)
+    assert share.per_seed.tolist() == [0.5, 0.25] and share.mean == pytest.approx(0.375)
+    low, high = share.interval()
+    assert 0 <= low < 0.375 < high <= 1
+    with pytest.raises(ValueError, match="flags"):
+        u.share_replicates(evs, [recordings < 2, np.ones(3, bool)])

@@ -1,0 +1,268 @@
+"""The measurements behind the report's claims about its model, as flat records.
+
+One function per question, used wherever the question is asked (notebooks
+02, 04 and 05 on the report's pipeline, 06 on the listening model, 08 under
+each protocol), so the verdict rules of :mod:`instrid.report` read the same
+records from every notebook:
+
+* :func:`prior_records` -- the label-prior rule on the same examples (the
+  training split's most frequent instruments, declared in every frame; for
+  mAP a constant ranking), and the model's rule minus it: whether a claim
+  about the model is informative at all.
+* :func:`loss_records` -- MSE against the IoU-like loss (and BCE beside
+  them): at the report's threshold with and without the argmax rule, the
+  frames left empty, mAP; the (seed, threshold) pairs where IoU recalls less.
+* :func:`top_n_records` -- top-N for every N, with and without the report's
+  normalizations, and top-3 minus each other N.
+* :func:`normalization_records` -- each bias vector against the plain scores
+  under rules where a per-class constant can change the decisions (top-3, one
+  global threshold), and the per-class thresholds' operating point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from instrid import decisions, metrics, records, uncertainty
+
+#: The report's threshold (its Figure 2) and the grid of notebook 02's curves.
+REPORT_THRESHOLD = 0.6
+LOSS_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+PRIOR = "label prior"
+COUNT = ("recall", "fp_per_frame", "f1_micro", "predicted_per_frame", "true_per_frame")
+
+
+def prior_evaluations(train_labels, evaluations) -> list[uncertainty.Evaluation]:
+    """Each seed's training label frequency as every frame's scores: the rule that never listens."""
+    return [
+        uncertainty.Evaluation(
+            ev.y_true, np.broadcast_to(decisions.label_frequency(y), ev.scores.shape).copy(), ev.recordings
+        )
+        for y, ev in zip(train_labels, evaluations)
+    ]
+
+
+def prior_records(train_labels, evaluations, *, top_n: int = 3, **fields) -> list[dict]:
+    """The label prior's top-``top_n`` and the model's top-``top_n`` minus it, paired (same examples).
+
+    ``fields`` name the model (``model``, ``split``, ...); the prior's own
+    records carry ``head="label prior"``.
+    """
+    constant = prior_evaluations(train_labels, evaluations)
+    rule = f"top-{top_n}"
+    prior = uncertainty.replicates(
+        constant, uncertainty.apply(constant, lambda s: decisions.top_n(s, top_n)), with_map=True
+    )
+    model = uncertainty.replicates(
+        evaluations, uncertainty.apply(evaluations, lambda s: decisions.top_n(s, top_n)), with_map=True
+    )
+    base = {**fields, "claim": "prior", "rule": rule}
+    return [
+        *records.from_replicates(prior, (*COUNT, "map"), evaluations=evaluations, **{**base, "head": PRIOR}),
+        *records.from_replicates(model, (*COUNT, "map"), evaluations=evaluations, **base),
+        *records.from_replicates(
+            {m: model[m] - prior[m] for m in ("f1_micro", "map")},
+            ("f1_micro", "map"),
+            evaluations=evaluations,
+            **{**base, "minus": f"{PRIOR} {rule}"},
+        ),
+    ]
+
+
+def _at(t: float, argmax: bool):
+    return lambda s: decisions.threshold(s, t, always_argmax=argmax)
+
+
+def loss_records(
+    evaluations: dict, *, reference: str = "iou_batch", **fields
+) -> tuple[list[dict], list[dict]]:
+    """MSE against the report's loss, and any other heads beside them, on one split.
+
+    Parameters
+    ----------
+    evaluations : dict
+        loss name -> one Evaluation per seed (``"mse"``, ``reference``, and
+        optionally ``"bce"``, ``"iou_frame"``).
+    reference : str
+        The report's loss, compared with ``"mse"``.
+    fields
+        The records' model, protocol, split, ...
+
+    Returns
+    -------
+    records, and the (seed, threshold) pairs of :data:`LOSS_THRESHOLDS` where
+    the reference head recalls no more than MSE (argmax on, as the report's
+    code), each ``{"seed", "threshold", reference, "mse"}``.
+    """
+    base = {**fields, "claim": "loss"}
+    out, reps = [], {}
+    for loss, evs in evaluations.items():
+        for argmax in (True, False):
+            rule = f"threshold {REPORT_THRESHOLD}" + (", argmax on" if argmax else "")
+            reps[loss, argmax] = uncertainty.replicates(
+                evs, uncertainty.apply(evs, _at(REPORT_THRESHOLD, argmax)), with_map=True
+            )
+            out += records.from_replicates(
+                reps[loss, argmax], COUNT, evaluations=evs, **base, head=loss, rule=rule
+            )
+        out += records.from_replicates(
+            reps[loss, True], ("map",), evaluations=evs, **base, head=loss, rule=""
+        )
+        empty = uncertainty.share_replicates(
+            evs, [~decisions.threshold(e.scores, REPORT_THRESHOLD).any(axis=1) for e in evs]
+        )
+        out += records.from_replicates(
+            {"empty_frames": empty},
+            ("empty_frames",),
+            evaluations=evs,
+            **base,
+            head=loss,
+            rule=f"threshold {REPORT_THRESHOLD}",
+        )
+    diff = {
+        m: reps[reference, True][m] - reps["mse", True][m]
+        for m in ("recall", "fp_per_frame", "f1_micro", "map")
+    }
+    out += records.from_replicates(
+        {m: diff[m] for m in ("recall", "fp_per_frame", "f1_micro")},
+        ("recall", "fp_per_frame", "f1_micro"),
+        evaluations=evaluations[reference],
+        **base,
+        head=reference,
+        minus="mse",
+        rule=f"threshold {REPORT_THRESHOLD}, argmax on",
+    )
+    out += records.from_replicates(
+        {"map": diff["map"]},
+        ("map",),
+        evaluations=evaluations[reference],
+        **base,
+        head=reference,
+        minus="mse",
+        rule="",
+    )
+    losing = [
+        {
+            "seed": i,
+            "threshold": t,
+            reference: float(metrics.recall(a.y_true, _at(t, True)(a.scores))),
+            "mse": float(metrics.recall(b.y_true, _at(t, True)(b.scores))),
+        }
+        for i, (a, b) in enumerate(zip(evaluations[reference], evaluations["mse"]))
+        for t in LOSS_THRESHOLDS
+    ]
+    pairs = len(losing)
+    losing = [p for p in losing if p[reference] <= p["mse"]]
+    out.append(
+        records.record(
+            "pairs_recall_above",
+            pairs - len(losing),
+            high=pairs,
+            **base,
+            head=reference,
+            minus="mse",
+            rule="every threshold, argmax on",
+            seeds=len(evaluations[reference]),
+        )
+    )
+    return out, losing
+
+
+def top_n_records(train_labels, evaluations, *, max_n: int = 5, top_n: int = 3, **fields) -> list[dict]:
+    """Top-N for N = 1..``max_n``, plain and with the report's two normalizations; top-``top_n`` minus each
+    other N (plain) and each normalization minus plain at top-``top_n``; the N the study's criterion picks
+    (:func:`instrid.uncertainty.choose_top_n`) as a record ``chosen_n``."""
+    base = {**fields, "claim": "top_n"}
+    variants = [
+        decisions.normalizations(ev.scores, decisions.label_frequency(y))
+        for y, ev in zip(train_labels, evaluations)
+    ]
+    reps = {
+        name: {
+            n: uncertainty.replicates(evaluations, [decisions.top_n(v[name], n) for v in variants])
+            for n in range(1, max_n + 1)
+        }
+        for name in variants[0]
+    }
+    out = []
+    for name, by_n in reps.items():
+        for n, r in by_n.items():
+            out += records.from_replicates(
+                r, COUNT, evaluations=evaluations, **base, head=name, rule=f"top-{n}"
+            )
+    plain = reps["plain"]
+    for n in range(1, max_n + 1):
+        if n != top_n:
+            out += records.from_replicates(
+                {"f1_micro": plain[top_n]["f1_micro"] - plain[n]["f1_micro"]},
+                ("f1_micro",),
+                evaluations=evaluations,
+                **base,
+                head="plain",
+                rule=f"top-{top_n}",
+                minus=f"top-{n}",
+            )
+    for name in reps:
+        if name != "plain":
+            out += records.from_replicates(
+                {"f1_micro": reps[name][top_n]["f1_micro"] - plain[top_n]["f1_micro"]},
+                ("f1_micro",),
+                evaluations=evaluations,
+                **base,
+                head=name,
+                rule=f"top-{top_n}",
+                minus="plain",
+            )
+    chosen, _ = uncertainty.choose_top_n(evaluations, max_n)
+    out.append(
+        records.record(
+            "chosen_n", chosen, **base, head="plain", rule="best seed-mean micro F1", seeds=len(evaluations)
+        )
+    )
+    return out
+
+
+def normalization_records(
+    train_labels, evaluations, noise_scores=None, *, top_n: int = 3, **fields
+) -> tuple[list[dict], dict]:
+    """Each of the report's bias vectors against the plain scores, on one split.
+
+    Three rules: top-``top_n`` and one global threshold (tuned for micro F1 on
+    the same examples, for every variant alike), where subtracting a per-class
+    constant reorders the classes and so can change the decisions; and a
+    threshold tuned per class (F1), where it can change only the argmax that
+    the report's code keeps on. Records: each rule's metrics per variant, and
+    variant minus plain (micro F1). Also returns each variant's decisions per
+    rule, ``{rule: {variant: [per seed]}}``, for figures.
+    """
+    base = {**fields, "claim": "normalization"}
+    noise_scores = noise_scores or [None] * len(evaluations)
+    by_rule: dict = {}
+    for y, ev, noise in zip(train_labels, evaluations, noise_scores):
+        variants = decisions.normalizations(ev.scores, decisions.label_frequency(y), noise_scores=noise)
+        for name, s in variants.items():
+            grid = np.linspace(s.min(), s.max(), 101)
+            t_class = decisions.tune_class_thresholds(s, ev.y_true, grid=grid)
+            t_global = decisions.tune_global_threshold(s, ev.y_true, grid=grid)
+            for rule, pred in (
+                (f"top-{top_n}", decisions.top_n(s, top_n)),
+                ("one threshold (micro F1), argmax on", decisions.threshold(s, t_global, always_argmax=True)),
+                ("class thresholds (F1), argmax on", decisions.threshold(s, t_class, always_argmax=True)),
+            ):
+                by_rule.setdefault(rule, {}).setdefault(name, []).append(pred)
+    out = []
+    for rule, variants in by_rule.items():
+        reps = {name: uncertainty.replicates(evaluations, preds) for name, preds in variants.items()}
+        for name, r in reps.items():
+            out += records.from_replicates(r, COUNT, evaluations=evaluations, **base, head=name, rule=rule)
+            if name != "plain":
+                out += records.from_replicates(
+                    {"f1_micro": r["f1_micro"] - reps["plain"]["f1_micro"]},
+                    ("f1_micro",),
+                    evaluations=evaluations,
+                    **base,
+                    head=name,
+                    rule=rule,
+                    minus="plain",
+                )
+    return out, by_rule

@@ -1,0 +1,142 @@
+"""Results as flat records a program can select by field.
+
+Every number a notebook saves for a verdict is one record: which notebook and
+claim, which model, protocol, split and decision rule, which metric, its value
+and 95% interval, and how many seeds, recordings and segments stand behind it.
+A difference ``a - b`` is the record of ``a`` with ``minus`` naming ``b``.
+Verdict rules (:mod:`instrid.report`) find their numbers with :func:`one`,
+never by composing key strings.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from instrid.uncertainty import format_interval
+
+#: Every record has these fields (``""`` or ``None`` where one does not apply), in this order.
+FIELDS = (
+    "notebook",
+    "claim",
+    "model",
+    "protocol",
+    "trained_on",
+    "tested_on",
+    "split",
+    "head",
+    "rule",
+    "minus",
+    "metric",
+    "value",
+    "low",
+    "high",
+    "seeds",
+    "recordings",
+    "segments",
+)
+#: Fields that say what a record is (the rest say what it measured).
+KEYS = FIELDS[: FIELDS.index("value")]
+DEFAULTS = {field: "" for field in KEYS} | {
+    "value": None,
+    "low": None,
+    "high": None,
+    "seeds": None,
+    "recordings": None,
+    "segments": None,
+}
+
+
+class MissingRecord(KeyError):
+    """No record, or more than one, matches a selection: the results are incomplete or ambiguous."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else "missing record"
+
+
+def record(metric: str, value, *, low=None, high=None, **fields) -> dict:
+    """One record: :data:`FIELDS` in order, defaults for those not given; unknown fields are refused."""
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"unknown record fields {sorted(unknown)}; known: {', '.join(FIELDS)}")
+    out = {**DEFAULTS, **fields, "metric": metric, "value": _number(value), "low": _number(low)}
+    out["high"] = _number(high)
+    return {field: out[field] for field in FIELDS}
+
+
+def _number(x):
+    return None if x is None else float(x)
+
+
+def from_replicates(replicates: dict, metrics, *, evaluations=None, **fields) -> list[dict]:
+    """Records of :func:`instrid.uncertainty.replicates` (or of a difference of them) for ``metrics``.
+
+    ``evaluations`` (one per seed) give the counts: seeds, recordings, and the
+    segments of one seed.
+    """
+    counts = _counts(evaluations)
+    out = []
+    for metric in metrics:
+        low, high = replicates[metric].interval()
+        out.append(record(metric, replicates[metric].mean, low=low, high=high, **counts, **fields))
+    return out
+
+
+def from_summary(summary: dict, metrics=None, *, evaluations=None, **fields) -> list[dict]:
+    """Records of ``{metric: {"mean", "low", "high", ...}}`` (a summary or a difference)."""
+    counts = _counts(evaluations)
+    return [
+        record(
+            m, summary[m]["mean"], low=summary[m].get("low"), high=summary[m].get("high"), **counts, **fields
+        )
+        for m in (metrics or [m for m in summary if isinstance(summary[m], dict)])
+    ]
+
+
+def _counts(evaluations) -> dict:
+    if not evaluations:
+        return {}
+    return {
+        "seeds": len(evaluations),
+        "recordings": len({int(r) for ev in evaluations for r in ev.recordings}),
+        "segments": len(evaluations[0].y_true),
+    }
+
+
+def select(records, **fields) -> list[dict]:
+    """The records whose fields equal every one given."""
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"unknown record fields {sorted(unknown)}; known: {', '.join(FIELDS)}")
+    return [r for r in records if all(r.get(k) == v for k, v in fields.items())]
+
+
+def one(records, **fields) -> dict:
+    """The one record matching ``fields``; :class:`MissingRecord` names the selection otherwise."""
+    found = select(records, **fields)
+    if len(found) != 1:
+        what = ", ".join(f"{k}={v!r}" for k, v in fields.items())
+        raise MissingRecord(f"{len(found)} records match {what} (one expected)")
+    return found[0]
+
+
+def interval(rec: dict) -> dict:
+    """A record's ``{"mean", "low", "high"}``, as :func:`instrid.uncertainty.format_interval` reads it."""
+    return {"mean": rec["value"], "low": rec["low"], "high": rec["high"]}
+
+
+def tagged(records, **fields) -> list[dict]:
+    """The same records with ``fields`` set (e.g. the notebook, or the model they measured)."""
+    return [{**r, **fields} for r in records]
+
+
+def table(found, index, columns: str, digits: int = 3) -> pd.DataFrame:
+    """Records as a table of ``"value [low, high]"`` strings: rows by the field(s) ``index``, a column per
+    value of the field ``columns``."""
+    index = [index] if isinstance(index, str) else list(index)
+    rows = [
+        {**{k: r[k] for k in index}, columns: r[columns], "shown": format_interval(interval(r), digits)}
+        for r in found
+    ]
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows).pivot(index=index, columns=columns, values="shown")
