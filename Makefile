@@ -130,7 +130,7 @@ STUDY_ORDER := $(foreach name,$(STUDY_FIRST),$(filter %/$(name).ipynb,$(NOTEBOOK
 study: data
 	$(BIN)/instrid data info --root $(DATA_ROOT)
 	@printf '%s\n' $(STUDY_ORDER) | $(STUDY_ENV) xargs -P $(STUDY_JOBS) -I{} sh -c 'nb="$$1"; $(RUN_IN_PLACE)' _ {}
-	$(BIN)/instrid results-table --results results --readme README.md
+	$(BIN)/instrid results-table --results results --readme README.md --findings FINDINGS.md
 	$(TRAIN_MODEL)
 
 # The study's final model (instrid train's default: the corrected recipe on the listening model, seed 0,
@@ -145,7 +145,7 @@ model: data
 .PHONY: $(NOTEBOOK_NAMES)
 $(NOTEBOOK_NAMES): data
 	@nb=notebooks/$@.ipynb; $(STUDY_ENV) $(RUN_IN_PLACE)
-	$(BIN)/instrid results-table --results results --readme README.md
+	$(BIN)/instrid results-table --results results --readme README.md --findings FINDINGS.md
 
 # The same notebooks on real MusicNet at full scale (instrid data musicnet --root DIR first).
 # Writes figures and results under build/musicnet, leaving the committed default run alone.

@@ -9,7 +9,7 @@
     instrid data info     --root DIR [--decode]
     instrid cache info
     instrid cache prune   [--unused-days N] [--max-gb X] [--dry-run]
-    instrid results-table [--results results] [--readme README.md]
+    instrid results-table [--results results] [--readme README.md [--findings FINDINGS.md]]
     instrid run-notebook  NOTEBOOK [--out PATH] [-f PARAMETERS.yaml] [-p NAME VALUE ...]
     instrid tidy-notebook NOTEBOOK ...
     instrid train   --root DIR [--out MODEL.pt] [--backbone musicnn|resnet18] [--epochs N]
@@ -252,8 +252,10 @@ def _results_table(args) -> None:
 
     if not Path(args.results).is_dir():
         raise UsageError(f"{args.results}: no such results folder")
+    if args.findings and not args.readme:
+        raise UsageError("--findings goes with --readme (the README links to it)")
     if args.readme:
-        changed = results.update_readme(args.readme, args.results)
+        changed = results.update_readme(args.readme, args.results, findings=args.findings)
         print(f"{args.readme}: findings {'updated' if changed else 'unchanged'}")
     else:
         print(results.findings_section(args.results))
@@ -589,13 +591,19 @@ def build_parser() -> argparse.ArgumentParser:
     prune.set_defaults(run=_cache_prune)
 
     table = commands.add_parser(
-        "results-table", help="the README's findings and headline numbers, from results/*.json"
+        "results-table",
+        help="the README's table of the report's claims (and FINDINGS.md), from results/*.json",
     )
     table.add_argument(
         "--results", default="results", type=_path, help="folder of the notebooks' JSON results"
     )
     table.add_argument(
         "--readme", type=_path, help="rewrite the generated section of this README instead of printing"
+    )
+    table.add_argument(
+        "--findings",
+        type=_path,
+        help="with --readme: also write the full findings, claim by claim, to this file (created if missing)",
     )
     table.set_defaults(run=_results_table)
 

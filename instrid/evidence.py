@@ -42,13 +42,15 @@ def prior_evaluations(train_labels, evaluations) -> list[uncertainty.Evaluation]
     ]
 
 
-def prior_records(train_labels, evaluations, *, top_n: int = 3, **fields) -> list[dict]:
+def prior_records(train_labels, evaluations, *, top_n: int = 3, prior=None, **fields) -> list[dict]:
     """The label prior's top-``top_n`` and the model's top-``top_n`` minus it, paired (same examples).
 
     ``fields`` name the model (``model``, ``split``, ...); the prior's own
-    records carry ``head="label prior"``.
+    records carry ``head="label prior"``. ``prior``: the prior's evaluations
+    where they are not each seed's ``train_labels`` frequency (a
+    cross-validation's, one frequency per fold); ``train_labels`` is then unused.
     """
-    constant = prior_evaluations(train_labels, evaluations)
+    constant = prior if prior is not None else prior_evaluations(train_labels, evaluations)
     rule = f"top-{top_n}"
     prior = uncertainty.replicates(
         constant, uncertainty.apply(constant, lambda s: decisions.top_n(s, top_n)), with_map=True

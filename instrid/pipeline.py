@@ -23,6 +23,7 @@ from instrid import (
     data,
     decisions,
     embeddings,
+    evidence,
     examples,
     features,
     labels,
@@ -147,6 +148,22 @@ class Prepared:
             "recordings_kept": int(kept.table["recording"].nunique()),
         }
         return Prepared(self.dataset, kept, self.model, np.asarray(self.embeddings[keep]), config)
+
+    def with_splits(self, split_of: dict) -> Prepared:
+        """The same examples and embeddings with each recording's split set by ``split_of`` (recording id
+        -> "train", "validation" or "test"), e.g. one fold of a cross-validation."""
+        recordings = self.examples.table["recording"].to_numpy()
+        missing = set(np.unique(recordings).tolist()) - set(split_of)
+        if missing:
+            raise ValueError(f"no split given for recording(s) {sorted(missing)[:5]}")
+        table = self.examples.table.assign(split=[split_of[int(r)] for r in recordings])
+        return Prepared(
+            self.dataset,
+            examples.Examples(table, self.examples.targets),
+            self.model,
+            self.embeddings,
+            self.config,
+        )
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Embeddings and targets of one split."""
@@ -398,6 +415,66 @@ def validation_scores(prepared: Prepared, *, epochs: int = 3, lr: float = 1e-3) 
 
     (ours_map, ours_f1), (prior_map, prior_f1) = scored(validation.scores), scored(prior)
     return {"map": ours_map, "f1_micro": ours_f1, "prior_map": prior_map, "prior_f1_micro": prior_f1}
+
+
+def cross_validated(prepared: Prepared, config: train.TrainConfig, folds: dict[int, int]) -> Evaluation:
+    """Every example of ``prepared`` (all three splits pooled) scored by a head that never saw its recording.
+
+    ``folds`` maps each recording to its fold (:func:`instrid.splits.recording_folds`). For fold ``k`` a head
+    is trained (``config``) on the other folds but one, the epoch chosen on fold ``k + 1``, and scores
+    fold ``k``; the folds' scores are joined in the examples' order.
+    """
+    n_folds = max(folds.values()) + 1
+    recordings = prepared.examples.table["recording"].to_numpy()
+    scores = np.zeros(prepared.examples.targets.shape)
+    logits = np.zeros(prepared.examples.targets.shape)
+    for k in range(n_folds):
+        role = {
+            r: "test" if f == k else "validation" if f == (k + 1) % n_folds else "train"
+            for r, f in folds.items()
+        }
+        fold = prepared.with_splits(role)
+        head = fit_head(fold, config, progress=False).head
+        tested = np.array([role[int(r)] == "test" for r in recordings])
+        x, _ = fold.split("test")
+        logits[tested] = train.predict_logits(head, x)
+        scores[tested] = decisions.sigmoid(logits[tested])
+    return Evaluation(prepared.examples.targets.astype(bool), scores, recordings, logits)
+
+
+def cross_validated_prior(prepared: Prepared, folds: dict[int, int]) -> Evaluation:
+    """The label-prior rule under the same folds: each example scored by the label frequency of the
+    recordings its fold's head trained on (:func:`cross_validated`), whatever the audio."""
+    n_folds = max(folds.values()) + 1
+    recordings = prepared.examples.table["recording"].to_numpy()
+    fold_of = np.array([folds[int(r)] for r in recordings])
+    targets = prepared.examples.targets
+    scores = np.zeros(targets.shape)
+    for k in range(n_folds):
+        trained_on = (fold_of != k) & (fold_of != (k + 1) % n_folds)
+        scores[fold_of == k] = decisions.label_frequency(targets[trained_on])
+    return Evaluation(targets.astype(bool), scores, recordings)
+
+
+def cross_validation(runs: list[Prepared], config: dict, folds: int, *, top_n: int = 3, **fields):
+    """Every seed's examples, all splits pooled, scored by recording-level cross-validation.
+
+    Folds are stratified by ensemble (:func:`instrid.splits.recording_folds`, the same for every seed);
+    ``config`` holds :class:`instrid.train.TrainConfig`'s options but the seed. Returns the records of the
+    model's top-``top_n`` and mAP beside the label prior's under the same folds
+    (:func:`instrid.evidence.prior_records`, ``split="<folds>-fold CV"``), and each seed's evaluation.
+    """
+    ensembles = splits.read_splits().set_index("id")["ensemble"]
+    evaluations, priors = [], []
+    for P in runs:
+        ids = np.unique(P.examples.table["recording"].to_numpy())
+        fold_of = splits.recording_folds(ids, ensembles.loc[ids].to_numpy(), folds)
+        evaluations.append(cross_validated(P, train.TrainConfig(seed=P.seed, **config), fold_of))
+        priors.append(cross_validated_prior(P, fold_of))
+    found = evidence.prior_records(
+        None, evaluations, top_n=top_n, prior=priors, **fields, split=f"{folds}-fold CV"
+    )
+    return found, evaluations
 
 
 def fit_heads(runs: list[Prepared], epochs: int, **options) -> list:

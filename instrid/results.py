@@ -1,12 +1,14 @@
-"""Result files and the README's generated section: what the study found, from ``results/``.
+"""Result files, the README's generated section and FINDINGS.md: what the study found, from ``results/``.
 
-* :func:`save_results` -- ``results/<notebook>.json``: a notebook's numbers and
-  the configuration that produced them (no date, no machine path).
+* :func:`save_results` -- ``results/<notebook>.json``: a notebook's numbers (its
+  flat ``records``, :mod:`instrid.records`) and the configuration that produced
+  them (no date, no machine path).
 * :func:`load_results` -- every results file of a folder.
-* :func:`findings_section` -- what this run is, then the Findings table (one
-  row per claim of :data:`instrid.report.CLAIMS`: the report's number, ours
-  with its interval, the verdict), then the headline numbers with intervals.
-* :func:`update_readme` -- rewrite that section of the README in place.
+* :func:`readme_section` -- the README's part: three sentences made from the
+  verdicts, then one row per claim of the report (:func:`summary_table`).
+* :func:`findings_section` -- FINDINGS.md's: what this run is, every claim with
+  each model's verdict, this study's own targets, the headline numbers.
+* :func:`update_readme` -- rewrite both in place, between their markers.
 
 Nothing here is typed by hand: ``instrid results-table`` regenerates it.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from instrid import model, records, report
+from instrid import model, records, report, verdicts
 from instrid.errors import DatasetError
 from instrid.files import atomic_path, write_json_atomic
 from instrid.uncertainty import format_interval
@@ -190,6 +192,108 @@ def findings_table(results: dict) -> str:
     return "\n".join(rows)
 
 
+def claim_verdicts(results: dict) -> list:
+    """The report's claims, each once: ``(status, claim, verdict, rows)``, the claim's one verdict, the row
+    that decides it and its verdict, and every ``(claim, verdict)`` row
+    (:func:`instrid.report.claim_verdict`)."""
+    judged = _judged(report.CLAIMS, results)
+    out = []
+    for key in dict.fromkeys(c.claim for c, _ in judged):
+        rows = [(c, v) for c, v in judged if c.claim == key]
+        status, (claim, v) = report.claim_verdict(rows)
+        out.append((status, claim, v, rows))
+    return out
+
+
+def _rests_on(claim, status: str) -> str:
+    if claim.rests_on == "labels" or status == verdicts.REPRODUCED_BY_PRIOR:
+        return "labels alone"
+    return "the model" if claim.rests_on == "model" else "—"
+
+
+def summary_table(results: dict) -> str:
+    """The README's table: one row per claim of the report, in a few words; the report's number; ours, on
+    the model that decides it; the verdict; and whether it rests on the labels alone (so holds for real
+    MusicNet as it is, whose labels the synthetic audio keeps) or on a model heard on synthetic audio."""
+    rows = [
+        "| the report's claim | the report | this study | verdict | rests on |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for status, claim, v, _ in claim_verdicts(results):
+        where = f" ({claim.on})" if claim.on else ""
+        rows.append(
+            f"| {claim.short or claim.quote} | {v.report} | {v.number or v.ours}{where} | **{status}** | "
+            f"{_rests_on(claim, status)} |"
+        )
+    return "\n".join(rows)
+
+
+def lead(results: dict) -> str:
+    """What the study found, in three sentences made from the verdicts and their numbers."""
+    found = claim_verdicts(results)
+    parts = []
+    final = next((f for f in found if f[1].claim == "final_test"), None)
+    if final:
+        status, claim, v, _ = final
+        parts.append(
+            f"Under its code's own protocol the report's headline result ({v.report}) is **{status}**: "
+            f"{v.number or v.ours}."
+        )
+    about_model = [f for f in found if f[1].rests_on == "model" and f[1].claim != "final_test"]
+    if about_model:
+        counts = {}
+        for status, *_ in about_model:
+            counts[status] = counts.get(status, 0) + 1
+        report_rows = [v for _, _, _, rows in about_model for c, v in rows if c.on == "the report's pipeline"]
+        at_prior = sum(v.status == verdicts.UNINFORMATIVE for v in report_rows)
+        tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        parts.append(
+            f"Of its {len(about_model)} claims about the model, {at_prior} are uninformative on the report's "
+            f"pipeline as it runs offline (a random ResNet-18 whose top-3 is at the label prior's); "
+            "judged where "
+            f"a model beats that prior: {tally}."
+        )
+    targets = {c.key: v for c, v in _judged(report.TARGETS, results)}
+    if "listening_in_font" in targets:
+        unheard = results.get("11_generalization_of_models", {})
+        scores = unheard.get("unheard_f1_micro", {})
+        parts.append(
+            f"A music-pretrained backbone (musicnn) listens: with a corrected recipe it scores "
+            f"{targets['listening_in_font'].ours} on the official test split"
+            + (
+                f", and mean micro F1 {scores['listening']:.3f} on SoundFonts no model heard in training "
+                f"({', '.join(unheard['unheard_fonts'])}; a ResNet-18 on log-mel: {scores['corrected']:.3f})."
+                if {"listening", "corrected"} <= set(scores)
+                else "."
+            )
+        )
+    return " ".join(parts)
+
+
+def readme_section(results_dir) -> str:
+    """The README's generated section: the lead, the one table, and where the rest is."""
+    results = load_results(results_dir)
+    if not results:
+        return "_No results yet: run `make study`._"
+    try:
+        return "\n\n".join(
+            [
+                lead(results),
+                summary_table(results),
+                "Each verdict follows one standard (`instrid/verdicts.py`); every row in full, with each "
+                "model's "
+                "verdict, this study's own targets and the headline numbers: [FINDINGS.md](FINDINGS.md).",
+            ]
+        )
+    except DatasetError as exc:
+        raise DatasetError(f"{Path(results_dir) / str(exc)}") from None
+    except INCOMPLETE as exc:
+        raise DatasetError(
+            f"{results_dir}: incomplete results ({type(exc).__name__}: {exc}); "
+            "rerun the notebooks (make study)"
+        ) from None
+
+
 def targets_table(results: dict) -> str:
     """This study's own targets and choices, one row each: what, the measurement, met or missed."""
     rows = ["| this study's target or choice | measured | verdict |", "| --- | --- | --- |"]
@@ -308,25 +412,54 @@ def _findings_section(results: dict) -> str:
     return "\n\n".join(parts)
 
 
-def update_readme(readme, results_dir) -> bool:
-    """Replace the README's generated section; return whether it changed."""
-    readme = Path(readme)
-    try:
-        text = readme.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DatasetError(f"{readme}: not a text file; not instrid's README") from None
+FINDINGS_HEADER = (
+    "# What this study found, claim by claim\n\n"
+    "Generated from `results/` by `instrid results-table` (`make study`); the README shows the short table.\n"
+)
+
+
+def _with_section(path, section: str, *, create: bool) -> tuple[str, str]:
+    """``(old text, new text)`` of ``path`` with ``section`` between its markers; a missing file is created
+    (with a header) only where ``create``; a file without the markers is not instrid's: refused."""
+    path = Path(path)
+    if create and not path.exists():
+        text, old = f"{FINDINGS_HEADER}\n{README_START}\n{README_END}\n", ""
+    else:
+        if not path.is_file():
+            raise DatasetError(f"{path}: no such file; not instrid's README")
+        try:
+            text = old = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise DatasetError(f"{path}: not a text file; not instrid's README") from None
     if README_START not in text or README_END not in text:
-        raise DatasetError(
-            f"{readme}: no findings markers ({README_START} ... {README_END}); not instrid's README"
-        )
+        raise DatasetError(f"{path}: no findings markers ({README_START} ... {README_END}); not instrid's")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    return old, f"{head}{README_START}\n{section}\n{README_END}{tail}"
+
+
+def update_readme(readme, results_dir, findings=None) -> bool:
+    """Rewrite the README's generated section (:func:`readme_section`) and, where ``findings`` names a
+    file (created if missing), the full findings (:func:`findings_section`); return whether either changed.
+
+    Every file is checked and every section computed before anything is written, so a refused file or
+    incomplete results leave both files as they were.
+    """
+    targets = [(readme, False)] + ([(findings, True)] if findings is not None else [])
+    for path, create in targets:  # refuse a file that is not ours before reading any result
+        _with_section(path, "", create=create)
     if not load_results(results_dir):
         raise DatasetError(
             f"{results_dir}: holds no results (*.json); the findings in {readme} are left as they are"
         )
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_START}\n{findings_section(results_dir)}\n{README_END}{tail}"
-    if new != text:
-        with atomic_path(readme) as tmp:
-            tmp.write_text(new)
-    return new != text
+    sections = {readme: readme_section(results_dir)}
+    if findings is not None:
+        sections[findings] = findings_section(results_dir)
+    changed = False
+    for path, create in targets:
+        old, new = _with_section(path, sections[path], create=create)
+        if new != old:
+            with atomic_path(Path(path)) as tmp:
+                tmp.write_text(new)
+            changed = True
+    return changed

@@ -69,3 +69,32 @@ def read_splits(path=None) -> pd.DataFrame:
     if bad or splits["id"].duplicated().any():
         raise DatasetError(f"{path}: splits must name each id once as one of {SPLIT_NAMES}")
     return splits
+
+
+def recording_folds(ids, ensembles, folds: int, *, seed: int = SPLITS_SEED) -> dict[int, int]:
+    """Each recording's fold, ``0 <= fold < folds``, stratified by ensemble: the recordings of each ensemble
+    (in ascending id order, permuted by ``seed``) are dealt to the folds in turn, the deal carrying on
+    from one ensemble to the next so that the folds' sizes differ by at most one recording.
+
+    Parameters
+    ----------
+    ids : array_like of int
+        Recording ids (each once).
+    ensembles : array_like of str
+        Each recording's ensemble (MusicNet's metadata).
+    folds : int
+        At least 2 and at most the number of recordings.
+    """
+    ids, ensembles = np.asarray(ids, dtype=np.int64), np.asarray(ensembles, dtype=object)
+    if len(ids) != len(ensembles) or len(np.unique(ids)) != len(ids):
+        raise ValueError("one ensemble per recording, each recording once")
+    if not 2 <= folds <= len(ids):
+        raise ValueError(f"folds must lie in [2, {len(ids)}] (the recordings), got {folds}")
+    rng = np.random.default_rng(seed)
+    out, turn = {}, 0
+    for ensemble in sorted(set(ensembles)):
+        members = np.sort(ids[ensembles == ensemble])
+        for rid in members[rng.permutation(len(members))]:
+            out[int(rid)] = turn % folds
+            turn += 1
+    return out

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import TREE, make_tree
-from instrid import data, decisions, examples, metrics, pipeline, splits, train
+from instrid import data, decisions, examples, instruments, metrics, pipeline, splits, train
 
 
 @pytest.fixture
@@ -267,3 +267,42 @@ def test_train_model_names_its_model_and_keeps_the_resnets_options_to_it(tree, t
         with pytest.raises(ValueError, match="the listening model has its own weights"):
             pipeline.train_model(tree, tmp_path / "m.pt", model_name="listening", **options)
     assert not (tmp_path / "m.pt").exists()
+
+
+def _pooled_run(n_recordings=12, per_recording=30, seed=0):
+    """A Prepared with embeddings from which the instruments can be read, and no dataset or model."""
+    rng = np.random.default_rng(seed)
+    recordings = np.repeat(np.arange(n_recordings), per_recording)
+    targets = rng.random((len(recordings), instruments.N_INSTRUMENTS)) < 0.3
+    embeddings = (targets * 2.0 + rng.normal(0, 0.5, targets.shape)).astype(np.float32)
+    table = pd.DataFrame({"recording": recordings, "start": 0, "end": 1, "split": "train"})
+    return pipeline.Prepared(None, examples.Examples(table, targets), None, embeddings, {"seed": seed})
+
+
+def test_cross_validation_scores_every_example_with_a_head_that_never_saw_its_recording():
+    run = _pooled_run()
+    folds = {r: r % 4 for r in range(12)}
+    cv = pipeline.cross_validated(
+        run, train.TrainConfig(loss="bce", optimizer="adam", lr=0.01, lr_gamma=1.0, epochs=10, seed=0), folds
+    )
+    assert (
+        cv.scores.shape == run.examples.targets.shape
+        and (cv.recordings == run.examples.table["recording"]).all()
+    )
+    assert metrics.mean_average_precision(cv.y_true, cv.scores) > 0.9  # the embeddings carry the labels
+    # Fold 0's scores come from a head trained without fold 0 (nor fold 1, its validation): retrained on the
+    # same examples, it gives the same scores.
+    role = {r: "test" if f == 0 else "validation" if f == 1 else "train" for r, f in folds.items()}
+    fold = run.with_splits(role)
+    head = pipeline.fit_head(
+        fold,
+        train.TrainConfig(loss="bce", optimizer="adam", lr=0.01, lr_gamma=1.0, epochs=10, seed=0),
+        progress=False,
+    ).head
+    tested = np.isin(cv.recordings, [r for r, f in folds.items() if f == 0])
+    assert np.allclose(cv.logits[tested], train.predict_logits(head, fold.split("test")[0]))
+    prior = pipeline.cross_validated_prior(run, folds)
+    trained_on = np.isin(run.examples.table["recording"], [r for r, f in folds.items() if f in (2, 3)])
+    assert np.allclose(prior.scores[tested][0], decisions.label_frequency(run.examples.targets[trained_on]))
+    with pytest.raises(ValueError, match="no split given"):
+        run.with_splits({0: "train"})

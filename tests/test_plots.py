@@ -90,6 +90,14 @@ def test_panels_draw_on_the_given_axes_and_return_them():
     plots.per_instrument(ax, {"rule": per_inst})
     assert "horn" not in [t.get_text() for t in ax.get_xticklabels()] and len(ax.get_xticklabels()) == 10
     plt.close(fig)
+    # A class heard in two recordings or fewer is marked with its count.
+    counted = per_inst.assign(recordings=5, few_recordings=False)
+    counted.loc["viola", ["recordings", "few_recordings"]] = [2, True]
+    fig, ax = plt.subplots()
+    plots.per_instrument(ax, {"rule": counted})
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert "viola\n(2 rec.)" in labels and "violin" in labels
+    plt.close(fig)
 
 
 def test_declared_alone_leaves_out_instruments_never_alone():

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from conftest import RANDOM, agreeing_results, iv
-from instrid import records, report
+from conftest import RANDOM, REPO, agreeing_results, iv
+from instrid import records, report, results
 from instrid import verdicts as verdicts_of
 
 
@@ -116,6 +116,7 @@ AT_PRIOR = dict(claim="prior", minus="label prior top-3", metric="f1_micro")
                 minus="plain",
                 head="minus label frequency",
                 rule="top-3",
+                model="report's pipeline",
             ),
             "not shown",
         ),
@@ -130,6 +131,7 @@ AT_PRIOR = dict(claim="prior", minus="label prior top-3", metric="f1_micro")
                 minus="plain",
                 head="minus label frequency",
                 rule="top-3",
+                model="report's pipeline",
             ),
             "did not hold",
         ),
@@ -238,6 +240,15 @@ def test_each_claim_rule_at_its_edges(key, change, status):
         assert verdict.text.startswith("Its top-3 does not beat the label prior's beyond the interval")
 
 
+def test_the_listening_model_must_beat_the_prior_on_every_recording():
+    res = copy.deepcopy(agreeing_results())
+    claim = next(c for c in report.TARGETS if c.key == "listens_on_all_recordings")
+    verdict = report.judge(claim, res["12_cross_validation"])
+    assert verdict.status == report.MET and "323 recordings, 11 of 11 instruments heard" in verdict.ours
+    _set(res, "12_cross_validation", 0.01, -0.01, 0.03, **AT_PRIOR, model="listening model")
+    assert report.judge(claim, res["12_cross_validation"]).status == report.MISSED
+
+
 def test_the_first_final_number_reproduced_by_the_prior_alone_is_not_enough():
     res = copy.deepcopy(agreeing_results())
     # Recall in the prior's interval, false positives not: the model reproduces, the prior does not (both).
@@ -286,8 +297,8 @@ def test_finding_names_the_quote_numbers_and_verdict():
     assert "changes micro F1 on FluidR3_GM (unseen) by 0.100 [0.050, 0.150]" in ours
     assert "no gap is no merit" not in ours
     assert (
-        "Head 512 hidden units, z-scored instead of linear, z-scored: unseen-font micro F1 "
-        "0.020 [0.010, 0.030]" in ours
+        "Head 512 hidden units, z-scored instead of linear, z-scored changes unseen-font micro F1 by "
+        "+0.020 [+0.010, +0.030]" in ours
     )
     assert "Head linear, z-scored instead" not in ours  # the reference is not compared with itself
     deaf = copy.deepcopy(res["07_generalization"])
@@ -565,3 +576,18 @@ def test_instruments_ranked_at_chance_on_an_unheard_font_are_named():
     assert "bassoon is declared" not in text and "piano is declared" not in text
     del res["chance_ap"]
     assert "no better than chance" not in report.judge(claim, res).text
+
+
+def test_every_claim_finds_its_records_in_the_committed_results():
+    committed = results.load_results(REPO / "results")
+    for claim in (*report.CLAIMS, *report.TARGETS):
+        verdict = report.judge(claim, committed[claim.notebook])
+        assert verdict.status in (
+            *verdicts_of.STATUSES,
+            report.MET,
+            report.MET_IN_PART,
+            report.MISSED,
+            report.NOT_MEASURED,
+        )
+        if claim.source == "report":
+            assert len(verdict.text) <= report.MAX_TEXT

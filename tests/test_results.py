@@ -78,18 +78,29 @@ def test_headline_numbers_carry_intervals(tmp_path):
 
 
 def test_readme_section_is_rewritten_in_place(tmp_path, capsys):
-    readme = tmp_path / "README.md"
+    readme, findings = tmp_path / "README.md", tmp_path / "FINDINGS.md"
     readme.write_text(f"intro\n{results.README_START}\nold\n{results.README_END}\noutro\n")
     folder = write_all(tmp_path / "r")
-    assert cli.main(["results-table", "--results", str(folder), "--readme", str(readme)]) == 0
+    argv = ["results-table", "--results", str(folder), "--readme", str(readme)]
+    assert cli.main([*argv, "--findings", str(findings)]) == 0
     text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("outro\n") and "\nold\n" not in text
+    # The README gets the short table, one row per claim; FINDINGS.md, created, every row in full.
+    assert "| the report's claim | the report | this study | verdict | rests on |" in text
+    assert text.count("\n| ") == 2 + len({c.claim for c in report.CLAIMS}) and "### Findings" not in text
+    assert "labels alone" in text and "the model" in text and "[FINDINGS.md](FINDINGS.md)" in text
+    full = findings.read_text()
     assert (
-        text.startswith("intro\n")
-        and text.endswith("outro\n")
-        and "\nold\n" not in text
-        and "### Findings" in text
+        full.startswith(results.FINDINGS_HEADER) and "### Findings" in full and "### Headline numbers" in full
     )
-    assert results.update_readme(readme, folder) is False  # idempotent
+    assert results.update_readme(readme, folder, findings) is False  # idempotent
+    # A FINDINGS.md of someone else's is refused before either file is written.
+    findings.write_text("my notes")
+    readme.write_text(f"intro\n{results.README_START}\nold\n{results.README_END}\noutro\n")
+    assert cli.main([*argv, "--findings", str(findings)]) == 2
+    assert findings.read_text() == "my notes" and "\nold\n" in readme.read_text()
+    assert "FINDINGS.md: no findings markers" in capsys.readouterr().err
+    assert cli.main(["results-table", "--results", str(folder), "--findings", str(findings)]) == 2
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="no findings markers"):
         results.update_readme(readme, folder)

@@ -186,3 +186,16 @@ def test_share_replicates_count_flagged_examples_per_recording():
     assert 0 <= low < 0.375 < high <= 1
     with pytest.raises(ValueError, match="flags"):
         u.share_replicates(evs, [recordings < 2, np.ones(3, bool)])
+
+
+def test_per_instrument_numbers_say_how_many_recordings_stand_behind_them():
+    recordings = np.repeat(np.arange(5), 20)
+    y = np.zeros((100, 11), bool)
+    y[:, 0] = True  # in all five recordings
+    y[recordings == 3, 5] = True  # in one recording only
+    evs = [u.Evaluation(y, y * 1.0, recordings)] * 2
+    table = u.per_instrument_f1(evs, [y, y])
+    assert table.loc["violin", "recordings"] == 5 and not table.loc["violin", "few_recordings"]
+    assert table.loc[table.index[5], "recordings"] == 1 and table.loc[table.index[5], "segments"] == 20
+    assert table.loc[table.index[5], "few_recordings"]
+    assert table.loc[table.index[5], "mean"] == 1.0 and np.isnan(table.loc[table.index[1], "mean"])
