@@ -268,3 +268,43 @@ def normalization_records(
                     minus="plain",
                 )
     return out, by_rule
+
+
+def rendering_records(decided: dict, classes: dict, *, reference: str = "default", **fields) -> list[dict]:
+    """One model's scores on several renderings of the test recordings, and the reference rendering minus
+    each other, as records (``claim="renderings"``, ``tested_on`` the rendering).
+
+    Parameters
+    ----------
+    decided : dict
+        rendering -> (evaluations, decisions), one per seed (:func:`instrid.pipeline.decided_on_renderings`).
+    classes : dict
+        rendering -> boolean mask of the instruments it is scored on (a font that lacks some); missing: all.
+    reference : str
+        The rendering the others are set against (``minus`` names the other), each time scored on the
+        other's classes; paired over recordings where both hold the same ones, else drawn independently.
+    """
+    base = {**fields, "claim": "renderings", "split": "test"}
+    metrics_kept = ("recall", "fp_per_frame", "f1_micro", "map")
+
+    def scored(name, mask, seed=0):
+        evs, preds = decided[name]
+        if mask is not None:
+            evs, preds = [ev.only_classes(mask) for ev in evs], [p[:, mask] for p in preds]
+        return evs, uncertainty.replicates(evs, preds, with_map=True, seed=seed)
+
+    out = []
+    for name in decided:
+        evs, reps = scored(name, classes.get(name))
+        out += records.from_replicates(reps, metrics_kept, evaluations=evs, **base, tested_on=name)
+        if name == reference:
+            continue
+        ref_evs, ref = scored(reference, classes.get(name))
+        same = {int(r) for ev in evs for r in ev.recordings} == {
+            int(r) for ev in ref_evs for r in ev.recordings
+        }
+        if not same:
+            _, reps = scored(name, classes.get(name), seed=1)
+        diff = {m: ref[m] - reps[m] for m in ("f1_micro", "map")}
+        out += records.from_replicates(diff, diff, evaluations=evs, **base, tested_on=reference, minus=name)
+    return out

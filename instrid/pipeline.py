@@ -498,14 +498,22 @@ def operating_thresholds(runs: list[Prepared], heads) -> list[np.ndarray]:
     ]
 
 
-def scored_on_test(runs: list[Prepared], heads, rule, *, classes=None) -> dict:
-    """``uncertainty.replicates`` (with mAP) of each seed's test split under ``rule(evaluation, i)``.
+def decided_on_test(runs: list[Prepared], heads, rule) -> tuple[list[Evaluation], list[np.ndarray]]:
+    """Each seed's test evaluation and ``rule(evaluation, i)``'s decisions on it (``i``: the seed's position,
+    for rules with per-seed settings, e.g. thresholds tuned on its validation)."""
+    evs = [evaluate(P, h, "test") for P, h in zip(runs, heads)]
+    return evs, [rule(ev, i) for i, ev in enumerate(evs)]
 
-    ``i`` is the seed's position, for rules with per-seed settings (thresholds tuned on its validation).
+
+def scored_on_test(runs: list[Prepared], heads, rule, *, classes=None) -> dict:
+    """``uncertainty.replicates`` (with mAP) of :func:`decided_on_test`.
+
     ``classes``, a boolean mask, keeps only those instruments in the scores (the rule still decides on all).
     """
-    evs = [evaluate(P, h, "test") for P, h in zip(runs, heads)]
-    predictions = [rule(ev, i) for i, ev in enumerate(evs)]
+    return _scored(*decided_on_test(runs, heads, rule), classes)
+
+
+def _scored(evs, predictions, classes=None) -> dict:
     if classes is not None:
         evs, predictions = [ev.only_classes(classes) for ev in evs], [p[:, classes] for p in predictions]
     return uncertainty.replicates(evs, predictions, with_map=True)
@@ -521,6 +529,36 @@ def threshold_rule(thresholds: list[np.ndarray], top_n: int):
     return rule
 
 
+def decided_on_renderings(
+    runs: list[Prepared],
+    heads,
+    rule,
+    roots: dict,
+    *,
+    test_examples: int,
+    device: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """:func:`decided_on_test` of each seed's head on the test recordings of every rendering in ``roots``.
+
+    ``roots`` maps a rendering's name to its tree, or to ``None`` for the
+    runs' own test split; another tree's test segments are drawn and embedded
+    by :func:`prepare_elsewhere` (``test_examples`` per seed).
+    """
+    decided = {}
+    for name, root in tqdm(roots.items(), desc="renderings", disable=not progress, leave=False):
+        tested = (
+            runs
+            if root is None
+            else [
+                prepare_elsewhere(P, root, test_examples=test_examples, device=device, progress=False)
+                for P in runs
+            ]
+        )
+        decided[name] = decided_on_test(tested, heads, rule)
+    return decided
+
+
 def scored_on_renderings(
     runs: list[Prepared],
     heads,
@@ -531,28 +569,19 @@ def scored_on_renderings(
     classes: dict | None = None,
     device: str | None = None,
     progress: bool = True,
+    decided: dict | None = None,
 ) -> dict:
-    """:func:`scored_on_test` of each seed's head on the test recordings of every rendering in ``roots``.
+    """``uncertainty.replicates`` (with mAP) of :func:`decided_on_renderings` (or of ``decided``, its output).
 
-    ``roots`` maps a rendering's name to its tree, or to ``None`` for the
-    runs' own test split; another tree's test segments are drawn and embedded
-    by :func:`prepare_elsewhere` (``test_examples`` per seed). ``classes``
-    maps a rendering's name to a boolean mask of the instruments it is scored
-    on (a font that lacks some: :func:`instrid.synth.covered_classes`): the
-    rule decides on all of them, the scores count only those.
+    ``classes`` maps a rendering's name to a boolean mask of the instruments it
+    is scored on (a font that lacks some: :func:`instrid.synth.covered_classes`):
+    the rule decides on all of them, the scores count only those.
     """
-    scored = {}
-    for name, root in tqdm(roots.items(), desc="renderings", disable=not progress, leave=False):
-        tested = (
-            runs
-            if root is None
-            else [
-                prepare_elsewhere(P, root, test_examples=test_examples, device=device, progress=False)
-                for P in runs
-            ]
+    if decided is None:
+        decided = decided_on_renderings(
+            runs, heads, rule, roots, test_examples=test_examples, device=device, progress=progress
         )
-        scored[name] = scored_on_test(tested, heads, rule, classes=(classes or {}).get(name))
-    return scored
+    return {name: _scored(*decided[name], (classes or {}).get(name)) for name in roots}
 
 
 def evaluate_examples(

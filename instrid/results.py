@@ -255,19 +255,41 @@ def lead(results: dict) -> str:
         )
     targets = {c.key: v for c, v in _judged(report.TARGETS, results)}
     if "listening_in_font" in targets:
-        unheard = results.get("11_generalization_of_models", {})
-        scores = unheard.get("unheard_f1_micro", {})
         parts.append(
             f"A music-pretrained backbone (musicnn) listens: with a corrected recipe it scores "
             f"{targets['listening_in_font'].ours} on the official test split"
-            + (
-                f", and mean micro F1 {scores['listening']:.3f} on SoundFonts no model heard in training "
-                f"({', '.join(unheard['unheard_fonts'])}; a ResNet-18 on log-mel: {scores['corrected']:.3f})."
-                if {"listening", "corrected"} <= set(scores)
-                else "."
-            )
+            + _on_unheard_fonts(results.get("11_generalization_of_models", {}))
         )
     return " ".join(parts)
+
+
+def _on_unheard_fonts(found: dict) -> str:
+    """ ", and on <font>, ...": the shipped model on each unheard font (notebook 11's records), or "."."""
+    model, fonts = found.get("shipped_model"), found.get("unheard_fonts") or []
+    if not model or not fonts:
+        return "."
+
+    def on(font: str, metric: str) -> str:
+        rec = records.one(
+            found["records"],
+            claim="renderings",
+            model=model,
+            tested_on=f"{font} (held out)",
+            minus="",
+            metric=metric,
+        )
+        return format_interval(records.interval(rec))
+
+    sampled = [f for f in fonts if f in report.SAMPLED_FONTS]
+    return (
+        "; on SoundFonts no model heard in training, "
+        + ", ".join(
+            f"{f} ({'sampled instruments' if f in sampled else 'an FM chip'}) micro F1 {on(f, 'f1_micro')}, "
+            f"mAP {on(f, 'map')}"
+            for f in sorted(fonts, key=lambda f: f not in sampled)
+        )
+        + "."
+    )
 
 
 def readme_section(results_dir) -> str:

@@ -490,3 +490,17 @@ def per_instrument_f1(evaluations, predictions) -> pd.DataFrame:
         }
     ).join(counts)
     return table.assign(few_recordings=table["recordings"] <= FEW_RECORDINGS)
+
+
+def per_instrument_scores(evaluations, predictions, classes=None) -> pd.DataFrame:
+    """:func:`per_instrument_f1` with each instrument's average precision (seed mean, ``ap``) and a chance
+    ranking's (its share of the examples, ``chance_ap``); instruments outside ``classes`` (a boolean mask:
+    a font that lacks them) are left empty."""
+    from instrid import metrics
+
+    table = per_instrument_f1(evaluations, predictions)
+    table["ap"] = np.mean([metrics.average_precision(ev.y_true, ev.scores) for ev in evaluations], axis=0)
+    table["chance_ap"] = np.mean([ev.y_true.mean(axis=0) for ev in evaluations], axis=0)
+    if classes is not None:
+        table.loc[~np.asarray(classes), ["mean", "min", "max", "ap", "chance_ap"]] = np.nan
+    return table

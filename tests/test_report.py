@@ -249,6 +249,19 @@ def test_the_listening_model_must_beat_the_prior_on_every_recording():
     assert report.judge(claim, res["12_cross_validation"]).status == report.MISSED
 
 
+def test_the_shipped_model_is_judged_on_the_unheard_sampled_font():
+    res = copy.deepcopy(agreeing_results())
+    claim = next(c for c in report.TARGETS if c.key == "shipped_on_sampled_font")
+    verdict = report.judge(claim, res["11_generalization_of_models"])
+    assert verdict.status == report.MET and "listening model on Freepats: micro F1 0.650" in verdict.ours
+    assert "OPL3_FM: micro F1 0.430 [0.300, 0.550]" in verdict.ours  # the FM font beside it, not judged
+    _set(res, "11_generalization_of_models", 0.15, 0.1, 0.2, tested_on="default", minus="Freepats (held out)")
+    verdict = report.judge(claim, res["11_generalization_of_models"])
+    assert verdict.status == report.MET_IN_PART and verdict.text == "Missed: gap at most 0.10."
+    res["11_generalization_of_models"]["unheard_fonts"] = ["OPL3_FM"]
+    assert report.judge(claim, res["11_generalization_of_models"]).status == report.NOT_MEASURED
+
+
 def test_the_first_final_number_reproduced_by_the_prior_alone_is_not_enough():
     res = copy.deepcopy(agreeing_results())
     # Recall in the prior's interval, false positives not: the model reproduces, the prior does not (both).
