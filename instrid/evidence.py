@@ -171,8 +171,9 @@ def loss_records(
 
 
 def top_n_records(train_labels, evaluations, *, max_n: int = 5, top_n: int = 3, **fields) -> list[dict]:
-    """Top-N for N = 1..``max_n``, plain and with the report's two normalizations; top-``top_n`` minus each
-    other N (plain) and each normalization minus plain at top-``top_n``; the N the study's criterion picks
+    """Top-N for N = 1..``max_n``, plain, with the report's two normalizations and by the label prior (the N
+    most frequent training instruments, always); top-``top_n`` minus each other N (plain) and each
+    normalization minus plain at top-``top_n``; the N the study's criterion picks
     (:func:`instrid.uncertainty.choose_top_n`) as a record ``chosen_n``."""
     base = {**fields, "claim": "top_n"}
     variants = [
@@ -192,6 +193,11 @@ def top_n_records(train_labels, evaluations, *, max_n: int = 5, top_n: int = 3, 
             out += records.from_replicates(
                 r, COUNT, evaluations=evaluations, **base, head=name, rule=f"top-{n}"
             )
+    # Beside each N, the rule that never listens: the N instruments most frequent in training, always.
+    constant = prior_evaluations(train_labels, evaluations)
+    for n in range(1, max_n + 1):
+        r = uncertainty.replicates(constant, [decisions.top_n(ev.scores, n) for ev in constant])
+        out += records.from_replicates(r, COUNT, evaluations=evaluations, **base, head=PRIOR, rule=f"top-{n}")
     plain = reps["plain"]
     for n in range(1, max_n + 1):
         if n != top_n:

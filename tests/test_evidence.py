@@ -92,6 +92,12 @@ def test_top_n_records_compare_top_3_with_every_other_n():
     assert records.one(found, metric="chosen_n")["value"] in (1, 2, 3, 4)
     top2 = records.one(found, head="plain", rule="top-2", minus="", metric="predicted_per_frame")
     assert top2["value"] == 2
+    # The rule that never listens, beside each N: the N most frequent training instruments, always.
+    prior2 = records.one(found, head="label prior", rule="top-2", metric="predicted_per_frame")
+    assert (
+        prior2["value"] == 2
+        and records.one(found, head="label prior", rule="top-2", metric="f1_micro")["low"] >= 0
+    )
 
 
 def test_normalization_is_tested_where_it_can_change_the_decisions():
