@@ -81,17 +81,6 @@ def from_replicates(replicates: dict, metrics, *, evaluations=None, **fields) ->
     return out
 
 
-def from_summary(summary: dict, metrics=None, *, evaluations=None, **fields) -> list[dict]:
-    """Records of ``{metric: {"mean", "low", "high", ...}}`` (a summary or a difference)."""
-    counts = _counts(evaluations)
-    return [
-        record(
-            m, summary[m]["mean"], low=summary[m].get("low"), high=summary[m].get("high"), **counts, **fields
-        )
-        for m in (metrics or [m for m in summary if isinstance(summary[m], dict)])
-    ]
-
-
 def _counts(evaluations) -> dict:
     if not evaluations:
         return {}
@@ -122,11 +111,6 @@ def one(records, **fields) -> dict:
 def interval(rec: dict) -> dict:
     """A record's ``{"mean", "low", "high"}``, as :func:`instrid.uncertainty.format_interval` reads it."""
     return {"mean": rec["value"], "low": rec["low"], "high": rec["high"]}
-
-
-def tagged(records, **fields) -> list[dict]:
-    """The same records with ``fields`` set (e.g. the notebook, or the model they measured)."""
-    return [{**r, **fields} for r in records]
 
 
 def table(found, index, columns: str, digits: int = 3) -> pd.DataFrame:

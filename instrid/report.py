@@ -335,13 +335,7 @@ def _top3(on: dict) -> Callable[[dict], Verdict]:
             if rec["minus"]
         }
         each = [verdicts.direction(d, "above") for d in others.values()]
-        status = (
-            verdicts.HELD
-            if all(s == verdicts.HELD for s in each)
-            else verdicts.NOT_HELD
-            if verdicts.NOT_HELD in each
-            else verdicts.NOT_SHOWN
-        )
+        status = verdicts.every(each)
         status, why = _gated(status, r, on)
         top3 = _val(r, **sel, minus="", metric="f1_micro")
         closest = min(others.items(), key=lambda kv: kv[1]["mean"])
@@ -367,13 +361,7 @@ def _top_n_plain(on: dict) -> Callable[[dict], Verdict]:
             for rec in records.select(r["records"], **sel, metric="f1_micro")
         }
         each = [verdicts.direction(d, "below") for d in diffs.values()]
-        status = (
-            verdicts.HELD
-            if all(s == verdicts.HELD for s in each)
-            else verdicts.NOT_HELD
-            if verdicts.NOT_HELD in each
-            else verdicts.NOT_SHOWN
-        )
+        status = verdicts.every(each)
         status, why = _gated(status, r, on)
         largest = max(diffs.items(), key=lambda kv: kv[1]["mean"])
         return Verdict(
@@ -397,13 +385,7 @@ def _normalization(on: dict) -> Callable[[dict], Verdict]:
             if rec["rule"] in rules and rec["head"] in REPORT_BIAS_VECTORS
         }
         each = [verdicts.direction(d, "below", verdicts.NEGLIGIBLE_F1) for d in diffs.values()]
-        status = (
-            verdicts.HELD
-            if all(s == verdicts.HELD for s in each)
-            else verdicts.NOT_HELD
-            if verdicts.NOT_HELD in each
-            else verdicts.NOT_SHOWN
-        )
+        status = verdicts.every(each)
         status, why = _gated(status, r, on)
         worst = max(diffs.items(), key=lambda kv: kv[1]["high"])
         per_class = _val(
@@ -536,15 +518,9 @@ def _mixed_rule(on: dict) -> Callable[[dict], Verdict]:
         found = {rec["head"]: rec for rec in records.select(r["records"], **sel)}
         mixes = {family: rec for family, rec in found.items() if family in MIX_FAMILIES}
         each = [verdicts.direction(records.interval(rec), "above") for rec in mixes.values()]
-        status = (
-            verdicts.HELD
-            if verdicts.HELD in each
-            else verdicts.NOT_HELD
-            if each and all(e == verdicts.NOT_HELD for e in each)
-            else verdicts.NOT_SHOWN
-        )
+        status = verdicts.some(each)
         status, why = _gated(status, r, on, split="test")
-        best = max(mixes.values(), key=lambda rec: rec["value"]) if mixes else None
+        best = max(mixes.values(), key=lambda rec: rec["value"])
         return Verdict(
             status,
             "a mix may do better than top-3",
@@ -558,7 +534,7 @@ def _mixed_rule(on: dict) -> Callable[[dict], Verdict]:
                 or "One rule per family, chosen on validation; held if one beats top-3's micro F1 on test "
                 "beyond the interval."
             ),
-            number=f"best mix minus top-3: micro F1 {_change(records.interval(best))}" if mixes else "",
+            number=f"best mix minus top-3: micro F1 {_change(records.interval(best))}",
         )
 
     return judge
@@ -973,7 +949,7 @@ def _rows(key, quote, where, rule, judge_of, rows, measured, *, short, rests_on=
             notebook,
             measured,
             rule,
-            judge_of(on) if on is not None else judge_of,
+            judge_of(on),
             of=key,
             on=label,
             short=short,

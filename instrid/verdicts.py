@@ -138,6 +138,29 @@ def share_holds(share: float, quantifier: str) -> str:
     return HELD if share >= QUANTIFIERS[quantifier] else NOT_HELD
 
 
+def every(statuses) -> str:
+    """A claim that each of several comparisons goes its way (e.g. top-3 beats every other N): held if
+    every one :data:`HELD`, did not hold if any :data:`NOT_HELD`, else not shown. No comparison is a bug
+    in the caller (missing records), not a pass."""
+    statuses = list(statuses)
+    if not statuses:
+        raise ValueError("no comparison to judge (no records selected)")
+    if all(s == HELD for s in statuses):
+        return HELD
+    return NOT_HELD if NOT_HELD in statuses else NOT_SHOWN
+
+
+def some(statuses) -> str:
+    """A claim that at least one of several candidates goes its way (e.g. some mix beats top-3): held if
+    any :data:`HELD`, did not hold if every one :data:`NOT_HELD`, else not shown; none is refused."""
+    statuses = list(statuses)
+    if not statuses:
+        raise ValueError("no comparison to judge (no records selected)")
+    if HELD in statuses:
+        return HELD
+    return NOT_HELD if all(s == NOT_HELD for s in statuses) else NOT_SHOWN
+
+
 def combine(statuses) -> str:
     """One claim measured on several models: the verdict of the informative ones if they agree, else
     :data:`NOT_SHOWN`; :data:`UNINFORMATIVE` when none is informative."""

@@ -80,3 +80,16 @@ def test_one_claim_on_several_models():
     assert v.combine([v.HELD, v.NOT_HELD]) == v.NOT_SHOWN
     assert v.combine([v.UNINFORMATIVE, v.UNINFORMATIVE]) == v.UNINFORMATIVE
     assert set(v.STATUSES) >= {v.HELD, v.NOT_HELD, v.NOT_SHOWN, v.REPRODUCED, v.UNINFORMATIVE}
+
+
+def test_every_and_some_of_several_comparisons():
+    assert v.every([v.HELD, v.HELD]) == v.HELD
+    assert v.every([v.HELD, v.NOT_SHOWN]) == v.NOT_SHOWN
+    assert v.every([v.HELD, v.NOT_SHOWN, v.NOT_HELD]) == v.NOT_HELD
+    assert v.some([v.NOT_SHOWN, v.HELD]) == v.HELD
+    assert v.some([v.NOT_HELD, v.NOT_SHOWN]) == v.NOT_SHOWN
+    assert v.some([v.NOT_HELD, v.NOT_HELD]) == v.NOT_HELD
+    # Nothing to compare is missing records, never a vacuous "held".
+    for rule in (v.every, v.some):
+        with pytest.raises(ValueError, match="no comparison"):
+            rule([])
