@@ -294,20 +294,28 @@ def _on_unheard_fonts(found: dict) -> str:
 
 def readme_section(results_dir) -> str:
     """The README's generated section: the lead, the one table, and where the rest is."""
-    results = load_results(results_dir)
+    return _generated(results_dir, load_results(results_dir), _readme_section)
+
+
+def _readme_section(results: dict) -> str:
+    return "\n\n".join(
+        [
+            lead(results),
+            summary_table(results),
+            "Each verdict follows one standard (`instrid/verdicts.py`); every row in full, with each model's "
+            "verdict, this study's own targets and the headline numbers: [FINDINGS.md](FINDINGS.md).",
+        ]
+    )
+
+
+def _generated(results_dir, results: dict, build) -> str:
+    """``build(results)``, or a line saying there are none; a missing or malformed part of a results file
+    is one DatasetError naming the file (or the folder)."""
     if not results:
         return "_No results yet: run `make study`._"
     try:
-        return "\n\n".join(
-            [
-                lead(results),
-                summary_table(results),
-                "Each verdict follows one standard (`instrid/verdicts.py`); every row in full, with each "
-                "model's "
-                "verdict, this study's own targets and the headline numbers: [FINDINGS.md](FINDINGS.md).",
-            ]
-        )
-    except DatasetError as exc:
+        return build(results)
+    except DatasetError as exc:  # names the notebook's file: say in which folder
         raise DatasetError(f"{Path(results_dir) / str(exc)}") from None
     except INCOMPLETE as exc:
         raise DatasetError(
@@ -391,19 +399,8 @@ def headline_table(results: dict) -> str:
 
 
 def findings_section(results_dir) -> str:
-    """The README's generated section: this run, the Findings, the headline numbers."""
-    results = load_results(results_dir)
-    if not results:
-        return "_No results yet: run `make study`._"
-    try:
-        return _findings_section(results)
-    except DatasetError as exc:  # names the notebook's file: say in which folder
-        raise DatasetError(f"{Path(results_dir) / str(exc)}") from None
-    except INCOMPLETE as exc:
-        raise DatasetError(
-            f"{results_dir}: incomplete results ({type(exc).__name__}: {exc}); "
-            "rerun the notebooks (make study)"
-        ) from None
+    """FINDINGS.md's generated section: this run, the Findings, the study's targets, the headline numbers."""
+    return _generated(results_dir, load_results(results_dir), _findings_section)
 
 
 def _findings_section(results: dict) -> str:
@@ -440,24 +437,24 @@ FINDINGS_HEADER = (
 )
 
 
-def _with_section(path, section: str, *, create: bool) -> tuple[str, str]:
-    """``(old text, new text)`` of ``path`` with ``section`` between its markers; a missing file is created
-    (with a header) only where ``create``; a file without the markers is not instrid's: refused."""
+def _marked(path, *, create: bool) -> tuple[str, str, str]:
+    """``(text, before, after)``: a file's text and what lies before and after its markers; a missing file is
+    created (with a header) only where ``create``; a file without the markers is not instrid's: refused."""
     path = Path(path)
     if create and not path.exists():
-        text, old = f"{FINDINGS_HEADER}\n{README_START}\n{README_END}\n", ""
+        text, fresh = "", f"{FINDINGS_HEADER}\n{README_START}\n{README_END}\n"
     else:
         if not path.is_file():
             raise DatasetError(f"{path}: no such file; not instrid's README")
         try:
-            text = old = path.read_text(encoding="utf-8")
+            text = fresh = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise DatasetError(f"{path}: not a text file; not instrid's README") from None
-    if README_START not in text or README_END not in text:
+    if README_START not in fresh or README_END not in fresh:
         raise DatasetError(f"{path}: no findings markers ({README_START} ... {README_END}); not instrid's")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    return old, f"{head}{README_START}\n{section}\n{README_END}{tail}"
+    before, rest = fresh.split(README_START, 1)
+    _, after = rest.split(README_END, 1)
+    return text, before, after
 
 
 def update_readme(readme, results_dir, findings=None) -> bool:
@@ -467,21 +464,23 @@ def update_readme(readme, results_dir, findings=None) -> bool:
     Every file is checked and every section computed before anything is written, so a refused file or
     incomplete results leave both files as they were.
     """
-    targets = [(readme, False)] + ([(findings, True)] if findings is not None else [])
-    for path, create in targets:  # refuse a file that is not ours before reading any result
-        _with_section(path, "", create=create)
-    if not load_results(results_dir):
+    builds = {readme: (False, _readme_section)}
+    if findings is not None:
+        builds[findings] = (True, _findings_section)
+    # Refuse a file that is not ours before reading any result.
+    marked = {path: _marked(path, create=create) for path, (create, _) in builds.items()}
+    results = load_results(results_dir)
+    if not results:
         raise DatasetError(
             f"{results_dir}: holds no results (*.json); the findings in {readme} are left as they are"
         )
-    sections = {readme: readme_section(results_dir)}
-    if findings is not None:
-        sections[findings] = findings_section(results_dir)
-    changed = False
-    for path, create in targets:
-        old, new = _with_section(path, sections[path], create=create)
-        if new != old:
-            with atomic_path(Path(path)) as tmp:
-                tmp.write_text(new)
-            changed = True
-    return changed
+    written = {}
+    for path, (_, build) in builds.items():
+        text, before, after = marked[path]
+        new = f"{before}{README_START}\n{_generated(results_dir, results, build)}\n{README_END}{after}"
+        if new != text:
+            written[path] = new
+    for path, new in written.items():
+        with atomic_path(Path(path)) as tmp:
+            tmp.write_text(new)
+    return bool(written)
