@@ -417,27 +417,30 @@ def validation_scores(prepared: Prepared, *, epochs: int = 3, lr: float = 1e-3) 
     return {"map": ours_map, "f1_micro": ours_f1, "prior_map": prior_map, "prior_f1_micro": prior_f1}
 
 
+def fold_roles(folds: dict[int, int], k: int) -> dict[int, str]:
+    """Each recording's split when fold ``k`` is tested: fold ``k`` the test, fold ``k + 1`` (cyclically) the
+    validation that chooses the epoch, the rest the training."""
+    n_folds = max(folds.values()) + 1
+    return {
+        r: "test" if f == k else "validation" if f == (k + 1) % n_folds else "train" for r, f in folds.items()
+    }
+
+
 def cross_validated(prepared: Prepared, config: train.TrainConfig, folds: dict[int, int]) -> Evaluation:
     """Every example of ``prepared`` (all three splits pooled) scored by a head that never saw its recording.
 
     ``folds`` maps each recording to its fold (:func:`instrid.splits.recording_folds`). For fold ``k`` a head
-    is trained (``config``) on the other folds but one, the epoch chosen on fold ``k + 1``, and scores
-    fold ``k``; the folds' scores are joined in the examples' order.
+    is trained (``config``) on the roles of :func:`fold_roles` and scores fold ``k``; the folds' scores are
+    joined in the examples' order.
     """
-    n_folds = max(folds.values()) + 1
     recordings = prepared.examples.table["recording"].to_numpy()
     scores = np.zeros(prepared.examples.targets.shape)
     logits = np.zeros(prepared.examples.targets.shape)
-    for k in range(n_folds):
-        role = {
-            r: "test" if f == k else "validation" if f == (k + 1) % n_folds else "train"
-            for r, f in folds.items()
-        }
-        fold = prepared.with_splits(role)
+    for k in range(max(folds.values()) + 1):
+        fold = prepared.with_splits(fold_roles(folds, k))
         head = fit_head(fold, config, progress=False).head
-        tested = np.array([role[int(r)] == "test" for r in recordings])
-        x, _ = fold.split("test")
-        logits[tested] = train.predict_logits(head, x)
+        tested = fold.examples.table["split"].to_numpy() == "test"
+        logits[tested] = train.predict_logits(head, fold.split("test")[0])
         scores[tested] = decisions.sigmoid(logits[tested])
     return Evaluation(prepared.examples.targets.astype(bool), scores, recordings, logits)
 
@@ -445,15 +448,12 @@ def cross_validated(prepared: Prepared, config: train.TrainConfig, folds: dict[i
 def cross_validated_prior(prepared: Prepared, folds: dict[int, int]) -> Evaluation:
     """The label-prior rule under the same folds: each example scored by the label frequency of the
     recordings its fold's head trained on (:func:`cross_validated`), whatever the audio."""
-    n_folds = max(folds.values()) + 1
-    recordings = prepared.examples.table["recording"].to_numpy()
-    fold_of = np.array([folds[int(r)] for r in recordings])
     targets = prepared.examples.targets
     scores = np.zeros(targets.shape)
-    for k in range(n_folds):
-        trained_on = (fold_of != k) & (fold_of != (k + 1) % n_folds)
-        scores[fold_of == k] = decisions.label_frequency(targets[trained_on])
-    return Evaluation(targets.astype(bool), scores, recordings)
+    for k in range(max(folds.values()) + 1):
+        split = prepared.with_splits(fold_roles(folds, k)).examples.table["split"].to_numpy()
+        scores[split == "test"] = decisions.label_frequency(targets[split == "train"])
+    return Evaluation(targets.astype(bool), scores, prepared.examples.table["recording"].to_numpy())
 
 
 def cross_validation(runs: list[Prepared], config: dict, folds: int, *, top_n: int = 3, **fields):

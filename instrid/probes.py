@@ -79,20 +79,26 @@ def bias_table(label_share, mean_outputs: dict) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def bias_over_seeds(label_shares: list, outputs: dict) -> dict:
-    """:func:`bias_table` per seed, summarized over seeds: ``{probe: {column: seed_stats}}``.
+def bias_per_seed(label_shares: list, outputs: dict) -> dict:
+    """:func:`bias_table` of each seed: ``{probe: {column: numpy array over seeds}}``.
 
     ``label_shares`` holds each seed's label share; ``outputs`` maps a probe
     name to each seed's mean output (in the seeds' order).
     """
-    per_seed = [
+    tables = [
         bias_table(share, {k: v[i] for k, v in outputs.items()}) for i, share in enumerate(label_shares)
     ]
     return {
-        probe: {
-            col: uncertainty.seed_stats([t.loc[probe, col] for t in per_seed]) for col in per_seed[0].columns
-        }
+        probe: {col: np.array([t.loc[probe, col] for t in tables]) for col in tables[0].columns}
         for probe in outputs
+    }
+
+
+def bias_over_seeds(label_shares: list, outputs: dict) -> dict:
+    """:func:`bias_per_seed`, summarized over seeds: ``{probe: {column: seed_stats}}``."""
+    return {
+        probe: {col: uncertainty.seed_stats(values) for col, values in columns.items()}
+        for probe, columns in bias_per_seed(label_shares, outputs).items()
     }
 
 
@@ -111,17 +117,13 @@ UNBIASED_FIRST_FOUR = 4 / instruments.N_INSTRUMENTS
 
 
 def bias_records(label_shares: list, outputs: dict, **fields) -> list[dict]:
-    """:func:`bias_table` per seed as records (``claim="noise"``, ``rule`` the probe), each the seed mean
+    """:func:`bias_per_seed` as records (``claim="noise"``, ``rule`` the probe), each the seed mean
     with a 95% bootstrap interval over seeds (the probes have no recordings); and the label prior's own
     share on the first four (``split="train"``, ``head="label prior"``), what a calibrated model outputs."""
-    per_seed = [
-        bias_table(share, {k: v[i] for k, v in outputs.items()}) for i, share in enumerate(label_shares)
-    ]
     base = {**fields, "claim": "noise", "seeds": len(label_shares)}
     out = []
-    for probe in outputs:
-        for column in per_seed[0].columns:
-            values = np.array([t.loc[probe, column] for t in per_seed])
+    for probe, columns in bias_per_seed(label_shares, outputs).items():
+        for column, values in columns.items():
             boot = uncertainty.Replicates(
                 values, uncertainty.hierarchical_mean(np.repeat(values[:, None], uncertainty.N_BOOT, axis=1))
             )
