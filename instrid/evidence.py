@@ -314,3 +314,53 @@ def rendering_records(decided: dict, classes: dict, *, reference: str = "default
         diff = {m: ref[m] - reps[m] for m in ("f1_micro", "map")}
         out += records.from_replicates(diff, diff, evaluations=evs, **base, tested_on=reference, minus=name)
     return out
+
+
+def named_records(
+    reps: dict, evaluations: dict, fields: dict, metrics, *, minus=None, **common
+) -> list[dict]:
+    """Records of several rules' :func:`instrid.uncertainty.replicates` ``{row: replicates}``, each row named
+    by its record ``fields[row]`` and counted on ``evaluations[row]``; with ``minus`` ``{row: other}``, also
+    each such row minus the other, paired, its ``minus`` naming the other's head and rule."""
+    found = [
+        r
+        for row, named in fields.items()
+        for r in records.from_replicates(reps[row], metrics, evaluations=evaluations[row], **common, **named)
+    ]
+    for row, other in (minus or {}).items():
+        less = f"{fields[other]['head']} {fields[other]['rule']}"
+        found += records.from_replicates(
+            reps[row],
+            metrics,
+            evaluations=evaluations[row],
+            less=reps[other],
+            minus=less,
+            **common,
+            **fields[row],
+        )
+    return found
+
+
+def _named(fields: tuple, names: dict | None):
+    names = names or {}
+    return lambda key: {field: names.get(item, item) for field, item in zip(fields, key)}
+
+
+def keyed_records(reps: dict, fields: tuple, metrics, *, names=None, **common) -> list[dict]:
+    """Records of replicates keyed by tuples, each item of a key the value of one of the record ``fields``
+    (``names`` maps an item to the value recorded where they differ)."""
+    named = _named(fields, names)
+    return [
+        r for key, rep in reps.items() for r in records.from_replicates(rep, metrics, **common, **named(key))
+    ]
+
+
+def paired_records(reps: dict, pairs, fields: tuple, metrics, *, names=None, **common) -> list[dict]:
+    """For each ``(a, b, minus)`` of ``pairs``, the paired difference ``reps[a] - reps[b]`` as records of
+    ``a`` (its key read as in :func:`keyed_records`) with ``minus``."""
+    named = _named(fields, names)
+    return [
+        r
+        for a, b, minus in pairs
+        for r in records.from_replicates(reps[a], metrics, less=reps[b], minus=minus, **common, **named(a))
+    ]

@@ -29,6 +29,7 @@ from instrid import (
     labels,
     metrics,
     model,
+    records,
     splits,
     train,
     uncertainty,
@@ -119,6 +120,21 @@ def compare_on_validation(data_root, candidates: dict[str, dict], **options) -> 
             }
         )
     return pd.DataFrame(rows).set_index("candidate"), configs
+
+
+def candidate_records(table: pd.DataFrame, seeds: int = 1) -> list[dict]:
+    """Records of :func:`compare_on_validation`'s table (``claim="candidates"``, on validation): each
+    candidate's (``model``) mAP, micro F1 at its best threshold and embedding size, with what it hears
+    (``protocol`` the window, ``at`` the milliseconds of audio); the label prior's once (``head``)."""
+    common = dict(claim="candidates", split="validation", seeds=seeds)
+    out = []
+    for name, row in table.iterrows():
+        heard = dict(common, model=name, protocol=row["window"], at=int(row["input_ms"]))
+        out += [records.record(m, row[m], **heard) for m in ("map", "f1_micro", "embedding_size")]
+    first = table.iloc[0]
+    return out + [
+        records.record(m, first[f"prior_{m}"], **common, head="label prior") for m in ("map", "f1_micro")
+    ]
 
 
 @dataclass

@@ -1,8 +1,10 @@
 """Results as flat records a program can select by field.
 
-Every number a notebook saves for a verdict is one record: which notebook and
-claim, which model, protocol, split and decision rule, which metric, its value
-and 95% interval, and how many seeds, recordings and segments stand behind it.
+Every number a notebook saves is one record: which notebook and claim, which
+model, protocol, split and decision rule, the setting it was measured ``at``
+(a threshold, an N, a polyphony) and the ``instrument`` where it is about one,
+which metric, its value and 95% interval, and how many seeds, recordings and
+segments stand behind it.
 A difference ``a - b`` is the record of ``a`` with ``minus`` naming ``b``.
 Verdict rules (:mod:`instrid.report`) find their numbers with :func:`one`,
 never by composing key strings.
@@ -25,6 +27,8 @@ FIELDS = (
     "split",
     "head",
     "rule",
+    "at",
+    "instrument",
     "minus",
     "metric",
     "value",
@@ -63,12 +67,23 @@ def record(metric: str, value, *, low=None, high=None, **fields) -> dict:
     return {field: out[field] for field in FIELDS}
 
 
+def series(metric: str, values, by: str, **fields) -> list[dict]:
+    """One record of ``metric`` per item of ``values`` (a mapping or a pandas Series), its key in the field
+    ``by``: ``series("hours", {"train": 30.1, "test": 1.2}, "split", claim="data")``."""
+    return [record(metric, value, **fields, **{by: _key(key)}) for key, value in dict(values).items()]
+
+
+def _key(key):
+    return key.item() if hasattr(key, "item") else key
+
+
 def _number(x):
     return None if x is None else float(x)
 
 
-def from_replicates(replicates: dict, metrics, *, evaluations=None, **fields) -> list[dict]:
-    """Records of :func:`instrid.uncertainty.replicates` (or of a difference of them) for ``metrics``.
+def from_replicates(replicates: dict, metrics, *, evaluations=None, less=None, **fields) -> list[dict]:
+    """Records of :func:`instrid.uncertainty.replicates` for ``metrics``; with ``less`` (another rule's
+    replicates, paired: same seeds and draws), of the difference ``replicates - less`` (name it ``minus``).
 
     ``evaluations`` (one per seed) give the counts: seeds, recordings, and the
     segments of one seed.
@@ -76,9 +91,34 @@ def from_replicates(replicates: dict, metrics, *, evaluations=None, **fields) ->
     counts = _counts(evaluations)
     out = []
     for metric in metrics:
-        low, high = replicates[metric].interval()
-        out.append(record(metric, replicates[metric].mean, low=low, high=high, **counts, **fields))
+        value = replicates[metric] - less[metric] if less is not None else replicates[metric]
+        low, high = value.interval()
+        out.append(record(metric, value.mean, low=low, high=high, **counts, **fields))
     return out
+
+
+#: Columns of :func:`instrid.uncertainty.per_instrument_scores` kept as records, and their metric names.
+PER_INSTRUMENT = {"mean": "f1", "ap": "ap", "chance_ap": "chance_ap"}
+
+
+def per_instrument(found, seeds: int, **fields) -> list[dict]:
+    """Records of a per-instrument table (:func:`instrid.uncertainty.per_instrument_f1` or ``_scores``): each
+    instrument's seed-mean F1 (and AP, a chance ranking's AP where present), with the recordings and
+    segments behind it; no interval (the table's seed range is drawn, not recorded)."""
+    return [
+        record(
+            metric,
+            row[column],
+            instrument=instrument,
+            seeds=seeds,
+            recordings=int(row["recordings"]),
+            segments=int(row["segments"]),
+            **fields,
+        )
+        for instrument, row in found.iterrows()
+        for column, metric in PER_INSTRUMENT.items()
+        if column in found.columns
+    ]
 
 
 def _counts(evaluations) -> dict:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from instrid import evidence, records, verdicts
+from instrid import evidence, instruments, records, rulebook, verdicts
 from instrid.uncertainty import format_interval
 
 #: Final test result with top-3 and no normalization ("accuracy of 76%, 1.6 false positives").
@@ -86,10 +86,6 @@ LISTENING_TARGETS = {"min_f1_gain": 0.10, "min_map_ratio": 2.0, "in_font_f1_micr
 #: A held-out font sharing more than this share of the test notes' samples with a training font
 #: (instrid.font_overlap) is not counted as unheard.
 MAX_SHARED_NOTES = 0.10
-#: An instrument whose seed-mean AP is at most this far above a chance ranking's counts as not recognized.
-CHANCE_MARGIN = 0.05
-#: Fewest segments with an instrument alone from which the finding says what it is taken for.
-MIN_SOLO_SEGMENTS = 10
 #: Bias vectors the report's code subtracted (notebook 04 adds logit adjustment, which is ours).
 REPORT_BIAS_VECTORS = ("minus label frequency", "minus mean validation output", "minus mean noise output")
 
@@ -203,13 +199,14 @@ def _short(text: str) -> str:
 
 
 def _polyphony(r: dict) -> Verdict:
-    most, over = r["max_polyphony"], r["share_of_sounding_time_over_3"]
-    share = 1 - over
+    most = _rec(r, claim="polyphony", metric="max_polyphony")["value"]
+    shares = records.select(r["records"], claim="polyphony", metric="share_of_sounding_time")
+    share = sum(rec["value"] for rec in shares if rec["at"] <= MAX_POLYPHONY)
     status = verdicts.share_holds(share, "always")
     return Verdict(
         status,
         "at most 3",
-        f"at most 3 during {100 * share:.1f}% of the sounding time; up to {most} at once",
+        f"at most 3 during {100 * share:.1f}% of the sounding time; up to {most:.0f} at once",
         _short(
             f"'At most' is judged true of at least {verdicts.QUANTIFIERS['always']:.0%} of the time "
             f"(MusicNet's label error): here {100 * share:.1f}%."
@@ -219,7 +216,8 @@ def _polyphony(r: dict) -> Verdict:
 
 
 def _first_four(r: dict) -> Verdict:
-    share = r["first_four_share"]
+    shares = records.select(r["records"], claim="label_prior", metric="share_of_instrument_time")
+    share = sum(rec["value"] for rec in shares if rec["instrument"] in instruments.NAMES[:4])
     return Verdict(
         verdicts.share_holds(share, "large majority"),
         "a large majority",
@@ -234,9 +232,10 @@ def _first_four(r: dict) -> Verdict:
 
 
 def _relabel(r: dict) -> Verdict:
-    changed = r["inclusive_end_changed_time_share"]
+    changed = _rec(r, claim="relabeling", rule="inclusive end", metric="changed_time_share")["value"]
     status = verdicts.share_holds(1 - changed, "always")
-    tiles = "instrid's segments tile every recording" if r["segments_tile_recordings"] else "instrid's do not"
+    untiled = _rec(r, claim="relabeling", rule="half-open end", metric="untiled_samples")["value"]
+    tiles = "instrid's segments tile every recording" if untiled == 0 else "instrid's do not"
     return Verdict(
         status,
         "no overlap, every timestamp labelled",
@@ -544,13 +543,20 @@ def _mixed_rule(on: dict) -> Callable[[dict], Verdict]:
 MIX_FAMILIES = ("top-N then class thresholds", "class thresholds then best N")
 
 
+#: Hung & Yang's two ways of tuning the class thresholds, as notebook 09's records name them.
+ON_TEST, ON_VALIDATION = (
+    rulebook.HUNG_YANG_RECORDS[k][2] for k in ("f1_tuned_on_test", "f1_tuned_on_validation")
+)
+
+
 def _literature(r: dict) -> Verdict:
-    hy = {m: v["macro"] for m, v in r["hung_yang"].items()}
+    tuned = dict(claim="literature", instrument="", metric="f1_macro")
+    on_test = {rec["model"]: rec for rec in records.select(r["records"], **tuned, rule=ON_TEST)}
     ours = "; ".join(
-        f"{m}: macro F1 {v['f1_tuned_on_test']['mean']:.3f} tuned on test (their protocol), "
-        f"{v['f1_tuned_on_validation']['mean']:.3f} tuned on validation, mean AP "
-        f"{v['average_precision']['mean']:.3f}"
-        for m, v in hy.items()
+        f"{m}: macro F1 {rec['value']:.3f} tuned on test (their protocol), "
+        f"{_rec(r, **tuned, model=m, rule=ON_VALIDATION)['value']:.3f} tuned on validation, "
+        f"mean AP {_rec(r, claim='literature', instrument='', model=m, metric='map')['value']:.3f}"
+        for m, rec in on_test.items()
     )
     return Verdict(
         verdicts.NOT_COMPARABLE,
@@ -567,38 +573,39 @@ def _literature(r: dict) -> Verdict:
 # -- this study's own targets and choices ------------------------------------------------------------
 
 
-def _taken_for(names: list, heard: dict | None) -> str:
-    """What the instruments ``names`` are declared as when they play alone (notebook 07's
-    ``declared_when_alone`` of one rendering), each with enough solo segments; "" when none has."""
-    parts = []
-    for name in names:
-        n = (heard or {}).get("alone", {}).get(name, 0)
-        if n < MIN_SOLO_SEGMENTS:
-            continue
-        declared = heard["declared"][name]
-        other = max((k for k in declared if k != name), key=lambda k: declared[k])
-        share, own = declared[other], declared[name]
-        parts.append(f"{name} is declared {other} on {share:.0%} of its {n} solo segments ({name} {own:.0%})")
-    return f" Playing alone, {'; '.join(parts)}." if parts else ""
+def _candidates(r: dict) -> list[dict]:
+    """Notebook 10's candidates from its records, one dict each: ``candidate``, ``window``, ``input_ms``,
+    ``map``, ``f1_micro``, ``prior_map`` and ``prior_f1_micro`` (the label prior's)."""
+    prior = {
+        rec["metric"]: rec["value"]
+        for rec in records.select(r["records"], claim="candidates", head="label prior")
+    }
+    rows = {}
+    for rec in records.select(r["records"], claim="candidates", head=""):
+        row = rows.setdefault(
+            rec["model"], {"candidate": rec["model"], "window": rec["protocol"], "input_ms": rec["at"]}
+        )
+        row[rec["metric"]] = rec["value"]
+    return [{**row, "prior_map": prior["map"], "prior_f1_micro": prior["f1_micro"]} for row in rows.values()]
 
 
 def _listening_row(r: dict, name: str) -> dict:
-    return next(row for row in r["candidates"] if row["candidate"] == name)
+    return next(row for row in _candidates(r) if row["candidate"] == name)
 
 
 def _listening_choice(r: dict) -> Verdict:
     chosen, listed = _listening_row(r, r["chosen"]), _listening_row(r, r["listed"])
-    same_input = [row for row in r["candidates"] if row["window"] == "segment"]
+    same_input = [row for row in _candidates(r) if row["window"] == "segment"]
     ours = f"{chosen['candidate']}: validation mAP {chosen['map']:.3f} (best of {len(same_input)})"
     context = "".join(
         f" Heard with context ({row['candidate']}), the same kind of model scores mAP {row['map']:.3f} "
-        f"({row['map'] - listed['map']:+.3f} against the study's model), on {row['input_ms']} ms of audio "
-        f"per example against {listed['input_ms']}: sounds outside the labelled example, at that much more "
-        "computation; the study keeps the input every model of the report hears."
-        for row in r["candidates"]
+        f"({row['map'] - listed['map']:+.3f} against the study's model), on {row['input_ms']:.0f} ms of "
+        f"audio per example against {listed['input_ms']:.0f}: sounds outside the labelled example, at that "
+        "much more computation; the study keeps the input every model of the report hears."
+        for row in _candidates(r)
         if row["window"] != "segment"
     )
-    if chosen is listed:
+    if chosen["candidate"] == listed["candidate"]:
         return Verdict(
             MET,
             "(this study's choice)",
@@ -632,17 +639,28 @@ def _listening_beats_prior(r: dict) -> Verdict:
     )
 
 
+#: The final test's rows (notebook 06): the report's rule, and the corrected recipe's.
+FINAL = {"claim": "final_test", "split": "test"}
+TOP_3 = {"rule": f"top-{CHOSEN_TOP_N}"}
+ONE_THRESHOLD = {"head": "bce", "rule": f"one threshold, then at most {CHOSEN_TOP_N}"}
+
+
+def _final_row(r: dict, metric: str, minus: str = "", **fields) -> dict:
+    return _val(r, **FINAL, **fields, minus=minus, metric=metric)
+
+
 def _listening_recipe(r: dict) -> Verdict:
-    rows, t = r["rows"], LISTENING_TARGETS
-    ours_row, prior = rows["listening_report_rule"], rows["label_prior_top_n"]
-    gain = r["listening_minus_prior"]["report_recipe"]["f1_micro"]
-    ratio = ours_row["map"]["mean"] / prior["map"]["mean"]
+    t, recipe = LISTENING_TARGETS, {**LISTENING, **TOP_3, "head": REPORT_LOSS}
+    prior = {**REPORT_PIPELINE, **TOP_3, "head": "label prior"}
+    gain = _final_row(r, "f1_micro", "label prior top-3", **recipe)
+    f1, ap = _final_row(r, "f1_micro", **recipe), _final_row(r, "map", **recipe)["mean"]
+    prior_f1, prior_ap = _final_row(r, "f1_micro", **prior), _final_row(r, "map", **prior)["mean"]
+    ratio = ap / prior_ap
     ours = (
-        f"micro F1 {_iv(ours_row['f1_micro'])} against the prior's {_iv(prior['f1_micro'])} "
-        f"(difference {_iv(gain)}); mAP {ours_row['map']['mean']:.3f} against {prior['map']['mean']:.3f} "
-        f"({ratio:.1f}x)"
+        f"micro F1 {_iv(f1)} against the prior's {_iv(prior_f1)} "
+        f"(difference {_iv(gain)}); mAP {ap:.3f} against {prior_ap:.3f} ({ratio:.1f}x)"
     )
-    resnet = rows["report_rule"]["f1_micro"]["mean"] - prior["f1_micro"]["mean"]
+    resnet = _final_row(r, "f1_micro", "label prior top-3", **REPORT_PIPELINE, **TOP_3, head=REPORT_LOSS)
     met = gain["low"] >= t["min_f1_gain"] and ratio >= t["min_map_ratio"]
     verdict = (
         "The report's recipe on the listening model beats the label prior by the target"
@@ -654,38 +672,63 @@ def _listening_recipe(r: dict) -> Verdict:
         MET if met else MISSED,
         "(this study's target)",
         ours,
-        f"{verdict}. The same recipe on the random ResNet-18: {resnet:+.3f} micro F1 over the prior.",
+        f"{verdict}. The same recipe on the random ResNet-18: {resnet['mean']:+.3f} micro F1 over the prior.",
     )
 
 
 def _listening_in_font(r: dict) -> Verdict:
-    row, t = r["rows"]["listening_corrected"], LISTENING_TARGETS
-    met = row["f1_micro"]["mean"] >= t["in_font_f1_micro"] and row["map"]["mean"] >= t["in_font_map"]
-    corrected = r["rows"]["corrected"]
+    t = LISTENING_TARGETS
+    f1, ap = (_final_row(r, m, **LISTENING, **ONE_THRESHOLD) for m in ("f1_micro", "map"))
+    met = f1["mean"] >= t["in_font_f1_micro"] and ap["mean"] >= t["in_font_map"]
+    corrected = {
+        m: _final_row(r, m, model="corrected pipeline", **ONE_THRESHOLD) for m in ("f1_micro", "map")
+    }
     return Verdict(
         MET if met else MISSED,
         "(this study's target)",
-        f"micro F1 {_iv(row['f1_micro'])}, mAP {_iv(row['map'])}",
+        f"micro F1 {_iv(f1)}, mAP {_iv(ap)}",
         f"{'Met' if met else 'Missed'}: targets {t['in_font_f1_micro']} and {t['in_font_map']} (seed means). "
         f"The corrected pipeline on the random ResNet-18: micro F1 {corrected['f1_micro']['mean']:.3f}, "
         f"mAP {corrected['map']['mean']:.3f}.",
     )
 
 
+def unheard_fonts(r: dict) -> list[str]:
+    """Notebook 11's held-out fonts that share at most :data:`MAX_SHARED_NOTES` of the test notes' samples
+    with a training font (:mod:`instrid.font_overlap`): fonts no model heard."""
+    return [
+        rec["tested_on"].removesuffix(" (held out)")
+        for rec in records.select(r["records"], claim="font_overlap", metric="shared_notes")
+        if rec["value"] <= MAX_SHARED_NOTES
+    ]
+
+
+#: The models notebook 11 sets side by side on the renderings.
+RENDERED_MODELS = ("corrected pipeline", "listening model")
+
+
+def _rendered(r: dict, model: str, font: str, metric: str = "f1_micro", minus: str = "") -> dict:
+    tested_on, minus = ("default", f"{font} (held out)") if minus == "gap" else (f"{font} (held out)", minus)
+    return _val(
+        r, claim="renderings", model=model, tested_on=tested_on, minus=minus, instrument="", metric=metric
+    )
+
+
 def _shipped_model(r: dict) -> Verdict:
-    unheard, shipped = r["unheard_fonts"], r["shipped"]
+    unheard, shipped = unheard_fonts(r), r["shipped_model"]
     if not unheard:
         return Verdict(
             NOT_MEASURED,
             "(this study's choice)",
             "no unheard font rendered",
             f"No held-out font that shares at most {MAX_SHARED_NOTES:.0%} of the test notes with a training "
-            f"font was rendered here, so which model generalizes best is not measured; {shipped} ships.",
+            f"font was rendered here, so which model generalizes best is not measured; the {shipped} ships.",
         )
-    scores = r["unheard_f1_micro"]
-    differences, left_out = r["listening_minus_corrected"], r.get("left_out_instruments", {})
+    scores = {m: sum(_rendered(r, m, f)["mean"] for f in unheard) / len(unheard) for m in RENDERED_MODELS}
+    left_out = r.get("left_out_instruments", {})
     per_font = "; ".join(
-        f"{f}: listening minus corrected {_iv(differences[f'{f} (held out)']['f1_micro'])}"
+        f"{f}: listening minus corrected "
+        f"{_iv(_rendered(r, 'listening model', f, minus='corrected pipeline'))}"
         + (
             f", scored without {' and '.join(left_out[f'{f} (held out)'])}, which it lacks"
             if left_out.get(f"{f} (held out)")
@@ -694,36 +737,35 @@ def _shipped_model(r: dict) -> Verdict:
         for f in unheard
     )
     ours = ", ".join(f"{name} {value:.3f}" for name, value in scores.items()) + f" micro F1 ({per_font})"
-    best = r["best_unheard"]
+    best = max(scores, key=scores.get)
     return Verdict(
         MET if best == shipped else MISSED,
         "(this study's choice)",
         ours,
-        f"instrid train ships the {shipped} model"
+        f"instrid train ships the {shipped}"
         + (
             ", the one that names the instruments of an unheard font best."
             if best == shipped
-            else f", but the {best} model names those of an unheard font better."
+            else f", but the {best} names those of an unheard font better."
         ),
     )
 
 
 def _all_recordings(r: dict) -> Verdict:
-    split = f"{r['folds']}-fold CV"
-
     def gain(model: str, metric: str) -> dict:
-        return _val(r, claim="prior", model=model, split=split, minus="label prior top-3", metric=metric)
+        return _rec(r, claim="prior", model=model, minus="label prior top-3", metric=metric)
 
     listening, resnet = gain("listening model", "f1_micro"), gain("report's pipeline", "f1_micro")
-    heard = next(iter(r["per_instrument_f1"].values()))
-    present = sum(row["recordings"] > 0 for row in heard)
-    met = verdicts.listens(listening)
+    heard = records.select(r["records"], claim="per_instrument", model="listening model", metric="f1")
+    present = sum(rec["recordings"] > 0 for rec in heard)
+    met = verdicts.listens(records.interval(listening))
     return Verdict(
         MET if met else MISSED,
         "(this study's check)",
-        f"top-3 minus the label prior's, micro F1: listening model {_change(listening)}, mAP "
-        f"{_change(gain('listening model', 'map'))}; the report's pipeline {_change(resnet)} "
-        f"({r['recordings']['listening model']} recordings, {present} of {len(heard)} instruments heard)",
+        f"top-3 minus the label prior's, micro F1: listening model {_change(records.interval(listening))}, "
+        f"mAP {_change(records.interval(gain('listening model', 'map')))}; the report's pipeline "
+        f"{_change(records.interval(resnet))} ({listening['recordings']} recordings, {present} of "
+        f"{len(heard)} instruments heard)",
         f"Over every recording, each scored by a head that never heard it, the listening model "
         f"{'beats' if met else 'does not beat'} a rule that never listens beyond the interval.",
     )
@@ -736,15 +778,15 @@ SAMPLED_FONTS = ("Freepats",)
 
 def _shipped_on_sampled_font(r: dict) -> Verdict:
     t, model = GENERALIZATION_TARGETS, r["shipped_model"]
-    fonts = [f for f in r["unheard_fonts"] if f in SAMPLED_FONTS]
+    unheard = unheard_fonts(r)
+    fonts = [f for f in unheard if f in SAMPLED_FONTS]
     if not fonts:
         return Verdict(
             NOT_MEASURED, "(this study's target)", "no unheard sampled font rendered", "Not measured here."
         )
 
     def on(font: str, metric: str, minus: str = "") -> dict:
-        tested_on, minus = ("default", f"{font} (held out)") if minus else (f"{font} (held out)", "")
-        return _val(r, claim="renderings", model=model, tested_on=tested_on, minus=minus, metric=metric)
+        return _rendered(r, model, font, metric, minus)
 
     font = fonts[0]
     f1, ap, gap = on(font, "f1_micro"), on(font, "map"), on(font, "f1_micro", minus="gap")
@@ -757,7 +799,7 @@ def _shipped_on_sampled_font(r: dict) -> Verdict:
     others = "; ".join(
         f"{f}: micro F1 {_iv(on(f, 'f1_micro'))}, mAP {_iv(on(f, 'map'))}, "
         f"gap {_change(on(f, 'f1_micro', 'gap'))}"
-        for f in r["unheard_fonts"]
+        for f in unheard
         if f != font
     )
     missed = [k for k, ok in met.items() if not ok]
@@ -771,171 +813,92 @@ def _shipped_on_sampled_font(r: dict) -> Verdict:
     )
 
 
+#: Notebook 07's corrected pipeline on a backbone trained on the task (instrid.finetune).
+TRAINED_BACKBONE = "corrected pipeline, trained backbone"
+#: The pipelines the generalization target judges, by their short names: the better one decides.
+GENERALIZING = {"corrected pipeline": "frozen ResNet-18", TRAINED_BACKBONE: "trained backbone"}
+
+
+def _unseen_scores(r: dict, model: str, font: str | None) -> tuple[dict, dict, dict]:
+    """Micro F1 and mAP on ``font`` (held out; None: heads trained on one font, tested on the other), and
+    micro F1 in-font minus there."""
+    if font is None:
+        sel = dict(claim="cross_font", model=model, trained_on="one font", head="", instrument="")
+        unseen, own = dict(sel, tested_on="the other font"), dict(sel, tested_on="its own font")
+        gap = _val(r, **own, minus="the other font", metric="f1_micro")
+    else:
+        sel = dict(claim="renderings", model=model, trained_on="both fonts", instrument="")
+        unseen = dict(sel, tested_on=f"{font}, varied")
+        gap = _val(r, **sel, tested_on="default", minus=f"{font}, varied", metric="f1_micro")
+    return _val(r, **unseen, minus="", metric="f1_micro"), _val(r, **unseen, minus="", metric="map"), gap
+
+
+def _targets_met(f1: dict, ap: dict, gap: dict) -> dict:
+    t = GENERALIZATION_TARGETS
+    return {
+        f"micro F1 at least {t['unseen_f1_micro']:.2f}": f1["mean"] >= t["unseen_f1_micro"],
+        f"mAP at least {t['unseen_map']:.2f}": ap["mean"] >= t["unseen_map"],
+        f"gap at most {t['max_gap_f1_micro']:.2f}": gap["mean"] <= t["max_gap_f1_micro"],
+    }
+
+
+def _status_of(met: list[dict]) -> str:
+    """Met where every target is met on every font, in part where any one is."""
+    if all(all(m.values()) for m in met):
+        return MET
+    return MET_IN_PART if any(any(m.values()) for m in met) else MISSED
+
+
 def _cross_font(r: dict) -> Verdict:
     t = GENERALIZATION_TARGETS
-    # The targets are about a model trained on the default data meeting a font it never heard: each held-out
-    # font where they were measured, else the one-font heads tested on the other font.
-    held = r.get("held_out", {})
     # A held-out font that plays many test notes with a training font's very samples (instrid.font_overlap)
     # is not one the models never heard: reported, not judged.
-    overlap = r.get("font_overlap", {})
-    borrowed = {
-        f: overlap[f]
-        for f in held.get("corrected", {})
-        if overlap.get(f, {}).get("shared", 0) > MAX_SHARED_NOTES
+    shared = {
+        rec["tested_on"].removesuffix(", varied"): rec["value"]
+        for rec in records.select(
+            r["records"], claim="font_overlap", metric="shared_notes", trained_on="", instrument=""
+        )
     }
-    fonts = [f for f in held.get("corrected", {}) if f not in borrowed]
-    tested = (
-        {f: (held["corrected"][f], held["report"][f]) for f in fonts}
-        if fonts
-        else {None: (r["cross_font"]["corrected"], r["cross_font"]["report"])}
+    held = r.get("held_out_fonts", [])
+    borrowed = [f for f in held if shared.get(f, 0) > MAX_SHARED_NOTES]
+    judged = [f for f in held if f not in borrowed] or [None]
+    models = [m for m in GENERALIZING if records.select(r["records"], claim="renderings", model=m)]
+    scores = {(m, f): _unseen_scores(r, m, f) for m in models for f in judged}
+    met = {key: _targets_met(*s) for key, s in scores.items()}
+    status = max(
+        (_status_of([met[m, f] for f in judged]) for m in models), key=(MISSED, MET_IN_PART, MET).index
     )
 
-    def targets_met(c: dict) -> dict:
-        return {
-            f"unseen-font micro F1 at least {t['unseen_f1_micro']:.2f}": c["unseen_font"]["f1_micro"]["mean"]
-            >= t["unseen_f1_micro"],
-            f"unseen-font mAP at least {t['unseen_map']:.2f}": c["unseen_font"]["map"]["mean"]
-            >= t["unseen_map"],
-            f"gap at most {t['max_gap_f1_micro']:.2f}": c["gap"]["f1_micro"]["mean"] <= t["max_gap_f1_micro"],
-        }
+    def where(f):
+        return f"on {f}" if f else "between the two training fonts"
 
-    def status_of(met: dict) -> str:
-        """Held where every target is met on every font, in part where any one is."""
-        if all(all(m.values()) for m in met.values()):
-            return MET
-        return MET_IN_PART if any(any(m.values()) for m in met.values()) else MISSED
-
-    met = {f: targets_met(c) for f, (c, _) in tested.items()}
-    status = status_of(met)
-    text = ""
-    for f, o in borrowed.items():
-        sources_of = sorted(((v, g) for g, v in o["by_font"].items() if v), reverse=True)
-        text += (
-            f"{f} is not judged: it plays {o['shared']:.0%} of the test notes with a training font's very "
-            f"samples ({', '.join(f'{g} {v:.0%}' for v, g in sources_of)}; peak correlation at least "
-            f"{o['threshold']:.1f}), so its micro F1 {_iv(held['corrected'][f]['unseen_font']['f1_micro'])} "
-            "measures a familiar timbre. "
-        )
-    for f, m in met.items():
-        on = f" on {f}" if f else ""
-        missed = [k for k, ok in m.items() if not ok]
-        text += f"All three targets met{on}. " if not missed else f"Missed{on}: {'; '.join(missed)}. "
-    reports = {f: rep for f, (_, rep) in tested.items()}
-    text += "The report's pipeline: " + "; ".join(
-        f"unseen-font micro F1 {_iv(rep['unseen_font']['f1_micro'])}{f' on {f}' if f else ''}, gap "
-        f"{_iv(rep['gap']['f1_micro'])}"
-        for f, rep in reports.items()
+    ours = "; ".join(
+        f"{GENERALIZING[m]} {where(f)}: micro F1 {_iv(f1)}, mAP {_iv(ap)}, gap {_change(gap)}"
+        for (m, f), (f1, ap, gap) in scores.items()
     )
-    # A gap near zero with a low mAP is a model that hardly listens, not one that generalizes.
-    in_font_map = next(iter(reports.values()))["in_font"]["map"]["mean"]
-    if in_font_map < 0.3:
+    text = "".join(
+        f"{f} not judged: {shared[f]:.0%} of its test notes are a training font's samples. " for f in borrowed
+    )
+    for f in judged:
         text += (
-            f", but its mAP is {in_font_map:.2f} even in-font: its top-3 barely depends on "
-            "the audio, so no gap is no merit."
-        )
-    else:
-        text += "."
-    like_a_training_font = []
-    for font in fonts:
-        # How close the held-out font sounds to each training font: heads trained on one font alone, on it.
-        alone = {
-            f: r.get("by_training_set", {}).get(f"corrected | {f} only | {font}, varied", {}).get("f1_micro")
-            for f in r["fonts"]
-        }
-        if not all(alone.values()):
-            continue
-        text += (
-            f" Heads trained on one font alone score micro F1 on {font}: "
-            + ", ".join(f"{f} {_iv(v)}" for f, v in alone.items())
-            + "."
-        )
-        closest, farthest = sorted(alone, key=lambda f: -alone[f]["mean"])[:: len(alone) - 1]
-        if alone[closest]["mean"] - alone[farthest]["mean"] > 0.1:
-            like_a_training_font.append(font)
-            text += (
-                f" So {font} sounds much closer to {closest} than to {farthest}: a weaker test than a "
-                "timbre unlike both would be."
-            )
-    one_way = r["cross_font"]["corrected"]
-    if fonts:
-        if (
-            status == MET
-            and len(like_a_training_font) == len(fonts)
-            and not all(targets_met(one_way).values())
-        ):
-            status = MET_IN_PART  # met only on fonts like one heard in training, missed between the two fonts
-            text += " Between the two training fonts, below, the targets are missed: held in part."
-        text += (
-            " Trained on one font and tested on the other (both directions averaged), the corrected "
-            f"pipeline scores micro F1 {_iv(one_way['unseen_font']['f1_micro'])}, "
-            f"mAP {_iv(one_way['unseen_font']['map'])}, gap {_iv(one_way['gap']['f1_micro'])}."
-        )
-    gain = r.get("variation_gain", {}).get(f"{r['fonts'][1]}, varied", {}).get("f1_micro")
-    if gain:
-        text += (
-            f" Training with the performance variation, against the same {r['fonts'][0]} recordings "
-            f"without it, changes micro F1 on {r['fonts'][1]} (unseen) by {_iv(gain)}."
-        )
-    trained = {f: c for f, c in held.get("trained", {}).items() if f not in borrowed}
-    if trained:
-        # The same data and head on a backbone trained on the task (instrid.finetune): judged by the same
-        # targets; the verdict is the better of the two pipelines'.
-        met_trained = {f: targets_met(c) for f, c in trained.items()}
-        text += (
-            " With a backbone trained on the task (both fonts, random equalisation), the corrected pipeline: "
+            f"{where(f)[0].upper()}{where(f)[1:]}: "
             + "; ".join(
-                f"on {f} micro F1 {_iv(c['unseen_font']['f1_micro'])}, mAP {_iv(c['unseen_font']['map'])}, "
-                f"gap {_iv(c['gap']['f1_micro'])} (in-font micro F1 {_iv(c['in_font']['f1_micro'])}; "
+                f"{GENERALIZING[m]} "
                 + (
-                    "all three targets met)"
-                    if all(met_trained[f].values())
-                    else "missed: " + "; ".join(k for k, ok in met_trained[f].items() if not ok) + ")"
+                    "meets all three"
+                    if all(met[m, f].values())
+                    else "misses " + ", ".join(k for k, ok in met[m, f].items() if not ok)
                 )
-                for f, c in trained.items()
+                for m in models
             )
-            + "."
+            + ". "
         )
-        status = max(status, status_of(met_trained), key=(MISSED, MET_IN_PART, MET).index)
-        chance = r.get("chance_ap", {})
-        for f in trained:
-            ap = r.get("trained_ap_by_instrument", {}).get(f"{f}, varied", {})
-            # Seed-mean AP within CHANCE_MARGIN of a chance ranking's (the instrument's share of segments).
-            at_chance = [n for n, v in ap.items() if n in chance and v <= chance[n] + CHANCE_MARGIN]
-            if at_chance:
-                text += (
-                    f" On {f} it ranks {', '.join(at_chance)} no better than chance (AP "
-                    + ", ".join(f"{ap[n]:.2f} against {chance[n]:.2f}" for n in at_chance)
-                    + ")."
-                )
-                text += _taken_for(at_chance, r.get("declared_when_alone", {}).get(f"{f}, varied"))
-    reference = r.get("head_reference")
-    for variant, c in r.get("head_comparison", {}).items():
-        if variant != reference:
-            d = c["unseen_minus_pipeline"]
-            text += (
-                f" Head {variant} instead of {reference} changes unseen-font micro F1 by "
-                f"{_change(d['f1_micro'])}, mAP by {_change(d['map'])} "
-                f"(its in-font micro F1: {_iv(c['in_font']['f1_micro'])})."
-            )
     return Verdict(
         status,
         f"micro F1 and mAP at least {t['unseen_f1_micro']:.2f} on a font not heard in training, "
         f"gap at most {t['max_gap_f1_micro']:.2f}",
-        (
-            "trained on both fonts, "
-            + "; ".join(
-                f"on {f} (held out): micro F1 {_iv(c['unseen_font']['f1_micro'])}, mAP "
-                f"{_iv(c['unseen_font']['map'])}; default test split minus {f} {_iv(c['gap']['f1_micro'])}"
-                for f, (c, _) in tested.items()
-            )
-            + f" ({_seeds(r)})"
-            if fonts
-            else f"unseen-font micro F1 {_iv(one_way['unseen_font']['f1_micro'])}, mAP "
-            f"{_iv(one_way['unseen_font']['map'])}; in-font minus unseen-font "
-            f"{_iv(one_way['gap']['f1_micro'])} ({_seeds(r)}, both directions averaged)"
-        ),
-        text,
+        f"{ours} ({_seeds(r)})",
+        text.strip(),
     )
 
 
@@ -984,7 +947,7 @@ CLAIMS = (
         "with at most 3 instruments playing at the same time",
         "Loss Function",
         "00_data",
-        "max_polyphony, share_of_sounding_time_over_3",
+        "records claim=polyphony: max_polyphony, share_of_sounding_time at each polyphony",
         "held if at most 3 instruments sound during at least 95% of the sounding time (every label counted)",
         _polyphony,
         short="at most 3 instruments at once",
@@ -995,7 +958,7 @@ CLAIMS = (
         "the first 4 instruments constitute a large majority of the instruments in the database",
         "Dataset Bias, Figure 3",
         "00_data",
-        "first_four_share",
+        "records claim=label_prior: share_of_instrument_time of each instrument",
         "held if the first four take at least two thirds of all instrument-time (every label counted)",
         _first_four,
         short="the first four instruments are a large majority",
@@ -1006,7 +969,7 @@ CLAIMS = (
         "each timestamp is included in the label, with no overlap with other ones",
         "Dataset",
         "01_relabeling",
-        "inclusive_end_changed_time_share, segments_tile_recordings",
+        "records claim=relabeling: changed_time_share (inclusive end), untiled_samples (half-open end)",
         "held if the report code's segment labels are right during at least 95% of the time",
         _relabel,
         on="the report code's rule",
@@ -1134,7 +1097,7 @@ CLAIMS = (
         "we do not think that our results are worse in any way",
         "Conclusion",
         "09_rules_and_literature",
-        "hung_yang.<model>.macro",
+        "records claim=literature: f1_macro (thresholds tuned on test, on validation), map",
         "not comparable unless the task, data and weights match a published protocol",
         _literature,
         short="as good as earlier work (80-85%)",
@@ -1173,7 +1136,7 @@ TARGETS = (
         "the report's training recipe on a backbone that listens beats a rule that never listens",
         "the listening model, final test",
         "06_final_test",
-        "rows.listening_report_rule, rows.label_prior_top_n, listening_minus_prior.report_recipe",
+        "records claim=final_test, rule=top-3: listening model (iou_batch) and label prior; their difference",
         f"held if, on the official test recordings, the report's recipe (IoU-like loss, SGD, top-3) on the "
         f"listening model beats the label prior's top-3 (the three instruments most frequent in training, "
         f"always) by at least {LISTENING_TARGETS['min_f1_gain']} micro F1 at the low end of the paired "
@@ -1186,7 +1149,7 @@ TARGETS = (
         "the corrected pipeline on the listening model names the instruments of a familiar timbre well",
         "the listening model, final test",
         "06_final_test",
-        "rows.listening_corrected",
+        "records claim=final_test, model=listening model, head=bce: f1_micro, map",
         f"held if its seed-mean micro F1 reaches {LISTENING_TARGETS['in_font_f1_micro']} and its mAP "
         f"{LISTENING_TARGETS['in_font_map']} on the default test split",
         _listening_in_font,
@@ -1197,8 +1160,8 @@ TARGETS = (
         "instrid train ships the model that names the instruments of an unheard timbre best",
         "the shipped model",
         "11_generalization_of_models",
-        "unheard_f1_micro, best_unheard, shipped, listening_minus_corrected",
-        f"held if the model instrid train fits by default (instrid.pipeline.SHIPPED) has the larger "
+        "records claim=renderings (f1_micro on each unheard font; listening minus corrected), font_overlap",
+        f"met if the model instrid train fits by default (instrid.pipeline.SHIPPED) has the larger "
         f"seed-mean micro F1 on the held-out fonts that share at most {MAX_SHARED_NOTES:.0%} of the test "
         "notes with a training font, of the models make model trains within 10 minutes",
         _shipped_model,
@@ -1210,14 +1173,14 @@ TARGETS = (
         "as well",
         "generalization targets",
         "07_generalization",
-        "held_out.corrected (else cross_font.corrected)",
-        "held if the corrected pipeline, trained on the default tree (both fonts), reaches micro F1 and mAP "
-        "of at least 0.60 on the test recordings rendered with the held-out font and loses at most 0.10 "
-        "micro F1 against the default test split (seed means); where no held-out font was rendered (CI), "
-        "the heads trained on one font's recordings, tested on the other font (both directions averaged); "
-        "in part if some of the three, or if all three are met on a held-out font that sounds much closer "
-        "to one training font (a head trained on it alone scores 0.10 more micro F1 there than one trained "
-        "on the other) while the test between the two training fonts misses them",
+        "records claim=renderings, trained_on=both fonts: f1_micro, map on each held-out font, default minus "
+        "it; claim=font_overlap; claim=cross_font where no held-out font is unheard",
+        "met if the corrected pipeline (frozen ResNet-18, or the backbone trained on the task: the better "
+        "decides), trained on the default tree, reaches micro F1 and mAP of at least 0.60 on the test "
+        "recordings rendered with every held-out font it never heard and loses at most 0.10 micro F1 against "
+        "the default test split (seed means); in part if some of the three; a held-out font sharing more "
+        "than 10% of the test notes' samples with a training font is not judged; where none is left, the "
+        "heads trained on one font, tested on the other (both directions averaged)",
         _cross_font,
         source="this study's target",
     ),
@@ -1226,7 +1189,7 @@ TARGETS = (
         "the listening model reads the musicnn checkpoint and layer that a head reads best",
         "the listening model",
         "10_listening_backbone",
-        "candidates, chosen, listed",
+        "records claim=candidates: map of each candidate; chosen, listed",
         "held if the study's listening model (instrid.pipeline.LISTENING) has the largest mAP on "
         "validation of the candidates that hear the example alone, as the report's models do (both "
         "checkpoints, each layer, and the ResNet-18 on log-mel, on the 232 ms example); the best of them "
@@ -1239,7 +1202,7 @@ TARGETS = (
         "a music-pretrained backbone listens: well above a rule that never hears the audio",
         "the listening model",
         "10_listening_backbone",
-        "candidates.<listed>: f1_micro, prior_f1_micro, map, prior_map",
+        "records claim=candidates, model=<listed> and head=label prior: f1_micro, map",
         f"held if, on validation, the listening model's micro F1 is at least "
         f"{LISTENING_TARGETS['min_f1_gain']} above the label prior's and its mAP at least "
         f"{LISTENING_TARGETS['min_map_ratio']:g} times the prior's (micro F1 at each one's best threshold)",

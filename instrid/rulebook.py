@@ -124,7 +124,11 @@ def replicates(test, rules_by_seed) -> dict:
     }
 
 
-def versus(reps: dict, reference: str, metrics=("recall", "fp_per_frame", "precision", "f1_micro")) -> dict:
+#: What every rule is compared on.
+VERSUS_METRICS = ("recall", "fp_per_frame", "precision", "f1_micro")
+
+
+def versus(reps: dict, reference: str, metrics=VERSUS_METRICS) -> dict:
     """Every rule minus ``reference`` (paired differences with 95% intervals)."""
     return {
         name: uncertainty.difference(r, reps[reference], metrics)
@@ -163,10 +167,10 @@ def chosen_records(reps: dict, chosen: dict, reference: str, reference_label: st
     the family, ``rule`` the chosen rule, ``minus`` ``reference_label``)."""
     out = []
     for family, name in chosen.items():
-        diff = {m: reps[name][m] - reps[reference][m] for m in ("recall", "fp_per_frame", "f1_micro")}
         out += records.from_replicates(
-            diff,
-            diff,
+            reps[name],
+            ("recall", "fp_per_frame", "f1_micro"),
+            less=reps[reference],
             evaluations=test,
             **fields,
             claim="mixed_rule",
@@ -175,6 +179,39 @@ def chosen_records(reps: dict, chosen: dict, reference: str, reference_label: st
             rule=name,
             minus=reference_label,
         )
+    return out
+
+
+def rule_records(reps: dict, reference: str, *, test, metrics=VERSUS_METRICS, **fields) -> list:
+    """Every rule on test (``claim="rules"``, ``head`` its family or ``""``, ``rule`` its name), and every
+    rule minus ``reference`` (``minus`` the reference's name), paired over seeds and recordings."""
+    out = []
+    for name, rep in reps.items():
+        named = dict(fields, claim="rules", split="test", head=family_of(name) or "", rule=name)
+        out += records.from_replicates(rep, (*metrics, "predicted_per_frame"), evaluations=test, **named)
+        if name != reference:
+            out += records.from_replicates(
+                rep, metrics, less=reps[reference], evaluations=test, minus=reference, **named
+            )
+    return out
+
+
+#: Hung & Yang's scores (:func:`hung_yang`) as records: column -> (macro metric, instrument's metric, rule).
+HUNG_YANG_RECORDS = {
+    "f1_tuned_on_test": ("f1_macro", "f1", "class thresholds tuned on test (their protocol)"),
+    "f1_tuned_on_validation": ("f1_macro", "f1", "class thresholds tuned on validation"),
+    "average_precision": ("map", "ap", ""),
+}
+
+
+def hung_yang_records(found: dict, seeds: int, **fields) -> list:
+    """Records of :func:`hung_yang`: the macro averages (seed means) and each instrument's score
+    (``instrument``), ``claim="literature"``, on test."""
+    out = []
+    for column, (macro, each, rule) in HUNG_YANG_RECORDS.items():
+        named = dict(fields, claim="literature", split="test", rule=rule, seeds=seeds)
+        out.append(records.record(macro, found["macro"][column]["mean"], **named))
+        out += records.series(each, found["per_instrument"][column], "instrument", **named)
     return out
 
 

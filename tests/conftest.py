@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from instrid import cli, data, examples, features, instruments, model, records, report
+from instrid import cli, data, examples, features, instruments, model, pipeline, records, report
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -227,16 +227,19 @@ def diff(f1_low, f1_high, recall=(0.1, 0.2), fp=(0.3, 0.5)):
 def agreeing_results():
     """Results shaped as the notebooks write them, with values that make every claim hold."""
     return {
-        "00_data": {
-            "max_polyphony": 3,
-            "share_of_sounding_time_over_3": 0.0,
-            "first_four_share": 0.88,
-            "config": {"dataset_kind": "synthetic"},
-        },
+        "00_data": {"records": data_records(), "config": {"dataset_kind": "synthetic"}},
         "01_relabeling": {
-            "segments": 1000,
-            "segments_tile_recordings": True,
-            "inclusive_end_changed_time_share": 0.05,
+            "records": [
+                rec("segments", 1000, claim="relabeling", rule="half-open end"),
+                rec("untiled_samples", 0, claim="relabeling", rule="half-open end"),
+                rec(
+                    "changed_time_share",
+                    0.05,
+                    claim="relabeling",
+                    rule="inclusive end",
+                    minus="half-open end",
+                ),
+            ],
             "config": {},
         },
         "02_loss_mse_vs_iou": {
@@ -270,17 +273,8 @@ def agreeing_results():
         "06_final_test": {
             "seeds": [0, 1, 2],
             "config": REAL,
-            "rows": {
-                "report_rule": summary(0.76, 1.66, density=1.76),
-                "report_rule_sounding": summary(0.8, 1.5, density=1.45),
-                "report_rule_inclusive_end": summary(0.7, 1.9, density=1.5),
-                "corrected": {**summary(0.7, 0.8, f1=0.6), "map": iv(0.6)},
-                "listening_report_rule": {**summary(0.8, 1.5, f1=0.6), "map": iv(0.5)},
-                "listening_corrected": {**summary(0.8, 0.3, f1=0.78), "map": iv(0.8)},
-                "label_prior_top_n": {**summary(0.6, 2.0, f1=0.4), "map": iv(0.2)},
-            },
-            "listening_minus_prior": {"report_recipe": diff(0.15, 0.25)},
             "records": [
+                *final_test_records(),
                 *prior_records(report.REPORT_PIPELINE, "test"),
                 *loss_records(report.LISTENING),
                 *top_n_records(report.LISTENING),
@@ -291,27 +285,13 @@ def agreeing_results():
             "seeds": [0, 1, 2],
             "config": RANDOM,
             "fonts": ["TimGM6mb", "FluidR3_GM"],
-            "cross_font": {
-                pipe: {
-                    "in_font": {"f1_micro": iv(0.75, 0.7, 0.8), "map": iv(0.7, 0.65, 0.75)},
-                    "unseen_font": {
-                        "f1_micro": iv(unseen, unseen - 0.05, unseen + 0.05),
-                        "map": iv(0.65, 0.6, 0.7),
-                    },
-                    "gap": {"f1_micro": iv(0.75 - unseen, 0.0, 0.1), "map": iv(0.05, 0.0, 0.1)},
-                }
-                for pipe, unseen in (("corrected", 0.7), ("report", 0.5))
-            },
-            "variation_gain": {"FluidR3_GM, varied": {"f1_micro": iv(0.1, 0.05, 0.15), "map": iv(0.1)}},
-            "head_reference": "linear, z-scored",
-            "head_comparison": {
-                variant: {
-                    "in_font": {"f1_micro": iv(0.75 + gain), "map": iv(0.7)},
-                    "unseen_font": {"f1_micro": iv(0.7 + gain), "map": iv(0.65)},
-                    "unseen_minus_pipeline": {"f1_micro": iv(gain, gain - 0.01, gain + 0.01), "map": iv(0.0)},
-                }
-                for variant, gain in (("linear, z-scored", 0.0), ("512 hidden units, z-scored", 0.02))
-            },
+            "held_out_fonts": ["OPL3_FM"],
+            "records": [
+                *generalization_records("corrected pipeline", "OPL3_FM", 0.7, 0.65, 0.05),
+                *generalization_records(report.TRAINED_BACKBONE, "OPL3_FM", 0.5, 0.45, 0.3),
+                *generalization_records("corrected pipeline", None, 0.7, 0.65, 0.05),
+                rec("shared_notes", 0.0, claim="font_overlap", tested_on="OPL3_FM, varied"),
+            ],
         },
         "08_protocol_audit": {
             "seeds": [0, 1, 2],
@@ -347,40 +327,34 @@ def agreeing_results():
                 *prior_records(report.REPORT_PIPELINE, "test"),
                 *mixed_records(report.LISTENING),
                 *prior_records(report.LISTENING, "test"),
+                *(
+                    rec(metric, value, claim="literature", model=model, split="test", rule=rule)
+                    for model in ("corrected pipeline", "report's pipeline")
+                    for metric, rule, value in (
+                        ("f1_macro", report.ON_TEST, 0.6),
+                        ("f1_macro", report.ON_VALIDATION, 0.5),
+                        ("map", "", 0.55),
+                    )
+                ),
             ],
-            "hung_yang": {
-                model: {
-                    "macro": {
-                        "f1_tuned_on_test": iv(0.6),
-                        "f1_tuned_on_validation": iv(0.5),
-                        "average_precision": iv(0.55),
-                    }
-                }
-                for model in ("corrected model", "report's model")
-            },
         },
         "12_cross_validation": {
-            "folds": 5,
             "config": RANDOM,
             "records": [
-                *prior_records(report.LISTENING, "5-fold CV"),
+                *({**r, "recordings": 323} for r in prior_records(report.LISTENING, "5-fold CV")),
                 *prior_records(report.REPORT_PIPELINE, "5-fold CV", gain=(-0.01, 0.01)),
+                *(
+                    {
+                        **rec("f1", 0.5, claim="per_instrument", model="listening model", instrument=n),
+                        "recordings": 3,
+                    }
+                    for n in instruments.NAMES
+                ),
             ],
-            "per_instrument_f1": {
-                "listening model": [{"instrument": n, "recordings": 3} for n in instruments.NAMES]
-            },
-            "recordings": {"listening model": 323, "report's pipeline": 323},
         },
         "11_generalization_of_models": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
-            "unheard_fonts": ["OPL3_FM", "Freepats"],
-            "unheard_f1_micro": {"corrected": 0.45, "listening": 0.55},
-            "best_unheard": "listening",
-            "shipped": "listening",
-            "listening_minus_corrected": {
-                f"{f} (held out)": diff(0.05, 0.15) for f in ("OPL3_FM", "Freepats")
-            },
             "left_out_instruments": {"OPL3_FM (held out)": ["viola", "contrabass"]},
             "shipped_model": "listening model",
             "records": [
@@ -400,19 +374,37 @@ def agreeing_results():
                 rec(
                     "f1_micro", 0.22, 0.15, 0.30, **RENDERED, tested_on="default", minus="OPL3_FM (held out)"
                 ),
+                *(
+                    rec(
+                        "f1_micro",
+                        0.45,
+                        **{**RENDERED, "model": "corrected pipeline"},
+                        tested_on=f"{f} (held out)",
+                    )
+                    for f in ("OPL3_FM", "Freepats")
+                ),
+                *(
+                    rec(
+                        "f1_micro",
+                        0.1,
+                        0.05,
+                        0.15,
+                        **RENDERED,
+                        tested_on=f"{f} (held out)",
+                        minus="corrected pipeline",
+                    )
+                    for f in ("OPL3_FM", "Freepats")
+                ),
+                *(
+                    rec("shared_notes", 0.0, claim="font_overlap", tested_on=f"{f} (held out)")
+                    for f in ("OPL3_FM", "Freepats")
+                ),
             ],
         },
         "10_listening_backbone": {
             "seeds": [0],
             "config": RANDOM,
-            "candidates": [
-                {**row, "prior_map": 0.14, "prior_f1_micro": 0.52}
-                for row in (
-                    {"candidate": "A", "map": 0.40, "f1_micro": 0.70, "window": "segment", "input_ms": 232},
-                    {"candidate": "B", "map": 0.30, "f1_micro": 0.62, "window": "segment", "input_ms": 232},
-                    {"candidate": "A+", "map": 0.45, "f1_micro": 0.72, "window": "centred", "input_ms": 1000},
-                )
-            ],
+            "records": candidate_records(),
             "chosen": "A",
             "listed": "A",
         },
@@ -420,6 +412,83 @@ def agreeing_results():
 
 
 RENDERED = {"claim": "renderings", "model": "listening model", "split": "test", "head": "bce"}
+
+
+def data_records():
+    """Notebook 00's: at most 3 instruments at once; the first four take 88% of instrument-time."""
+    shares = [0.22] * 4 + [0.12 / 7] * 7
+    return [
+        rec("max_polyphony", 3, claim="polyphony"),
+        *(
+            rec("share_of_sounding_time", v, claim="polyphony", at=k)
+            for k, v in ((1, 0.5), (2, 0.3), (3, 0.2))
+        ),
+        *(
+            rec("share_of_instrument_time", v, claim="label_prior", instrument=n)
+            for n, v in zip(instruments.NAMES, shares)
+        ),
+    ]
+
+
+def final_test_rows(fields, recall, fp, f1, ap):
+    base = {"claim": "final_test", "split": "test", **fields}
+    return [
+        rec("recall", recall, recall - 0.05, recall + 0.05, **base),
+        rec("fp_per_frame", fp, fp - 0.2, fp + 0.2, **base),
+        rec("f1_micro", f1, f1 - 0.05, f1 + 0.05, **base),
+        rec("map", ap, ap - 0.05, ap + 0.05, **base),
+    ]
+
+
+def final_test_records():
+    """Notebook 06's rows: the listening model beats the label prior; its corrected recipe meets targets."""
+    top3 = {"rule": "top-3"}
+    one = {"head": "bce", "rule": "one threshold, then at most 3"}
+    minus = {"claim": "final_test", "split": "test", "minus": "label prior top-3", **top3}
+    return [
+        *final_test_rows({**report.REPORT_PIPELINE, **top3, "head": "iou_batch"}, 0.76, 1.66, 0.4, 0.2),
+        *final_test_rows({**report.REPORT_PIPELINE, **top3, "head": "label prior"}, 0.6, 2.0, 0.4, 0.2),
+        *final_test_rows({**report.LISTENING, **top3, "head": "iou_batch"}, 0.8, 1.5, 0.6, 0.5),
+        *final_test_rows({**report.LISTENING, **one}, 0.8, 0.3, 0.78, 0.8),
+        *final_test_rows({"model": "corrected pipeline", **one}, 0.7, 0.8, 0.6, 0.6),
+        rec("f1_micro", 0.2, 0.15, 0.25, **minus, **report.LISTENING, head="iou_batch"),
+        rec("f1_micro", 0.0, -0.01, 0.01, **minus, **report.REPORT_PIPELINE, head="iou_batch"),
+    ]
+
+
+def generalization_records(model, font, f1, ap, gap):
+    """Notebook 07's: ``model`` trained on both fonts, on held-out ``font`` (None: the one-font heads, on the
+    other font), with the in-font minus unseen-font gap."""
+    if font is None:
+        base = {"claim": "cross_font", "split": "test", "model": model, "trained_on": "one font"}
+        unseen, gap_of = {**base, "tested_on": "the other font"}, {**base, "tested_on": "its own font"}
+        gap_of["minus"] = "the other font"
+    else:
+        base = {"claim": "renderings", "split": "test", "model": model, "trained_on": "both fonts"}
+        unseen = {**base, "tested_on": f"{font}, varied"}
+        gap_of = {**base, "tested_on": "default", "minus": f"{font}, varied"}
+    return [
+        rec("f1_micro", f1, f1 - 0.05, f1 + 0.05, **unseen),
+        rec("map", ap, ap - 0.05, ap + 0.05, **unseen),
+        rec("f1_micro", gap, gap - 0.05, gap + 0.05, **gap_of),
+    ]
+
+
+def candidate_records():
+    """Notebook 10's: candidate A is the study's and the best on the example alone; A+ hears context."""
+    table = pd.DataFrame(
+        {
+            "candidate": ["A", "B", "A+"],
+            "window": ["segment", "segment", "centred"],
+            "input_ms": [232, 232, 1000],
+            "embedding_size": [753, 200, 753],
+            "map": [0.40, 0.30, 0.45],
+            "f1_micro": [0.70, 0.62, 0.72],
+            "prior_map": 0.14,
+            "prior_f1_micro": 0.52,
+        }
+    ).set_index("candidate")
+    return pipeline.candidate_records(table)
 
 
 def rec(metric, value, low=None, high=None, **fields):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from instrid import decisions, evidence, records
@@ -115,3 +116,58 @@ def test_normalization_is_tested_where_it_can_change_the_decisions():
     assert any((a != b).any() for a, b in zip(top3["plain"], top3["minus label frequency"]))
     gains = records.select(found, minus="plain", metric="f1_micro")
     assert len(gains) == 3 * 2  # three rules, two bias vectors without noise scores
+
+
+def test_series_and_per_instrument_records_name_their_key_and_counts():
+    found = records.series("hours", {"train": 30.0, np.int64(3): 1.5}, "split", claim="data")
+    assert [(r["split"], r["value"], r["claim"]) for r in found] == [
+        ("train", 30.0, "data"),
+        (3, 1.5, "data"),
+    ]
+    assert type(found[1]["split"]) is int  # numpy keys become plain values a JSON file can hold
+
+    table = pd.DataFrame(
+        {
+            "mean": [0.5, np.nan],
+            "min": [0.4, np.nan],
+            "max": [0.6, np.nan],
+            "recordings": [3, 0],
+            "segments": [40, 0],
+        },
+        index=pd.Index(["violin", "horn"], name="instrument"),
+    )
+    each = records.per_instrument(table, 3, model="m")
+    assert [(r["instrument"], r["metric"]) for r in each] == [("violin", "f1"), ("horn", "f1")]
+    assert each[0]["low"] is None and each[0]["recordings"] == 3 and each[0]["seeds"] == 3
+    assert np.isnan(each[1]["value"])  # absent from the split: no F1 (written as null)
+
+
+def test_differences_are_paired_replicates_named_by_their_minus():
+    from instrid import uncertainty
+
+    evs = [evaluation(s) for s in range(2)]
+    a = uncertainty.replicates(evs, [decisions.top_n(ev.scores, 2) for ev in evs])
+    b = uncertainty.replicates(evs, [decisions.top_n(ev.scores, 1) for ev in evs])
+    reps, fields = {("m", "top-2"): a, ("m", "top-1"): b}, ("model", "rule")
+    found = evidence.keyed_records(reps, fields, ("recall",), names={"m": "model m"}, claim="c")
+    assert [(r["model"], r["rule"], r["claim"]) for r in found] == [
+        ("model m", "top-2", "c"),
+        ("model m", "top-1", "c"),
+    ]
+    pairs = [(("m", "top-2"), ("m", "top-1"), "top-1")]
+    (diff,) = evidence.paired_records(reps, pairs, fields, ("recall",), names={"m": "model m"})
+    assert diff["rule"] == "top-2" and diff["minus"] == "top-1"
+    assert diff["value"] == pytest.approx(a["recall"].mean - b["recall"].mean)
+    low, high = (a["recall"] - b["recall"]).interval()
+    assert (diff["low"], diff["high"]) == (pytest.approx(low), pytest.approx(high))
+    assert diff["low"] > 0  # top-2 always recalls more than top-1: the paired interval sees it
+    named = evidence.named_records(
+        {"two": a, "one": b},
+        {"two": evs, "one": evs},
+        {"two": dict(head="h", rule="top-2"), "one": dict(head="h", rule="top-1")},
+        ("recall",),
+        minus={"two": "one"},
+        claim="c",
+    )
+    assert records.one(named, rule="top-2", minus="h top-1")["value"] == pytest.approx(diff["value"])
+    assert records.one(named, rule="top-1", minus="")["segments"] == 300

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import RANDOM
+from conftest import RANDOM, final_test_rows
 from conftest import agreeing_results as claims_results
-from instrid import cli, report, results
+from instrid import cli, records, report, results
 
 
 def test_save_results_is_plain_json_and_returns_what_it_wrote(tmp_path):
@@ -65,15 +65,16 @@ def test_findings_section_states_the_run_before_any_number(tmp_path):
 def test_headline_numbers_carry_intervals(tmp_path):
     folder = write_all(tmp_path / "r")
     final = json.loads((folder / "06_final_test.json").read_text())
-    final["chosen_n"] = 2
-    final["rows"]["chosen_n"] = final["rows"]["report_rule"]
+    chosen = {**report.REPORT_PIPELINE, "head": "iou_batch", "rule": "top-2, N chosen on validation"}
+    final["records"] += final_test_rows(chosen, 0.7, 1.2, 0.5, 0.3)
     (folder / "06_final_test.json").write_text(json.dumps(final))
     text = results.findings_section(folder)
     assert (
-        "| report's rule: IoU-like loss, top-3 | test | 0.762 / 1.66 | 0.760 [0.710, 0.810] "
+        "| report's pipeline (iou_batch), top-3 | test | 0.762 / 1.66 | 0.760 [0.710, 0.810] "
         "| 1.66 [1.46, 1.86] |" in text
     )
-    assert "top-2 (our criterion for N)" in text
+    assert "| report's pipeline (iou_batch), top-2, N chosen on validation | test | — | 0.700" in text
+    assert "label prior" not in text.split("### Headline numbers")[1]
     assert "| top-2 | validation | 0.723 / 0.943 | 0.400 [0.350, 0.450] |" in text
 
 
@@ -104,3 +105,13 @@ def test_readme_section_is_rewritten_in_place(tmp_path, capsys):
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="no findings markers"):
         results.update_readme(readme, folder)
+
+
+def test_results_files_hold_one_record_per_line(tmp_path):
+    found = [records.record("recall", 0.5, model=m) for m in ("a", "b")]
+    saved = results.save_results("x", {"seeds": [0], "records": found}, RANDOM, tmp_path)
+    text = (tmp_path / "x.json").read_text()
+    assert json.loads(text) == saved and saved["records"] == found
+    lines = text.splitlines()
+    assert sum(line.lstrip().startswith('{"notebook"') for line in lines) == 2  # one line per record
+    assert lines[-3].endswith("}") and lines[-2] == "  ]" and lines[-1] == "}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from instrid import decisions, metrics, records, rulebook, uncertainty
@@ -115,3 +116,28 @@ def test_each_family_puts_forward_its_best_rule_on_validation_and_meets_top_3_on
     assert row["value"] == pytest.approx(
         reps[chosen["top-N"]]["f1_micro"].mean - reps["top-N 3"]["f1_micro"].mean
     )
+
+
+def test_every_rule_and_hung_yang_become_records():
+    vals, tests = [_evaluation(s) for s in (0, 1)], [_evaluation(s) for s in (2, 3)]
+    by_seed = [rulebook.rules(v, v.y_true.mean(axis=0), max_n=3) for v in vals]
+    reps = rulebook.replicates(tests, by_seed)
+    found = rulebook.rule_records(reps, "top-N 3", test=tests, model="m")
+    assert len(records.select(found, metric="recall", minus="")) == len(reps)
+    assert len(records.select(found, metric="recall", minus="top-N 3")) == len(reps) - 1
+    two = records.one(found, rule="top-N 2", minus="", metric="predicted_per_frame")
+    assert two["value"] == 2 and two["head"] == "top-N" and two["claim"] == "rules"
+    table = pd.DataFrame(
+        {
+            "f1_tuned_on_test": [1.0, 0.5],
+            "f1_tuned_on_validation": [0.5, 0.5],
+            "average_precision": [1.0, 0.4],
+        },
+        index=pd.Index(["violin", "viola"], name="instrument"),
+    )
+    macro = {k: {"mean": float(v.mean())} for k, v in table.items()}
+    hy = rulebook.hung_yang_records({"per_instrument": table, "macro": macro}, 3, model="m")
+    on_test = rulebook.HUNG_YANG_RECORDS["f1_tuned_on_test"][2]
+    assert records.one(hy, rule=on_test, instrument="", metric="f1_macro")["value"] == 0.75
+    assert records.one(hy, rule=on_test, instrument="viola", metric="f1")["value"] == 0.5
+    assert records.one(hy, instrument="", metric="map")["value"] == pytest.approx(0.7)
