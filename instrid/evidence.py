@@ -231,7 +231,7 @@ def top_n_records(train_labels, evaluations, *, max_n: int = 5, top_n: int = 3, 
 
 
 def normalization_records(
-    train_labels, evaluations, noise_scores=None, *, top_n: int = 3, **fields
+    train_labels, evaluations, noise_scores=None, *, top_n: int = 3, with_logits: bool = False, **fields
 ) -> tuple[list[dict], dict]:
     """Each of the report's bias vectors against the plain scores, on one split.
 
@@ -240,14 +240,19 @@ def normalization_records(
     constant reorders the classes and so can change the decisions; and a
     threshold tuned per class (F1), where it can change only the argmax that
     the report's code keeps on. Records: each rule's metrics per variant, and
-    variant minus plain (micro F1). Also returns each variant's decisions per
-    rule, ``{rule: {variant: [per seed]}}``, for figures.
+    variant minus plain (micro F1). ``with_logits`` adds logit adjustment (the
+    evaluations' logits minus the log prior: ours, not the report's). Also
+    returns each variant's decisions per rule, ``{rule: {variant: [per seed]}}``,
+    for figures.
     """
     base = {**fields, "claim": "normalization"}
     noise_scores = noise_scores or [None] * len(evaluations)
     by_rule: dict = {}
     for y, ev, noise in zip(train_labels, evaluations, noise_scores):
-        variants = decisions.normalizations(ev.scores, decisions.label_frequency(y), noise_scores=noise)
+        logits = ev.logits if with_logits else None
+        variants = decisions.normalizations(
+            ev.scores, decisions.label_frequency(y), logits=logits, noise_scores=noise
+        )
         for name, s in variants.items():
             grid = np.linspace(s.min(), s.max(), 101)
             t_class = decisions.tune_class_thresholds(s, ev.y_true, grid=grid)

@@ -97,6 +97,30 @@ def from_replicates(replicates: dict, metrics, *, evaluations=None, less=None, *
     return out
 
 
+def from_summary(summary: dict, **fields) -> list[dict]:
+    """Records of :func:`instrid.uncertainty.summarize` (``{metric: {"mean", "low", "high", ...}}``)."""
+    return [record(m, v["mean"], low=v["low"], high=v["high"], **fields) for m, v in summary.items()]
+
+
+def from_curve(curve, *, columns=None, **fields) -> list[dict]:
+    """Records of a swept rule (:func:`instrid.uncertainty.curve`: ``value``, ``metric``, ``mean``, ``low``,
+    ``high``): each point's metric ``at`` its value; ``columns`` maps other columns to record fields
+    (``{"loss": "head"}``)."""
+    columns = columns or {}
+    return [
+        record(
+            row["metric"],
+            row["mean"],
+            low=row["low"],
+            high=row["high"],
+            at=_key(row["value"]),
+            **fields,
+            **{field: row[column] for column, field in columns.items()},
+        )
+        for _, row in curve.iterrows()
+    ]
+
+
 #: Columns of :func:`instrid.uncertainty.per_instrument_scores` kept as records, and their metric names.
 PER_INSTRUMENT = {"mean": "f1", "ap": "ap", "chance_ap": "chance_ap"}
 

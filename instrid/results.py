@@ -67,7 +67,6 @@ def _results_json(content: dict) -> str:
     return f'{rest[:-2]},\n  "records": [\n{lines}\n  ]\n}}\n'
 
 
-
 #: What reading a results file that lacks a key, or holds one of another shape, raises.
 INCOMPLETE = (KeyError, TypeError, IndexError, ValueError, AttributeError, ZeroDivisionError)
 
