@@ -2,7 +2,7 @@
 
 One function per question, used wherever the question is asked (notebooks
 02, 04 and 05 on the report's pipeline, 06 on the listening model, 08 under
-each protocol), so the verdict rules of :mod:`instrid.report` read the same
+each protocol), so the verdict rules of :mod:`instrid.judges` read the same
 records from every notebook:
 
 * :func:`prior_records` -- the label-prior rule on the same examples (the

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
-from instrid import instruments, report
+from instrid import claims, instruments
 from instrid.files import atomic_path
 from instrid.results import describe
 
@@ -88,8 +88,8 @@ def split_hours(ax, hours: pd.Series, recordings: pd.Series):
 def polyphony(ax, share_by_polyphony: pd.Series):
     """Share of sounding time with 1, 2, ... instruments at once, with the report's "at most 3"."""
     ax.bar(share_by_polyphony.index.astype(int), 100 * share_by_polyphony.values, color="C1")
-    ax.axvline(report.MAX_POLYPHONY + 0.5, color="k", ls="--", lw=1)
-    ax.text(report.MAX_POLYPHONY + 0.6, 100 * share_by_polyphony.max() * 0.9, "report: at most 3", va="top")
+    ax.axvline(claims.MAX_POLYPHONY + 0.5, color="k", ls="--", lw=1)
+    ax.text(claims.MAX_POLYPHONY + 0.6, 100 * share_by_polyphony.max() * 0.9, "report: at most 3", va="top")
     ax.set(
         xlabel="instruments sounding at once",
         ylabel="share of sounding time (%)",
@@ -308,9 +308,9 @@ def top_n_curves(ax, by_variant: dict, metrics=("recall", "fp_per_frame")):
                 ms=4,
                 label=f"{name}: {METRIC_LABELS.get(metric, metric)}",
             )
-    rn = sorted(report.TOP_N_VALIDATION)
-    ax.plot(rn, [report.TOP_N_VALIDATION[n][0] for n in rn], "k*", ms=12, label="report: recall")
-    ax.plot(rn, [report.TOP_N_VALIDATION[n][1] for n in rn], "kX", ms=9, label="report: FP per frame")
+    rn = sorted(claims.TOP_N_VALIDATION)
+    ax.plot(rn, [claims.TOP_N_VALIDATION[n][0] for n in rn], "k*", ms=12, label="report: recall")
+    ax.plot(rn, [claims.TOP_N_VALIDATION[n][1] for n in rn], "kX", ms=9, label="report: FP per frame")
     ax.set(xlabel="N (classes kept per frame)", ylabel="recall / false positives per frame", xticks=ns)
     ax.legend(fontsize=7)
     return ax

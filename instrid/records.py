@@ -6,7 +6,7 @@ model, protocol, split and decision rule, the setting it was measured ``at``
 which metric, its value and 95% interval, and how many seeds, recordings and
 segments stand behind it.
 A difference ``a - b`` is the record of ``a`` with ``minus`` naming ``b``.
-Verdict rules (:mod:`instrid.report`) find their numbers with :func:`one`,
+Verdict rules (:mod:`instrid.judges`) find their numbers with :func:`one`,
 never by composing key strings.
 """
 

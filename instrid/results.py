@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from instrid import model, records, report, verdicts
+from instrid import claims, judges, model, records, report, verdicts
 from instrid.errors import DatasetError
 from instrid.files import atomic_path, write_text_atomic
 from instrid.uncertainty import format_interval
@@ -166,14 +166,14 @@ FINDINGS_FIGURES = (
 )
 
 
-def _judged(claims, results: dict) -> list:
+def _judged(registered, results: dict) -> list:
     """``(claim, verdict)`` for every claim whose notebook has results."""
     out = []
-    for claim in claims:
+    for claim in registered:
         if claim.notebook not in results:
             continue
         try:
-            out.append((claim, report.judge(claim, results[claim.notebook])))
+            out.append((claim, judges.judge(claim, results[claim.notebook])))
         except INCOMPLETE as exc:
             raise DatasetError(
                 f"{claim.notebook}.json: incomplete results ({type(exc).__name__}: {exc}); rerun its notebook"
@@ -188,7 +188,7 @@ def findings_table(results: dict) -> str:
         "| the report's claim (where) | the report | this study | verdict | on each model |",
         "| --- | --- | --- | --- | --- |",
     ]
-    judged = _judged(report.CLAIMS, results)
+    judged = _judged(claims.CLAIMS, results)
     for key in dict.fromkeys(c.claim for c, _ in judged):
         claim_rows = [(c, v) for c, v in judged if c.claim == key]
         status, (claim, v) = report.claim_verdict(claim_rows)
@@ -207,7 +207,7 @@ def claim_verdicts(results: dict) -> list:
     """The report's claims, each once: ``(status, claim, verdict, rows)``, the claim's one verdict, the row
     that decides it and its verdict, and every ``(claim, verdict)`` row
     (:func:`instrid.report.claim_verdict`)."""
-    judged = _judged(report.CLAIMS, results)
+    judged = _judged(claims.CLAIMS, results)
     out = []
     for key in dict.fromkeys(c.claim for c, _ in judged):
         rows = [(c, v) for c, v in judged if c.claim == key]
@@ -264,7 +264,7 @@ def lead(results: dict) -> str:
             "judged where "
             f"a model beats that prior: {tally}."
         )
-    targets = {c.key: v for c, v in _judged(report.TARGETS, results)}
+    targets = {c.key: v for c, v in _judged(claims.TARGETS, results)}
     if "listening_in_font" in targets:
         parts.append(
             f"A music-pretrained backbone (musicnn) listens: with a corrected recipe it scores "
@@ -277,7 +277,7 @@ def lead(results: dict) -> str:
 def _on_unheard_fonts(found: dict) -> str:
     """ ", and on <font>, ...": the shipped model on each unheard font (notebook 11's records), or "."."""
     model = found.get("shipped_model")
-    fonts = report.unheard_fonts(found) if model else []
+    fonts = judges.unheard_fonts(found) if model else []
     if not fonts:
         return "."
 
@@ -293,7 +293,7 @@ def _on_unheard_fonts(found: dict) -> str:
         )
         return format_interval(records.interval(rec))
 
-    sampled = [f for f in fonts if f in report.SAMPLED_FONTS]
+    sampled = [f for f in fonts if f in claims.SAMPLED_FONTS]
     return (
         "; on SoundFonts no model heard in training, "
         + ", ".join(
@@ -340,7 +340,7 @@ def _generated(results_dir, results: dict, build) -> str:
 def targets_table(results: dict) -> str:
     """This study's own targets and choices, one row each: what, the measurement, met or missed."""
     rows = ["| this study's target or choice | measured | verdict |", "| --- | --- | --- |"]
-    for claim, v in _judged(report.TARGETS, results):
+    for claim, v in _judged(claims.TARGETS, results):
         rows.append(f"| {claim.quote} (`{claim.notebook}`) | {v.ours} | **{v.status}**: {v.text} |")
     return "\n".join(rows)
 
@@ -369,7 +369,7 @@ def headline_table(results: dict) -> str:
         rows_of = {
             (rec["model"], rec["protocol"], rec["tested_on"], rec["head"], rec["rule"]): rec
             for rec in records.select(
-                final["records"], **report.FINAL, minus="", instrument="", metric="recall"
+                final["records"], **claims.FINAL, minus="", instrument="", metric="recall"
             )
         }
         for (model_name, protocol, tested_on, head, rule), _ in rows_of.items():
@@ -377,9 +377,9 @@ def headline_table(results: dict) -> str:
                 continue  # the headline rows are the report's pipeline and its corrected recipe
             label = ", ".join(x for x in (f"{model_name} ({head})", protocol, tested_on, rule) if x)
             theirs = (
-                f"{report.FINAL_TEST['recall']:.3f} / {report.FINAL_TEST['fp_per_frame']:.2f}"
+                f"{claims.FINAL_TEST['recall']:.3f} / {claims.FINAL_TEST['fp_per_frame']:.2f}"
                 if (model_name, protocol, tested_on, rule)
-                == ("report's pipeline", "", "", report.TOP_3["rule"])
+                == ("report's pipeline", "", "", claims.TOP_3["rule"])
                 else "—"
             )
             fields = dict(model=model_name, protocol=protocol, tested_on=tested_on, head=head, rule=rule)
@@ -387,13 +387,13 @@ def headline_table(results: dict) -> str:
                 label,
                 "test",
                 theirs,
-                measured(final["records"], **report.FINAL, minus="", instrument="", **fields),
+                measured(final["records"], **claims.FINAL, minus="", instrument="", **fields),
             )
 
     loss = results.get("02_loss_mse_vs_iou")
     if loss:
         for key, name, label in (("mse", "mse", "MSE"), ("iou", "iou_batch", "IoU-like")):
-            theirs = report.LOSS_AT_THRESHOLD_06[key]
+            theirs = claims.LOSS_AT_THRESHOLD_06[key]
             at_06 = dict(
                 claim="loss", split="validation", head=name, rule="threshold 0.6, argmax on", minus=""
             )
@@ -401,18 +401,18 @@ def headline_table(results: dict) -> str:
                 f"{label} loss at threshold 0.6",
                 "validation",
                 f"{theirs[0]:.3f} / {theirs[1]:.3f}",
-                measured(loss["records"], **report.REPORT_PIPELINE, **at_06),
+                measured(loss["records"], **claims.REPORT_PIPELINE, **at_06),
             )
     top = results.get("05_top_n")
     if top:
-        for n, theirs in report.TOP_N_VALIDATION.items():
+        for n, theirs in claims.TOP_N_VALIDATION.items():
             top_n = dict(claim="top_n", split="validation", head="plain", rule=f"top-{n}", minus="")
             if records.select(top["records"], **top_n, metric="recall"):
                 row(
                     f"top-{n}",
                     "validation",
                     f"{theirs[0]:.3f} / {theirs[1]:.3f}",
-                    measured(top["records"], **report.REPORT_PIPELINE, **top_n),
+                    measured(top["records"], **claims.REPORT_PIPELINE, **top_n),
                 )
     return "\n".join(rows) + "\n\nThe report column gives recall / false positives per frame."
 
@@ -439,7 +439,7 @@ def _findings_section(results: dict) -> str:
             f"{describe(listening)}."
         )
     parts += ["### Findings", findings_table(results)]
-    if any(c.notebook in results for c in report.TARGETS):
+    if any(c.notebook in results for c in claims.TARGETS):
         parts += ["### This study's own targets", targets_table(results)]
     shown = [(name, alt) for name, alt in FINDINGS_FIGURES if name.split("_")[0] in {k[:2] for k in results}]
     if shown:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from instrid import cli, data, examples, features, instruments, model, pipeline, records, report
+from instrid import claims, cli, data, examples, features, instruments, model, pipeline, records
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -244,41 +244,41 @@ def agreeing_results():
         },
         "02_loss_mse_vs_iou": {
             "config": RANDOM,
-            "records": loss_records(report.REPORT_PIPELINE) + prior_records(report.REPORT_PIPELINE),
+            "records": loss_records(claims.REPORT_PIPELINE) + prior_records(claims.REPORT_PIPELINE),
         },
         "03_bias_white_noise": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
             "records": [
-                *noise_records(report.REPORT_PIPELINE),
-                *prior_records(report.REPORT_PIPELINE),
-                *noise_records(report.LISTENING),
-                *prior_records(report.LISTENING),
+                *noise_records(claims.REPORT_PIPELINE),
+                *prior_records(claims.REPORT_PIPELINE),
+                *noise_records(claims.LISTENING),
+                *prior_records(claims.LISTENING),
             ],
         },
         "04_normalization": {
             "seeds": [0],
             "config": RANDOM,
             "records": [
-                *normalization_records(report.REPORT_PIPELINE),
-                *prior_records(report.REPORT_PIPELINE),
-                *normalization_records(report.LISTENING),
-                *prior_records(report.LISTENING),
+                *normalization_records(claims.REPORT_PIPELINE),
+                *prior_records(claims.REPORT_PIPELINE),
+                *normalization_records(claims.LISTENING),
+                *prior_records(claims.LISTENING),
             ],
         },
         "05_top_n": {
             "config": RANDOM,
-            "records": top_n_records(report.REPORT_PIPELINE) + prior_records(report.REPORT_PIPELINE),
+            "records": top_n_records(claims.REPORT_PIPELINE) + prior_records(claims.REPORT_PIPELINE),
         },
         "06_final_test": {
             "seeds": [0, 1, 2],
             "config": REAL,
             "records": [
                 *final_test_records(),
-                *prior_records(report.REPORT_PIPELINE, "test"),
-                *loss_records(report.LISTENING),
-                *top_n_records(report.LISTENING),
-                *prior_records(report.LISTENING),
+                *prior_records(claims.REPORT_PIPELINE, "test"),
+                *loss_records(claims.LISTENING),
+                *top_n_records(claims.LISTENING),
+                *prior_records(claims.LISTENING),
             ],
         },
         "07_generalization": {
@@ -288,7 +288,7 @@ def agreeing_results():
             "held_out_fonts": ["OPL3_FM"],
             "records": [
                 *generalization_records("corrected pipeline", "OPL3_FM", 0.7, 0.65, 0.05),
-                *generalization_records(report.TRAINED_BACKBONE, "OPL3_FM", 0.5, 0.45, 0.3),
+                *generalization_records(claims.TRAINED_BACKBONE, "OPL3_FM", 0.5, 0.45, 0.3),
                 *generalization_records("corrected pipeline", None, 0.7, 0.65, 0.05),
                 rec("shared_notes", 0.0, claim="font_overlap", tested_on="OPL3_FM, varied"),
             ],
@@ -312,27 +312,27 @@ def agreeing_results():
                 for how in ("removed", "added")
             },
             "records": [
-                *prior_records(report.AS_IMPLEMENTED, "test"),
-                *prior_records(report.CLEAN, "test"),
-                *loss_records(report.CLEAN),
-                *top_n_records(report.CLEAN),
-                *prior_records(report.CLEAN),
+                *prior_records(claims.AS_IMPLEMENTED, "test"),
+                *prior_records(claims.CLEAN, "test"),
+                *loss_records(claims.CLEAN),
+                *top_n_records(claims.CLEAN),
+                *prior_records(claims.CLEAN),
             ],
         },
         "09_rules_and_literature": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
             "records": [
-                *mixed_records(report.REPORT_PIPELINE),
-                *prior_records(report.REPORT_PIPELINE, "test"),
-                *mixed_records(report.LISTENING),
-                *prior_records(report.LISTENING, "test"),
+                *mixed_records(claims.REPORT_PIPELINE),
+                *prior_records(claims.REPORT_PIPELINE, "test"),
+                *mixed_records(claims.LISTENING),
+                *prior_records(claims.LISTENING, "test"),
                 *(
                     rec(metric, value, claim="literature", model=model, split="test", rule=rule)
                     for model in ("corrected pipeline", "report's pipeline")
                     for metric, rule, value in (
-                        ("f1_macro", report.ON_TEST, 0.6),
-                        ("f1_macro", report.ON_VALIDATION, 0.5),
+                        ("f1_macro", claims.ON_TEST, 0.6),
+                        ("f1_macro", claims.ON_VALIDATION, 0.5),
                         ("map", "", 0.55),
                     )
                 ),
@@ -341,8 +341,8 @@ def agreeing_results():
         "12_cross_validation": {
             "config": RANDOM,
             "records": [
-                *({**r, "recordings": 323} for r in prior_records(report.LISTENING, "5-fold CV")),
-                *prior_records(report.REPORT_PIPELINE, "5-fold CV", gain=(-0.01, 0.01)),
+                *({**r, "recordings": 323} for r in prior_records(claims.LISTENING, "5-fold CV")),
+                *prior_records(claims.REPORT_PIPELINE, "5-fold CV", gain=(-0.01, 0.01)),
                 *(
                     {
                         **rec("f1", 0.5, claim="per_instrument", model="listening model", instrument=n),
@@ -446,13 +446,13 @@ def final_test_records():
     one = {"head": "bce", "rule": "one threshold, then at most 3"}
     minus = {"claim": "final_test", "split": "test", "minus": "label prior top-3", **top3}
     return [
-        *final_test_rows({**report.REPORT_PIPELINE, **top3, "head": "iou_batch"}, 0.76, 1.66, 0.4, 0.2),
-        *final_test_rows({**report.REPORT_PIPELINE, **top3, "head": "label prior"}, 0.6, 2.0, 0.4, 0.2),
-        *final_test_rows({**report.LISTENING, **top3, "head": "iou_batch"}, 0.8, 1.5, 0.6, 0.5),
-        *final_test_rows({**report.LISTENING, **one}, 0.8, 0.3, 0.78, 0.8),
+        *final_test_rows({**claims.REPORT_PIPELINE, **top3, "head": "iou_batch"}, 0.76, 1.66, 0.4, 0.2),
+        *final_test_rows({**claims.REPORT_PIPELINE, **top3, "head": "label prior"}, 0.6, 2.0, 0.4, 0.2),
+        *final_test_rows({**claims.LISTENING, **top3, "head": "iou_batch"}, 0.8, 1.5, 0.6, 0.5),
+        *final_test_rows({**claims.LISTENING, **one}, 0.8, 0.3, 0.78, 0.8),
         *final_test_rows({"model": "corrected pipeline", **one}, 0.7, 0.8, 0.6, 0.6),
-        rec("f1_micro", 0.2, 0.15, 0.25, **minus, **report.LISTENING, head="iou_batch"),
-        rec("f1_micro", 0.0, -0.01, 0.01, **minus, **report.REPORT_PIPELINE, head="iou_batch"),
+        rec("f1_micro", 0.2, 0.15, 0.25, **minus, **claims.LISTENING, head="iou_batch"),
+        rec("f1_micro", 0.0, -0.01, 0.01, **minus, **claims.REPORT_PIPELINE, head="iou_batch"),
     ]
 
 
@@ -543,7 +543,7 @@ def top_n_records(on):
         *(rec("f1_micro", 0.05, 0.01, 0.09, **base, head="plain", minus=f"top-{n}") for n in (1, 2, 4, 5)),
         *(
             rec("f1_micro", -0.1, -0.15, -0.05, **base, head=h, minus="plain")
-            for h in report.REPORT_BIAS_VECTORS[:2]
+            for h in claims.REPORT_BIAS_VECTORS[:2]
         ),
     ]
 
@@ -553,7 +553,7 @@ def normalization_records(on):
     return [
         *(
             rec("f1_micro", -0.05, -0.1, 0.0, **base, head=h, rule=rule, minus="plain")
-            for h in report.REPORT_BIAS_VECTORS
+            for h in claims.REPORT_BIAS_VECTORS
             for rule in ("top-3", "one threshold (micro F1), argmax on")
         ),
         rec("fp_per_frame", 4.96, 4.5, 5.4, **base, head="plain", rule="class thresholds (F1), argmax on"),

@@ -7,21 +7,21 @@ import copy
 import pytest
 
 from conftest import RANDOM, REPO, agreeing_results, generalization_records, rec
-from instrid import instruments, records, report, results
+from instrid import claims, instruments, judges, records, report, results
 from instrid import verdicts as verdicts_of
 
 
 def verdicts(res):
-    return {c.key: report.judge(c, res[c.notebook]) for c in (*report.CLAIMS, *report.TARGETS)}
+    return {c.key: judges.judge(c, res[c.notebook]) for c in (*claims.CLAIMS, *claims.TARGETS)}
 
 
 def test_every_claim_is_registered_with_where_and_rule():
-    keys = [c.key for c in (*report.CLAIMS, *report.TARGETS)]
+    keys = [c.key for c in (*claims.CLAIMS, *claims.TARGETS)]
     assert len(set(keys)) == len(keys) >= 11
-    assert all(c.quote and c.where and c.rule and c.measured for c in (*report.CLAIMS, *report.TARGETS))
-    assert {c.notebook for c in (*report.CLAIMS, *report.TARGETS)} == set(agreeing_results())
-    assert all(c.source == "report" for c in report.CLAIMS)
-    assert all(c.source != "report" for c in report.TARGETS)
+    assert all(c.quote and c.where and c.rule and c.measured for c in (*claims.CLAIMS, *claims.TARGETS))
+    assert {c.notebook for c in (*claims.CLAIMS, *claims.TARGETS)} == set(agreeing_results())
+    assert all(c.source == "report" for c in claims.CLAIMS)
+    assert all(c.source != "report" for c in claims.TARGETS)
 
 
 def test_all_held_on_results_that_agree():
@@ -33,11 +33,11 @@ def test_all_held_on_results_that_agree():
         "final_test_official_split": verdicts_of.REPRODUCED,
     }
     judged = verdicts(agreeing_results())
-    assert {c.key: judged[c.key].status for c in report.CLAIMS} == {
-        c.key: expected.get(c.key, verdicts_of.HELD) for c in report.CLAIMS
+    assert {c.key: judged[c.key].status for c in claims.CLAIMS} == {
+        c.key: expected.get(c.key, verdicts_of.HELD) for c in claims.CLAIMS
     }
-    assert {c.key: report.judge(c, agreeing_results()[c.notebook]).status for c in report.TARGETS} == {
-        c.key: report.MET for c in report.TARGETS
+    assert {c.key: judges.judge(c, agreeing_results()[c.notebook]).status for c in claims.TARGETS} == {
+        c.key: claims.MET for c in claims.TARGETS
     }
 
 
@@ -191,7 +191,7 @@ def _more_than_three(res, share):
             "mixed_rule_listening",
             lambda r: [
                 _set(r, "09_rules_and_literature", -0.1, -0.2, -0.05, model="listening model", head=h)
-                for h in report.MIX_FAMILIES
+                for h in claims.MIX_FAMILIES
             ],
             "did not hold",
         ),
@@ -251,29 +251,29 @@ def test_each_claim_rule_at_its_edges(key, change, status):
     change(res)
     verdict = verdicts(res)[key]
     assert verdict.status == status
-    assert len(verdict.text) <= report.MAX_TEXT
+    assert len(verdict.text) <= judges.MAX_TEXT
     if status == "uninformative":
         assert verdict.text.startswith("Its top-3 does not beat the label prior's beyond the interval")
 
 
 def test_the_listening_model_must_beat_the_prior_on_every_recording():
     res = copy.deepcopy(agreeing_results())
-    claim = next(c for c in report.TARGETS if c.key == "listens_on_all_recordings")
-    verdict = report.judge(claim, res["12_cross_validation"])
-    assert verdict.status == report.MET and "323 recordings, 11 of 11 instruments heard" in verdict.ours
+    claim = next(c for c in claims.TARGETS if c.key == "listens_on_all_recordings")
+    verdict = judges.judge(claim, res["12_cross_validation"])
+    assert verdict.status == claims.MET and "323 recordings, 11 of 11 instruments heard" in verdict.ours
     _set(res, "12_cross_validation", 0.01, -0.01, 0.03, **AT_PRIOR, model="listening model")
-    assert report.judge(claim, res["12_cross_validation"]).status == report.MISSED
+    assert judges.judge(claim, res["12_cross_validation"]).status == claims.MISSED
 
 
 def test_the_shipped_model_is_judged_on_the_unheard_sampled_font():
     res = copy.deepcopy(agreeing_results())
-    claim = next(c for c in report.TARGETS if c.key == "shipped_on_sampled_font")
-    verdict = report.judge(claim, res["11_generalization_of_models"])
-    assert verdict.status == report.MET and "listening model on Freepats: micro F1 0.650" in verdict.ours
+    claim = next(c for c in claims.TARGETS if c.key == "shipped_on_sampled_font")
+    verdict = judges.judge(claim, res["11_generalization_of_models"])
+    assert verdict.status == claims.MET and "listening model on Freepats: micro F1 0.650" in verdict.ours
     assert "OPL3_FM: micro F1 0.430 [0.300, 0.550]" in verdict.ours  # the FM font beside it, not judged
     _set(res, "11_generalization_of_models", 0.15, 0.1, 0.2, tested_on="default", minus="Freepats (held out)")
-    verdict = report.judge(claim, res["11_generalization_of_models"])
-    assert verdict.status == report.MET_IN_PART and verdict.text == "Missed: gap at most 0.10."
+    verdict = judges.judge(claim, res["11_generalization_of_models"])
+    assert verdict.status == claims.MET_IN_PART and verdict.text == "Missed: gap at most 0.10."
     _set(
         res,
         "11_generalization_of_models",
@@ -283,7 +283,7 @@ def test_the_shipped_model_is_judged_on_the_unheard_sampled_font():
         claim="font_overlap",
         tested_on="Freepats (held out)",
     )
-    assert report.judge(claim, res["11_generalization_of_models"]).status == report.NOT_MEASURED
+    assert judges.judge(claim, res["11_generalization_of_models"]).status == claims.NOT_MEASURED
 
 
 def test_the_first_final_number_reproduced_by_the_prior_alone_is_not_enough():
@@ -306,19 +306,19 @@ def test_one_verdict_per_claim_from_its_rows():
     res = copy.deepcopy(agreeing_results())
     _set(res, "02_loss_mse_vs_iou", 0.0, -0.01, 0.01, **AT_PRIOR)  # the report's pipeline at the prior
     _set(res, "08_protocol_audit", 0.0, -0.01, 0.01, **AT_PRIOR, split="validation")  # so is its clean row
-    rows = [(c, report.judge(c, res[c.notebook])) for c in report.CLAIMS if c.claim == "iou_beats_mse"]
+    rows = [(c, judges.judge(c, res[c.notebook])) for c in claims.CLAIMS if c.claim == "iou_beats_mse"]
     assert [v.status for _, v in rows] == ["uninformative", "held", "uninformative"]
     status, (claim, _) = report.claim_verdict(rows)
     assert status == "held" and claim.on == "the listening model"
     _set(res, "06_final_test", -0.2, -0.3, -0.1, metric="map", minus="mse")  # the listening model disagrees
-    rows = [(c, report.judge(c, res[c.notebook])) for c in report.CLAIMS if c.claim == "iou_beats_mse"]
+    rows = [(c, judges.judge(c, res[c.notebook])) for c in claims.CLAIMS if c.claim == "iou_beats_mse"]
     assert report.claim_verdict(rows)[0] == "did not hold"
     _set(
         res, "08_protocol_audit", 0.1, 0.05, 0.15, **AT_PRIOR, split="validation"
     )  # the clean row listens: held
-    rows = [(c, report.judge(c, res[c.notebook])) for c in report.CLAIMS if c.claim == "iou_beats_mse"]
+    rows = [(c, judges.judge(c, res[c.notebook])) for c in claims.CLAIMS if c.claim == "iou_beats_mse"]
     assert report.claim_verdict(rows)[0] == "not shown"  # held on one model, the opposite on another
-    final = [(c, report.judge(c, res[c.notebook])) for c in report.CLAIMS if c.claim == "final_test"]
+    final = [(c, judges.judge(c, res[c.notebook])) for c in claims.CLAIMS if c.claim == "final_test"]
     assert report.claim_verdict(final)[1][0].on == "the report code's protocol"  # a number: its first row
 
 
@@ -348,7 +348,7 @@ LISTENING_ONE = dict(model="listening model", head="bce", rule="one threshold, t
 @pytest.mark.parametrize(
     "key, change, status, words",
     [
-        ("shipped_model", lambda r: r, report.MET, "scored without viola and contrabass, which it lacks"),
+        ("shipped_model", lambda r: r, claims.MET, "scored without viola and contrabass, which it lacks"),
         (
             "shipped_model",
             lambda r: [
@@ -363,7 +363,7 @@ LISTENING_ONE = dict(model="listening model", head="bce", rule="one threshold, t
                 )
                 for f in ("OPL3_FM", "Freepats")
             ],
-            report.MISSED,
+            claims.MISSED,
             "but the corrected pipeline names those of an unheard font better",
         ),
         (
@@ -372,7 +372,7 @@ LISTENING_ONE = dict(model="listening model", head="bce", rule="one threshold, t
                 _set(r, "11_generalization_of_models", 0.5, None, None, claim="font_overlap", tested_on=t)
                 for t in ("OPL3_FM (held out)", "Freepats (held out)")
             ],
-            report.NOT_MEASURED,
+            claims.NOT_MEASURED,
             "not measured; the listening model ships",
         ),
         (
@@ -380,43 +380,43 @@ LISTENING_ONE = dict(model="listening model", head="bce", rule="one threshold, t
             lambda r: _final(
                 r, 0.15, 0.08, 0.22, **LISTENING_TOP_3, minus="label prior top-3", metric="f1_micro"
             ),
-            report.MISSED,
+            claims.MISSED,
             "difference 0.150 [0.080, 0.220]",
         ),
         (
             "listening_recipe_beats_prior",
             lambda r: _final(r, 0.34, 0.3, 0.4, **LISTENING_TOP_3, minus="", metric="map"),
-            report.MISSED,
+            claims.MISSED,
             "(1.7x)",
         ),
         (
             "listening_in_font",
             lambda r: _final(r, 0.7, 0.65, 0.75, **LISTENING_ONE, minus="", metric="map"),
-            report.MISSED,
+            claims.MISSED,
             "Missed",
         ),
         (
             "listening_choice",
             lambda r: r["10_listening_backbone"].update(listed="B"),
-            report.MISSED,
+            claims.MISSED,
             "B, scores mAP 0.300",
         ),
         (
             "listening_choice",
             lambda r: r["10_listening_backbone"].update(listed="B"),
-            report.MISSED,
+            claims.MISSED,
             "(A+), the same kind of model scores mAP 0.450 (+0.150 against the study's model), on 1000 ms",
         ),
         (
             "listening_beats_prior",
             lambda r: _set(r, "10_listening_backbone", 0.60, None, None, model="A", metric="f1_micro"),
-            report.MISSED,
+            claims.MISSED,
             "+0.080",
         ),
         (
             "listening_beats_prior",
             lambda r: _set(r, "10_listening_backbone", 0.27, None, None, model="A", metric="map"),
-            report.MISSED,
+            claims.MISSED,
             "(1.9x)",
         ),
     ],
@@ -433,10 +433,10 @@ def UNHEARD(font):
 
 
 def test_implied_density():
-    assert report.IMPLIED_TEST_DENSITY == pytest.approx((3 - 1.66) / 0.762)
+    assert claims.IMPLIED_TEST_DENSITY == pytest.approx((3 - 1.66) / 0.762)
 
 
-CROSS_FONT = next(c for c in report.TARGETS if c.key == "cross_font")
+CROSS_FONT = next(c for c in claims.TARGETS if c.key == "cross_font")
 
 
 def _generalization(*parts, held_out=("OPL3_FM",), shared=None):
@@ -452,11 +452,11 @@ def _generalization(*parts, held_out=("OPL3_FM",), shared=None):
 
 
 def test_the_better_pipeline_on_every_unheard_font_decides_the_generalization_target():
-    frozen, trained = "corrected pipeline", report.TRAINED_BACKBONE
-    assert report.judge(CROSS_FONT, agreeing_results()["07_generalization"]).status == report.MET
+    frozen, trained = "corrected pipeline", claims.TRAINED_BACKBONE
+    assert judges.judge(CROSS_FONT, agreeing_results()["07_generalization"]).status == claims.MET
     both_miss = _generalization((frozen, "OPL3_FM", 0.43, 0.28, 0.17), (trained, "OPL3_FM", 0.5, 0.37, 0.29))
-    verdict = report.judge(CROSS_FONT, both_miss)
-    assert verdict.status == report.MISSED
+    verdict = judges.judge(CROSS_FONT, both_miss)
+    assert verdict.status == claims.MISSED
     assert (
         "frozen ResNet-18 on OPL3_FM: micro F1 0.430 [0.380, 0.480], mAP 0.280 [0.230, 0.330], gap +0.170"
         in (verdict.ours)
@@ -467,16 +467,16 @@ def test_the_better_pipeline_on_every_unheard_font_decides_the_generalization_ta
     )
     # The trained backbone meets the targets where the frozen one does not: the better decides.
     better = _generalization((frozen, "OPL3_FM", 0.43, 0.28, 0.17), (trained, "OPL3_FM", 0.7, 0.65, 0.05))
-    assert report.judge(CROSS_FONT, better).status == report.MET
+    assert judges.judge(CROSS_FONT, better).status == claims.MET
     # Met on one font, missed on another: in part (and mAP alone met somewhere: in part too).
     two = _generalization(
         (frozen, "sf_GMbank", 0.7, 0.65, 0.05),
         (frozen, "OPL3_FM", 0.43, 0.28, 0.17),
         held_out=("sf_GMbank", "OPL3_FM"),
     )
-    assert report.judge(CROSS_FONT, two).status == report.MET_IN_PART
-    assert report.judge(CROSS_FONT, _generalization((frozen, "OPL3_FM", 0.43, 0.65, 0.17))).status == (
-        report.MET_IN_PART
+    assert judges.judge(CROSS_FONT, two).status == claims.MET_IN_PART
+    assert judges.judge(CROSS_FONT, _generalization((frozen, "OPL3_FM", 0.43, 0.65, 0.17))).status == (
+        claims.MET_IN_PART
     )
 
 
@@ -484,16 +484,16 @@ def test_a_held_out_font_that_borrows_a_training_fonts_samples_is_not_judged():
     frozen = "corrected pipeline"
     parts = ((frozen, "sf_GMbank", 0.78, 0.8, 0.02), (frozen, "OPL3_FM", 0.45, 0.35, 0.35))
     res = _generalization(*parts, held_out=("sf_GMbank", "OPL3_FM"), shared={"sf_GMbank": 0.84})
-    verdict = report.judge(CROSS_FONT, res)
-    assert verdict.status == report.MISSED  # sf_GMbank is a familiar timbre: only OPL3_FM counts
+    verdict = judges.judge(CROSS_FONT, res)
+    assert verdict.status == claims.MISSED  # sf_GMbank is a familiar timbre: only OPL3_FM counts
     assert verdict.text.startswith(
         "sf_GMbank not judged: 84% of its test notes are a training font's samples."
     )
     assert "sf_GMbank" not in verdict.ours
     at_limit = _generalization(
-        *parts, held_out=("sf_GMbank", "OPL3_FM"), shared={"sf_GMbank": report.MAX_SHARED_NOTES}
+        *parts, held_out=("sf_GMbank", "OPL3_FM"), shared={"sf_GMbank": claims.MAX_SHARED_NOTES}
     )
-    assert report.judge(CROSS_FONT, at_limit).status == report.MET_IN_PART  # at the limit: still unheard
+    assert judges.judge(CROSS_FONT, at_limit).status == claims.MET_IN_PART  # at the limit: still unheard
     # Every held-out font borrowed: the heads trained on one font, tested on the other, decide.
     fallback = _generalization(
         (frozen, "sf_GMbank", 0.78, 0.8, 0.02),
@@ -501,22 +501,37 @@ def test_a_held_out_font_that_borrows_a_training_fonts_samples_is_not_judged():
         held_out=("sf_GMbank",),
         shared={"sf_GMbank": 0.84},
     )
-    verdict = report.judge(CROSS_FONT, fallback)
+    verdict = judges.judge(CROSS_FONT, fallback)
     assert (
-        verdict.status == report.MISSED and "between the two training fonts: micro F1 0.400" in verdict.ours
+        verdict.status == claims.MISSED and "between the two training fonts: micro F1 0.400" in verdict.ours
     )
 
 
 def test_every_claim_finds_its_records_in_the_committed_results():
     committed = results.load_results(REPO / "results")
-    for claim in (*report.CLAIMS, *report.TARGETS):
-        verdict = report.judge(claim, committed[claim.notebook])
+    for claim in (*claims.CLAIMS, *claims.TARGETS):
+        verdict = judges.judge(claim, committed[claim.notebook])
         assert verdict.status in (
             *verdicts_of.STATUSES,
-            report.MET,
-            report.MET_IN_PART,
-            report.MISSED,
-            report.NOT_MEASURED,
+            claims.MET,
+            claims.MET_IN_PART,
+            claims.MISSED,
+            claims.NOT_MEASURED,
         )
         if claim.source == "report":
-            assert len(verdict.text) <= report.MAX_TEXT
+            assert len(verdict.text) <= judges.MAX_TEXT
+
+
+def test_the_registry_the_rules_and_the_rendering_are_layers():
+    import ast
+    import inspect
+
+    def imported(module) -> set:
+        tree = ast.parse(inspect.getsource(module))
+        found = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+        return found | {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+
+    assert not {"judges", "report", "results", "instrid.judges", "instrid.report"} & imported(claims)
+    assert not {"report", "results", "instrid.report"} & imported(judges)
+    named = {c.judged_by for c in (*claims.CLAIMS, *claims.TARGETS)}
+    assert named == set(judges.RULES)  # every claim has its rule, every rule a claim

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import RANDOM, final_test_rows
 from conftest import agreeing_results as claims_results
-from instrid import cli, records, report, results
+from instrid import claims, cli, records, results
 
 
 def test_save_results_is_plain_json_and_returns_what_it_wrote(tmp_path):
@@ -50,10 +50,10 @@ def test_findings_section_states_the_run_before_any_number(tmp_path):
     assert text.startswith("**This run.**")
     assert text.index("randomly initialized") < text.index("### Findings") < text.index("0.")
     # One row per claim of the report, however many models it was measured on; the targets apart.
-    claims = {c.claim for c in report.CLAIMS}
-    assert text.count('| *"') == len(claims) == 13 and len(report.CLAIMS) > len(claims)
+    keys = {c.claim for c in claims.CLAIMS}
+    assert text.count('| *"') == len(keys) == 13 and len(claims.CLAIMS) > len(keys)
     assert text.index("### Findings") < text.index("### This study's own targets")
-    assert text.count("\n| ", text.index("### This study's own targets")) >= len(report.TARGETS)
+    assert text.count("\n| ", text.index("### This study's own targets")) >= len(claims.TARGETS)
     assert "**held**" in text and "**not comparable**" in text and "**reproduced**" in text
     assert "the listening model: held" in text  # each model's verdict beside the claim's
     assert "![protocol audit" in text and "(figures/09_rules.png)" in text  # the audit and Pareto figures
@@ -65,7 +65,7 @@ def test_findings_section_states_the_run_before_any_number(tmp_path):
 def test_headline_numbers_carry_intervals(tmp_path):
     folder = write_all(tmp_path / "r")
     final = json.loads((folder / "06_final_test.json").read_text())
-    chosen = {**report.REPORT_PIPELINE, "head": "iou_batch", "rule": "top-2, N chosen on validation"}
+    chosen = {**claims.REPORT_PIPELINE, "head": "iou_batch", "rule": "top-2, N chosen on validation"}
     final["records"] += final_test_rows(chosen, 0.7, 1.2, 0.5, 0.3)
     (folder / "06_final_test.json").write_text(json.dumps(final))
     text = results.findings_section(folder)
@@ -88,7 +88,7 @@ def test_readme_section_is_rewritten_in_place(tmp_path, capsys):
     assert text.startswith("intro\n") and text.endswith("outro\n") and "\nold\n" not in text
     # The README gets the short table, one row per claim; FINDINGS.md, created, every row in full.
     assert "| the report's claim | the report | this study | verdict | rests on |" in text
-    assert text.count("\n| ") == 2 + len({c.claim for c in report.CLAIMS}) and "### Findings" not in text
+    assert text.count("\n| ") == 2 + len({c.claim for c in claims.CLAIMS}) and "### Findings" not in text
     assert "labels alone" in text and "the model" in text and "[FINDINGS.md](FINDINGS.md)" in text
     full = findings.read_text()
     assert (
