@@ -1,12 +1,13 @@
 """Figures: one paper-ready look, and one function per panel (each takes an ``ax`` and returns it).
 
-* :func:`use_style`, :func:`caption`, :func:`save_figure` -- the look, the
-  configuration line under a figure, PNG (README) and PDF (papers).
+* :func:`use_style`, :func:`figure`, :func:`caption`, :func:`save_figure` -- the look at print width,
+  a short caption (the configuration in the files' metadata), PNG (README) and PDF (papers); one palette
+  (:data:`MODEL_COLORS`, :data:`METRIC_COLORS`, :data:`LOSS_COLORS`) for the whole study.
 * Panels, by notebook: ``00`` :func:`split_hours`, :func:`polyphony`,
   :func:`ensemble_heatmap`, :func:`label_prior`; ``01`` :func:`piano_roll`,
   :func:`segment_lengths`; ``02`` :func:`threshold_curves`; ``03``
-  :func:`noise_outputs`; ``04`` :func:`tradeoff_sweeps`; ``05``
-  :func:`top_n_curves`, :func:`tradeoff_points`; ``06`` :func:`interval_bars`,
+  :func:`output_shares`; ``04`` :func:`tradeoff_sweeps`; ``05``
+  :func:`top_n_tradeoff`, :func:`mixed_tradeoff`; ``06`` :func:`interval_rows`,
   :func:`per_instrument`; ``07`` :func:`generalization`,
   :func:`declared_alone`; ``08`` :func:`forest`;
   ``09`` :func:`pareto`; ``10`` :func:`candidates`; ``11`` :func:`generalization`.
@@ -28,14 +29,48 @@ from instrid import claims, instruments
 from instrid.files import atomic_path
 from instrid.results import describe
 
+#: A paper's text width (inches): every figure is drawn at it, so 8-9 pt text stays 8-9 pt in print.
+WIDTH = 7.0
+
+#: One colour per pipeline across the study (Okabe & Ito's colour-blind-safe set), the report's own numbers
+#: black, a rule that never listens grey.
+MODEL_COLORS = {
+    "report's pipeline": "#D55E00",
+    "corrected pipeline": "#009E73",
+    "listening model": "#0072B2",
+    claims.TRAINED_BACKBONE: "#CC79A7",
+    "label prior": "0.6",
+    "report": "0.1",
+}
+#: One colour per metric across the study (Tol's muted set, apart from the pipelines').
+METRIC_COLORS = {
+    "recall": "#332288",
+    "fp_per_frame": "#CC6677",
+    "precision": "#44AA99",
+    "f1_micro": "#882255",
+    "f1": "#882255",
+    "map": "#999933",
+}
+#: One colour per loss (notebook 02): the report's IoU-like loss as its pipeline.
+LOSS_COLORS = {"mse": "#56B4E9", "iou_batch": "#D55E00", "iou_frame": "#E69F00", "bce": "#009E73"}
+#: What the error bars and bands of every figure show, unless its caption says otherwise.
+UNCERTAINTY = "seed mean, 95% interval over seeds and recordings"
+
 
 def use_style() -> None:
-    """Seaborn's paper style with readable fonts, used by every notebook."""
+    """Seaborn's paper style at print size (8 pt ticks and legends, 9 pt labels), used by every notebook."""
     import seaborn as sns
 
-    sns.set_theme(context="paper", style="whitegrid", font_scale=1.2)
+    sns.set_theme(context="paper", style="whitegrid")
     plt.rcParams.update(
         {
+            "font.size": 9,
+            "axes.titlesize": 9,
+            "axes.labelsize": 9,
+            "xtick.labelsize": 8,
+            "ytick.labelsize": 8,
+            "legend.fontsize": 8,
+            "legend.title_fontsize": 8,
             "figure.dpi": 110,
             "savefig.dpi": 300,
             "savefig.bbox": "tight",
@@ -44,20 +79,32 @@ def use_style() -> None:
     )
 
 
-def caption(fig, config: dict, extra: str = "") -> None:
-    """Write the configuration line under ``fig``."""
-    text = describe(config) + (f"; {extra}" if extra else "")
-    fig.text(0.5, -0.01, text, ha="center", va="top", fontsize=7, color="0.35", wrap=True)
+def figure(nrows: int = 1, ncols: int = 1, height: float = 2.8, **options):
+    """``plt.subplots`` at the paper's width (:data:`WIDTH`), ``height`` inches tall."""
+    return plt.subplots(nrows, ncols, figsize=(WIDTH, height), **options)
+
+
+def caption(fig, config: dict, text: str = "") -> None:
+    """A short caption under ``fig``; the full configuration goes into the saved files' metadata."""
+    fig.instrid_config = describe(config)
+    if text:
+        fig.supxlabel(text, fontsize=8, color="0.3", wrap=True)
 
 
 def save_figure(fig, name: str, figures_dir) -> None:
-    """Save ``fig`` as ``<figures_dir>/<name>.png`` and ``.pdf``, each atomically.
+    """Save ``fig`` as ``<figures_dir>/<name>.png`` and ``.pdf``, each atomically, the configuration of
+    :func:`caption` in their metadata.
 
     PDFs carry no creation date, so a rerun writes the same bytes.
     """
+    config = getattr(fig, "instrid_config", "")
+    metadata = {
+        ".png": {"Description": config, "Software": None},
+        ".pdf": {"Subject": config, "CreationDate": None},
+    }
     for suffix in (".png", ".pdf"):
         with atomic_path(Path(figures_dir) / f"{name}{suffix}") as tmp:
-            fig.savefig(tmp, format=suffix[1:], metadata={"CreationDate": None} if suffix == ".pdf" else None)
+            fig.savefig(tmp, format=suffix[1:], metadata=metadata[suffix])
 
 
 METRIC_LABELS = {
@@ -81,18 +128,19 @@ def split_hours(ax, hours: pd.Series, recordings: pd.Series):
     ax.bar(hours.index, hours.values, color="C0")
     for i, (name, h) in enumerate(hours.items()):
         ax.text(i, h, f"{int(recordings[name])} rec.", ha="center", va="bottom")
-    ax.set(xlabel="split", ylabel="audio (hours)", title="Recordings per split")
+    ax.set(xlabel="split", ylabel="audio (hours)", title="Hours of audio per split (recordings on top)")
     return ax
 
 
 def polyphony(ax, share_by_polyphony: pd.Series):
     """Share of sounding time with 1, 2, ... instruments at once, with the report's "at most 3"."""
     ax.bar(share_by_polyphony.index.astype(int), 100 * share_by_polyphony.values, color="C1")
+    ax.set_yscale("log")  # 6 to 8 instruments at once are rare: a log axis shows them
     ax.axvline(claims.MAX_POLYPHONY + 0.5, color="k", ls="--", lw=1)
     ax.text(claims.MAX_POLYPHONY + 0.6, 100 * share_by_polyphony.max() * 0.9, "report: at most 3", va="top")
     ax.set(
         xlabel="instruments sounding at once",
-        ylabel="share of sounding time (%)",
+        ylabel="share of sounding time (%, log)",
         title="Polyphony",
         xticks=share_by_polyphony.index.astype(int),
     )
@@ -167,12 +215,19 @@ def piano_roll(roll_ax, strip_ax, notes: pd.DataFrame, segments, t0: int, t1: in
 
 
 def segment_lengths(ax, length_ms: np.ndarray, crop_ms: float):
-    """Histogram of segment lengths (log scale) with the report's crop and the median."""
+    """Share of segments by length (log axis) with the report's crop, the share shorter than it (tiled to
+    the crop) and the median."""
     bins = np.logspace(np.log10(max(length_ms.min(), 0.02)), np.log10(length_ms.max()), 60)
-    ax.hist(length_ms, bins=bins, color="C0")
-    ax.axvline(crop_ms, color="C3", ls="--", label=f"report's crop, {crop_ms:.0f} ms")
+    weights = np.full(len(length_ms), 100 / len(length_ms))
+    ax.hist(length_ms, bins=bins, weights=weights, color="0.45")
+    short = 100 * float((length_ms < crop_ms).mean())
+    ax.axvline(
+        crop_ms, color="k", ls="--", label=f"report's crop, {crop_ms:.0f} ms ({short:.0f}% shorter: tiled)"
+    )
     ax.axvline(np.median(length_ms), color="k", ls=":", label=f"median, {np.median(length_ms):.0f} ms")
-    ax.set(xscale="log", xlabel="segment length (ms)", ylabel="segments", title="Segment lengths")
+    ax.set(
+        xscale="log", xlabel="segment length (ms)", ylabel="share of segments (%)", title="Segment lengths"
+    )
     ax.legend()
     return ax
 
@@ -186,10 +241,11 @@ def threshold_curves(ax, curves: pd.DataFrame, metric: str, names: dict):
     ``curves`` has columns ``loss``, ``value`` (threshold), ``metric``,
     ``mean``, ``low``, ``high`` (:func:`instrid.uncertainty.curve`).
     """
-    for i, (loss, label) in enumerate(names.items()):
+    for loss, label in names.items():
         part = curves[(curves.loss == loss) & (curves.metric == metric)]
-        ax.plot(part.value, part["mean"], marker="o", ms=3, color=f"C{i}", label=label)
-        ax.fill_between(part.value, part.low, part.high, color=f"C{i}", alpha=0.15, lw=0)
+        color = LOSS_COLORS.get(loss, "k")
+        ax.plot(part.value, part["mean"], marker="o", ms=3, color=color, label=label)
+        ax.fill_between(part.value, part.low, part.high, color=color, alpha=0.15, lw=0)
     return ax
 
 
@@ -212,38 +268,31 @@ def report_stars(ax, points: dict, colors: dict, label: str = "report"):
 # ---- 03 · bias ------------------------------------------------------------------------------
 
 
-def noise_outputs(ax, mean_outputs: dict, spread: dict | None = None):
-    """Mean output per instrument on each probe (grouped bars), dotted at each probe's uniform level.
-
-    ``spread``: probe -> ``(classes, 2)`` min and max over seeds, drawn as error bars.
-    """
+def output_shares(ax, found: list, model: str):
+    """Where a model's output goes on inputs that hold no instrument (notebook 03's records): for each probe,
+    each instrument's share of the mean output (%), under the training labels' shares (top row: what a
+    calibrated model outputs when it learns nothing from its input); each row names the first four's share
+    (probes: seed mean and 95% interval over seeds)."""
     import seaborn as sns
 
-    colors = sns.color_palette("viridis", len(mean_outputs))
-    width = 0.8 / len(mean_outputs)
-    x = np.arange(instruments.N_INSTRUMENTS)
-    for i, (name, values) in enumerate(mean_outputs.items()):
-        values = np.asarray(values)
-        err = None
-        if spread and name in spread:
-            lo_hi = np.asarray(spread[name])
-            err = np.abs(np.vstack([values - lo_hi[:, 0], lo_hi[:, 1] - values]))
-        ax.bar(
-            x + (i - (len(mean_outputs) - 1) / 2) * width,
-            values,
-            width,
-            yerr=err,
-            color=colors[i],
-            label=name,
-            error_kw={"lw": 0.6},
-        )
-        ax.axhline(values.mean(), color=colors[i], ls=":", lw=1)
-    ax.set_xticks(x, instruments.NAMES, rotation=45)
-    ax.set(
-        ylabel="mean sigmoid output",
-        title="Model output on noise (dotted: the uniform level the report expected)",
-    )
-    ax.legend(fontsize=7)
+    from instrid import records
+
+    names = list(instruments.NAMES)
+    shares = {r["instrument"]: r["value"] for r in records.select(found, claim="noise", metric="share")}
+    prior = records.one(found, claim="noise", model=model, head="label prior", metric="first_four_share")
+    rows = {f"training labels (first four {100 * prior['value']:.0f}%)": [shares[n] for n in names]}
+    outputs = records.select(found, claim="noise", model=model, metric="mean_output")
+    for probe in dict.fromkeys(r["rule"] for r in outputs):
+        mean = {r["instrument"]: r["value"] for r in outputs if r["rule"] == probe}
+        first = records.one(found, claim="noise", model=model, rule=probe, metric="first_four_share")
+        label = f"{probe} ({100 * first['value']:.0f}% [{100 * first['low']:.0f}, {100 * first['high']:.0f}])"
+        rows[label] = [mean[n] / sum(mean.values()) for n in names]
+    table = 100 * pd.DataFrame(rows, index=names).T
+    sns.heatmap(table, annot=True, fmt=".0f", vmin=0, vmax=60, cmap="rocket_r", cbar=False, ax=ax)
+    ax.axhline(1, color="w", lw=3)
+    ax.set(xlabel="", ylabel="")
+    ax.tick_params(axis="x", rotation=45)
+    ax.tick_params(axis="y", rotation=0)
     return ax
 
 
@@ -284,62 +333,65 @@ def tradeoff_sweeps(ax, sweeps: pd.DataFrame, tuned: dict):
 # ---- 05 · top-N ----------------------------------------------------------------------------
 
 
-def _errorbar(ax, x, summaries: list, metric: str, **style):
-    mean = np.array([s[metric]["mean"] for s in summaries])
-    err = np.array(
-        [[s[metric]["mean"] - s[metric]["low"], s[metric]["high"] - s[metric]["mean"]] for s in summaries]
-    ).T
-    return ax.errorbar(x, mean, yerr=np.abs(err), capsize=3, **style)
+def _tradeoff_line(ax, points: list, **style):
+    """Recall against false positives per frame, with 95% error bars both ways; ``points``: records pairs
+    ``(recall, fp_per_frame)``."""
+    from instrid import records
+
+    recall = [records.interval(r) for r, _ in points]
+    fp = [records.interval(f) for _, f in points]
+    return ax.errorbar(
+        [f["mean"] for f in fp],
+        [r["mean"] for r in recall],
+        xerr=np.abs(np.array([[f["mean"] - f["low"], f["high"] - f["mean"]] for f in fp]).T),
+        yerr=np.abs(np.array([[r["mean"] - r["low"], r["high"] - r["mean"]] for r in recall]).T),
+        capsize=2,
+        ms=4,
+        **style,
+    )
 
 
-def top_n_curves(ax, by_variant: dict, metrics=("recall", "fp_per_frame")):
-    """Recall (solid) and false positives per frame (dashed) against N, one colour per variant, with
-    95% error bars; ``by_variant``: variant -> {N (str): summary}."""
-    for i, (name, by_n) in enumerate(by_variant.items()):
-        ns = sorted(int(n) for n in by_n)
-        for metric, style in zip(metrics, ("-o", "--s")):
-            _errorbar(
-                ax,
-                ns,
-                [by_n[str(n)] for n in ns],
-                metric,
-                fmt=style,
-                color=f"C{i}",
-                ms=4,
-                label=f"{name}: {METRIC_LABELS.get(metric, metric)}",
-            )
-    rn = sorted(claims.TOP_N_VALIDATION)
-    ax.plot(rn, [claims.TOP_N_VALIDATION[n][0] for n in rn], "k*", ms=12, label="report: recall")
-    ax.plot(rn, [claims.TOP_N_VALIDATION[n][1] for n in rn], "kX", ms=9, label="report: FP per frame")
-    ax.set(xlabel="N (classes kept per frame)", ylabel="recall / false positives per frame", xticks=ns)
-    ax.legend(fontsize=7)
+def _pair(found: list, **fields) -> tuple[dict, dict]:
+    from instrid import records
+
+    return tuple(records.one(found, **fields, metric=m) for m in ("recall", "fp_per_frame"))
+
+
+def top_n_tradeoff(ax, found: list, model: str, normalizations=(), max_n: int = 5):
+    """Top-N for N = 1..``max_n`` (notebook 05's records, validation) as recall against false positives
+    per frame: the plain scores, each normalization (dashed), the label prior's top-N (grey: a rule that
+    never listens) and the report's top-N (black stars)."""
+    base = dict(claim="top_n", model=model, minus="")
+    # The label prior dashed over the plain scores: where the two coincide, both stay visible.
+    series = {"plain": ("-o", MODEL_COLORS.get(model, "k")), "label prior": ("--x", "0.3")}
+    series |= {name: (f"--{m}", MODEL_COLORS.get(model, "k")) for name, m in zip(normalizations, "sv^")}
+    for head, (fmt, color) in series.items():
+        points = [_pair(found, **base, head=head, rule=f"top-{n}") for n in range(1, max_n + 1)]
+        label = {"plain": f"{model}, top-N", "label prior": "label prior, top-N"}.get(head, f"{head}, top-N")
+        _tradeoff_line(ax, points, fmt=fmt, color=color, label=label, alpha=0.6 if fmt[:2] == "--" else 1)
+        if head == "plain":
+            for n, (r, f) in enumerate(points, start=1):
+                ax.annotate(f"N={n}", (f["value"], r["value"]), xytext=(4, -10), textcoords="offset points")
+    report = claims.TOP_N_VALIDATION
+    ax.plot(
+        [v[1] for v in report.values()], [v[0] for v in report.values()], "k*", ms=9, label="report, top-N"
+    )
+    ax.set(xlabel="false positives per frame", ylabel='recall ("accuracy")')
     return ax
 
 
-def tradeoff_points(ax, points: dict, connect=(), annotate: bool = True):
-    """Recall against false positives per frame for named rules (seed means with 95% error bars).
+#: Markers for the rules notebook 05 mixes (top-N with class thresholds), one per rule.
+MIX_MARKERS = "DPXv^<>"
 
-    ``points``: label -> {rule name: summary}; each label gets one colour, and
-    the labels in ``connect`` (an ordered family such as top-N) a line.
-    """
-    for i, (label, rules) in enumerate(points.items()):
-        xs = [s["fp_per_frame"] for s in rules.values()]
-        ys = [s["recall"] for s in rules.values()]
-        ax.errorbar(
-            [x["mean"] for x in xs],
-            [y["mean"] for y in ys],
-            xerr=np.abs(np.array([[x["mean"] - x["low"], x["high"] - x["mean"]] for x in xs]).T),
-            yerr=np.abs(np.array([[y["mean"] - y["low"], y["high"] - y["mean"]] for y in ys]).T),
-            fmt="o-" if label in connect else "D",
-            color=f"C{i}",
-            capsize=2,
-            ms=5,
-            label=label,
-        )
-        for name, x, y in zip(rules, xs, ys) if annotate else ():
-            ax.annotate(
-                str(name), (x["mean"], y["mean"]), textcoords="offset points", xytext=(4, -10), fontsize=7
-            )
+
+def mixed_tradeoff(ax, found: list, model: str, mixes: list, max_n: int = 5):
+    """Rules mixing top-N with class thresholds (notebook 05's records) against plain top-N: one marker
+    per rule, named in the legend."""
+    base = dict(claim="top_n", model=model, minus="", head="plain")
+    points = [_pair(found, **base, rule=f"top-{n}") for n in range(1, max_n + 1)]
+    _tradeoff_line(ax, points, fmt="-o", color=MODEL_COLORS.get(model, "k"), label="top-N", alpha=0.5)
+    for name, marker in zip(mixes, MIX_MARKERS):
+        _tradeoff_line(ax, [_pair(found, **base, rule=name)], fmt=marker, color="0.15", mfc="w", label=name)
     ax.set(xlabel="false positives per frame", ylabel='recall ("accuracy")')
     return ax
 
@@ -347,31 +399,27 @@ def tradeoff_points(ax, points: dict, connect=(), annotate: bool = True):
 # ---- 06 · final test -----------------------------------------------------------------------
 
 
-def interval_bars(ax, rows: dict, metrics=("recall", "fp_per_frame"), reference: dict | None = None):
-    """Grouped bars of seed means with 95% error bars, one group per metric, one bar per row; the
-    report's numbers as a grey bar first when ``reference`` is given."""
-    labels = (["report"] if reference else []) + list(rows)
-    width = 0.8 / len(labels)
-    for i, label in enumerate(labels):
-        x = np.arange(len(metrics)) + (i - (len(labels) - 1) / 2) * width
-        if label == "report" and reference:
-            bars = ax.bar(x, [reference[m] for m in metrics], width, color="0.35", label=label)
-        else:
-            s = rows[label]
-            mean = [s[m]["mean"] for m in metrics]
-            err = np.abs(
-                np.array([[s[m]["mean"] - s[m]["low"], s[m]["high"] - s[m]["mean"]] for m in metrics]).T
-            )
-            bars = ax.bar(x, mean, width, yerr=err, capsize=2, color=f"C{i}", label=label)
-        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
-    ax.set_xticks(np.arange(len(metrics)), [METRIC_LABELS.get(m, m) for m in metrics])
-    ax.legend(fontsize=7)
+def interval_rows(ax, rows: dict, metric: str, colors: dict, reference: float | None = None):
+    """One line per row (first on top): the seed mean of ``metric`` and its 95% interval, coloured by
+    ``colors`` (row -> colour); ``reference`` (the report's number) a dashed black line."""
+    names = list(rows)
+    y = np.arange(len(names))[::-1]
+    for yi, name in zip(y, names):
+        v = rows[name][metric]
+        err = [[v["mean"] - v["low"]], [v["high"] - v["mean"]]]
+        ax.errorbar(v["mean"], yi, xerr=np.abs(err), fmt="o", ms=5, capsize=2, color=colors[name])
+    if reference is not None:
+        ax.axvline(reference, color=MODEL_COLORS["report"], ls="--", lw=1)
+        ax.annotate("report", (reference, len(names) - 0.6), xytext=(2, 0), textcoords="offset points")
+    ax.set_yticks(y, names)
+    ax.set(xlabel=METRIC_LABELS.get(metric, metric), ylim=(-0.6, len(names) - 0.2))
     return ax
 
 
 def per_instrument(ax, f1_by_rule: dict):
-    """Per-instrument F1 bars: ``f1_by_rule``: rule -> DataFrame with ``mean``, ``min``, ``max`` per
-    instrument (seeds); instruments absent from the evaluated split are left out."""
+    """Per-instrument F1 bars, one colour per pipeline (:data:`MODEL_COLORS`): ``f1_by_rule``: pipeline ->
+    DataFrame with ``mean``, ``min``, ``max`` per instrument (seeds); an F1 of 0 is written as 0 (no bar to
+    see), instruments absent from the evaluated split are left out."""
     rules = list(f1_by_rule)
     present = [
         n
@@ -382,16 +430,11 @@ def per_instrument(ax, f1_by_rule: dict):
     x = np.arange(len(present))
     for i, rule in enumerate(rules):
         t = f1_by_rule[rule].loc[present]
+        at = x + (i - (len(rules) - 1) / 2) * width
         err = np.abs(np.vstack([t["mean"] - t["min"], t["max"] - t["mean"]]))
-        ax.bar(
-            x + (i - (len(rules) - 1) / 2) * width,
-            t["mean"],
-            width,
-            yerr=err,
-            capsize=2,
-            color=f"C{i + 1}",
-            label=rule,
-        )
+        ax.bar(at, t["mean"], width, yerr=err, capsize=2, color=MODEL_COLORS.get(rule, f"C{i}"), label=rule)
+        for xi in at[t["mean"].to_numpy() == 0]:
+            ax.text(xi, 0.005, "0", ha="center", va="bottom", color=MODEL_COLORS.get(rule, f"C{i}"))
     # A class heard in one or two test recordings is marked: its F1 rests on one or two pieces.
     first = next(iter(f1_by_rule.values()))
     few = first.get("few_recordings")
@@ -400,34 +443,32 @@ def per_instrument(ax, f1_by_rule: dict):
         for n in present
     ]
     ax.set_xticks(x, labels, rotation=45)
-    ax.set(ylabel="F1 on test (bars: seed range)")
-    ax.legend(fontsize=7)
+    ax.set(ylabel="F1 (bars: seed range)")
+    ax.legend()
     return ax
 
 
 # ---- 07 · generalization across SoundFonts -------------------------------------------------
 
 
-def generalization(ax, by_training: dict, metric: str = "f1_micro", legend: str = "trained on {}"):
-    """Grouped bars: one group per test rendering, one bar per training set (seed mean, 95% error bars).
+def generalization(ax, by_training: dict, metric: str = "f1_micro", styles: dict | None = None):
+    """One row per test rendering (first on top), one dot per training set or pipeline: the seed mean of
+    ``metric`` and its 95% interval.
 
-    ``by_training``: training set (or model) -> {test rendering -> summary}; ``legend`` names a bar.
+    ``by_training``: name -> {test rendering -> summary}; ``styles``: name -> matplotlib keywords (colour,
+    marker), the same name drawn the same way in every figure.
     """
     names = list(by_training)
     tests = list(next(iter(by_training.values())))
-    width = 0.8 / len(names)
-    for i, name in enumerate(names):
-        x = np.arange(len(tests)) + (i - (len(names) - 1) / 2) * width
+    y = np.arange(len(tests))[::-1].astype(float)
+    offsets = (np.arange(len(names)) - (len(names) - 1) / 2) * (0.75 / len(names))
+    for name, dy in zip(names, offsets):
         s = [by_training[name][t][metric] for t in tests]
         err = np.abs(np.array([[v["mean"] - v["low"], v["high"] - v["mean"]] for v in s]).T)
-        bars = ax.bar(
-            x, [v["mean"] for v in s], width, yerr=err, capsize=2, color=f"C{i}", label=legend.format(name)
-        )
-        ax.bar_label(bars, fmt="%.2f", fontsize=6, padding=2)
-    ax.set_xticks(np.arange(len(tests)), tests, rotation=20)
-    # Room above 1 for the legend, so that it never covers a bar.
-    ax.set(ylabel=METRIC_LABELS.get(metric, metric), ylim=(0, 1.15), yticks=np.linspace(0, 1, 6))
-    ax.legend(fontsize=7, loc="upper center", ncol=2)
+        style = {"color": MODEL_COLORS.get(name, "k"), "fmt": "o", **(styles or {}).get(name, {})}
+        ax.errorbar([v["mean"] for v in s], y - dy, xerr=err, ms=4, capsize=1.5, label=name, **style)
+    ax.set_yticks(y, tests)
+    ax.set(xlabel=METRIC_LABELS.get(metric, metric), xlim=(0, 1), ylim=(-0.6, len(tests) - 0.4))
     return ax
 
 
@@ -450,10 +491,10 @@ def declared_alone(ax, shares: pd.DataFrame, alone: pd.Series, title: str = ""):
 # ---- 08 · protocol audit ------------------------------------------------------------------
 
 
-def forest(ax, rows: dict, metrics=("f1_micro", "map"), zero: bool = False):
+def forest(ax, rows: dict, metrics=("f1_micro", "map"), zero: bool = False, legend: bool = True):
     """Seed means with 95% intervals as horizontal bars, one line per row (first on top), one colour per
     metric; ``rows``: name -> summary (``{metric: {"mean", "low", "high"}}``). ``zero`` draws a line at
-    0 (for differences)."""
+    0 (for differences); ``legend=False`` leaves the legend to the figure (one for several panels)."""
     names = list(rows)
     y = np.arange(len(names))[::-1].astype(float)
     offsets = (np.arange(len(metrics)) - (len(metrics) - 1) / 2) * (0.7 / len(metrics))
@@ -468,14 +509,15 @@ def forest(ax, rows: dict, metrics=("f1_micro", "map"), zero: bool = False):
             fmt="o",
             ms=4,
             capsize=2,
-            color=f"C{i}",
+            color=METRIC_COLORS.get(metric, f"C{i}"),
             label=METRIC_LABELS.get(metric, metric),
         )
     if zero:
         ax.axvline(0, color="0.4", lw=0.8)
     ax.set_yticks(y, names)
     ax.set_ylim(-0.6, len(names) - 0.4)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(metrics))
+    if legend:  # beside a title and an axis label: above the panel, one row
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=len(metrics), frameon=False)
     return ax
 
 
@@ -490,13 +532,13 @@ def candidates(ax, table: pd.DataFrame, metric: str, listed: str, order_by: str 
     largest on top, so that panels side by side can share one order.
     """
     ordered = table.sort_values(order_by or metric, kind="stable")
-    colors = ["C0" if name == listed else "0.7" for name in ordered.index]
+    colors = [MODEL_COLORS["listening model"] if name == listed else "0.7" for name in ordered.index]
     ax.barh(ordered.index, ordered[metric], color=colors)
     for y, value in enumerate(ordered[metric]):
         ax.text(value, y, f" {value:.3f}", va="center", fontsize=8)
     prior = float(table[f"prior_{metric}"].iloc[0])
-    ax.axvline(prior, color="C3", ls="--", lw=1.2)
-    ax.text(prior, -0.9, " label prior", color="C3", fontsize=8, va="top")
+    ax.axvline(prior, color="k", ls="--", lw=1.2)
+    ax.text(prior, -0.9, " label prior", color="k", va="top")
     ax.set(
         xlabel=f"{METRIC_LABELS.get(metric, metric)} (validation)",
         xlim=(0, 1),
@@ -508,57 +550,58 @@ def candidates(ax, table: pd.DataFrame, metric: str, listed: str, order_by: str 
 # ---- 09 · decision rules -------------------------------------------------------------------
 
 
+#: Colours of notebook 09's rule families (lines along a knob), apart from the pipelines' and metrics'.
+FAMILY_COLORS = ("#332288", "#117733", "#AA4499", "#DDCC77", "#88CCEE")
+#: Markers of notebook 09's single rules (black, open), one per rule.
+RULE_MARKERS = "os^vDP<>Xph"
+
+
 def pareto(ax, points: dict, curves: dict, front: list, marked: dict, xmax: float = 4.0):
     """Recall against false positives per frame for every rule, the Pareto front as a dotted step line.
 
     ``points``: rule -> summary (seed mean and 95% interval, drawn with error
-    bars); ``curves``: family -> list of summaries along its knob (a line);
-    ``front``: the ``(fp, recall)`` means on the front; ``marked``: name ->
-    ``(fp, recall)`` drawn as stars (the report's operating point). Points with
-    more than ``xmax`` false positives per frame are listed in a corner instead.
+    bars, black open markers); ``curves``: family -> list of summaries along its
+    knob (a coloured line); ``front``: the ``(fp, recall)`` means on the front;
+    ``marked``: name -> ``(fp, recall)`` drawn as stars (the report's operating
+    point). A point beyond ``xmax`` false positives per frame is drawn at the
+    edge as an arrowhead labelled with its value.
     """
-    for i, (family, summaries) in enumerate(curves.items()):
+    for color, (family, summaries) in zip(FAMILY_COLORS, curves.items()):
         ax.plot(
             [s["fp_per_frame"]["mean"] for s in summaries],
             [s["recall"]["mean"] for s in summaries],
             "-",
             marker=".",
             ms=4,
-            color=f"C{i}",
+            color=color,
             lw=1.2,
             label=family,
         )
-    colors = plt.get_cmap("tab20b")(np.linspace(0, 1, max(2, len(points))))
-    outside = []
-    for j, (name, s) in enumerate(points.items()):
+    for marker, (name, s) in zip(RULE_MARKERS, points.items()):
         x, yv = s["fp_per_frame"], s["recall"]
         if x["mean"] > xmax:
-            outside.append(f"{name}: FP {x['mean']:.1f}, recall {yv['mean']:.2f}")
+            ax.plot(xmax, yv["mean"], marker=">", color="k", ms=6, clip_on=False, label=name)
+            ax.annotate(
+                f"{x['mean']:.1f}", (xmax, yv["mean"]), xytext=(-4, 5), textcoords="offset points", ha="right"
+            )
             continue
         ax.errorbar(
             x["mean"],
             yv["mean"],
             xerr=[[abs(x["mean"] - x["low"])], [abs(x["high"] - x["mean"])]],
             yerr=[[abs(yv["mean"] - yv["low"])], [abs(yv["high"] - yv["mean"])]],
-            fmt="os^vDP<>Xph"[j % 11],
-            ms=6,
+            fmt=marker,
+            ms=5,
+            mfc="w",
             capsize=2,
-            color=colors[j],
+            color="k",
+            elinewidth=0.6,
             label=name,
         )
     if front:
         fx, fy = zip(*sorted(front))
-        ax.step(fx, fy, where="post", color="k", lw=1, ls=":", label="Pareto front (means)")
+        ax.step(fx, fy, where="post", color="0.4", lw=1, ls=":", label="Pareto front (means)")
     report_stars(ax, marked, {})
-    if outside:
-        ax.text(
-            0.02,
-            0.98,
-            "beyond the axis:\n" + "\n".join(outside),
-            transform=ax.transAxes,
-            va="top",
-            fontsize=7,
-        )
     ax.set(xlabel=METRIC_LABELS["fp_per_frame"], ylabel=METRIC_LABELS["recall"], xlim=(0, xmax))
     return ax
 
@@ -566,26 +609,28 @@ def pareto(ax, points: dict, curves: dict, front: list, marked: dict, xmax: floa
 # ---- instrid predict ---------------------------------------------------------------------
 
 
-def timeline(ax, table: pd.DataFrame):
-    """One row per instrument over time: probabilities shaded, declared spans drawn as bars on top.
+def timeline(ax, table: pd.DataFrame, probabilities: bool = True):
+    """One row per instrument over time: declared spans as bars, over the probabilities shaded (with a
+    colour bar) when ``probabilities``; a table of labels draws the bars alone.
 
     ``table`` is :func:`instrid.predict.predict_file`'s: ``start_s``, ``end_s``,
     ``p_<name>`` and ``instruments``. Readable for a 10-minute piece (about
     2,600 windows of 232 ms).
     """
     names = list(instruments.NAMES)
-    p = table[[f"p_{n}" for n in names]].to_numpy().T
     end = float(table["end_s"].max())
-    image = ax.imshow(
-        p,
-        aspect="auto",
-        origin="lower",
-        cmap="Greys",
-        vmin=0,
-        vmax=1,
-        interpolation="nearest",
-        extent=(float(table["start_s"].min()), end, -0.5, len(names) - 0.5),
-    )
+    if probabilities:
+        image = ax.imshow(
+            table[[f"p_{n}" for n in names]].to_numpy().T,
+            aspect="auto",
+            origin="lower",
+            cmap="Greys",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+            extent=(float(table["start_s"].min()), end, -0.5, len(names) - 0.5),
+        )
+        ax.figure.colorbar(image, ax=ax, pad=0.01, label="probability")
     from instrid.predict import declared
 
     mask = declared(table)
@@ -594,6 +639,5 @@ def timeline(ax, table: pd.DataFrame):
         spans = list(zip(table["start_s"].to_numpy()[on], table["end_s"].to_numpy()[on]))
         ax.broken_barh([(s, e - s) for s, e in spans], (j - 0.18, 0.36), color=f"C{j % 10}")
     ax.set_yticks(range(len(names)), names)
-    ax.set(xlabel="time (s)", xlim=(0, end))
-    ax.figure.colorbar(image, ax=ax, pad=0.01, label="probability")
+    ax.set(xlabel="time (s)", xlim=(0, end), ylim=(-0.5, len(names) - 0.5))
     return ax

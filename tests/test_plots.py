@@ -8,8 +8,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
 
-from instrid import instruments, plots  # noqa: E402
+from instrid import instruments, plots, records  # noqa: E402
 
 CONFIG = {
     "dataset_kind": "synthetic",
@@ -53,7 +55,6 @@ def test_panels_draw_on_the_given_axes_and_return_them():
             for m in ("recall", "fp_per_frame")
         ]
     )
-    top = {str(n): {"recall": iv(0.2 * n), "fp_per_frame": iv(n - 1.0)} for n in range(1, 4)}
     per_inst = pd.DataFrame({"mean": np.linspace(0, 1, 11), "min": 0.0, "max": 1.0}, index=names)
     per_inst.loc["horn", "mean"] = np.nan  # absent from the split: left out
     calls = [
@@ -66,15 +67,18 @@ def test_panels_draw_on_the_given_axes_and_return_them():
         ),
         lambda ax: plots.label_prior(ax, np.full(11, 1 / 11)),
         lambda ax: plots.threshold_curves(ax, curves, "recall", {"mse": "MSE", "iou_batch": "IoU"}),
-        lambda ax: plots.noise_outputs(
-            ax, {"-20 dBFS": np.full(11, 0.3)}, {"-20 dBFS": np.full((11, 2), [0.2, 0.4])}
-        ),
-        lambda ax: plots.top_n_curves(ax, {"plain": top}),
-        lambda ax: plots.tradeoff_points(ax, {"plain": top}),
-        lambda ax: plots.interval_bars(
+        lambda ax: plots.output_shares(ax, noise_records(), "m"),
+        lambda ax: plots.top_n_tradeoff(ax, top_n_records(), "m", ["minus label frequency"], max_n=3),
+        lambda ax: plots.mixed_tradeoff(ax, top_n_records(), "m", ["class thresholds"], max_n=3),
+        lambda ax: plots.interval_rows(
             ax,
-            {"rule": {"recall": iv(0.7), "fp_per_frame": iv(1.2)}},
-            reference={"recall": 0.76, "fp_per_frame": 1.66},
+            {"rule": {"recall": iv(0.7)}, "prior": {"recall": iv(0.6)}},
+            "recall",
+            {"rule": "C0", "prior": "C1"},
+            0.76,
+        ),
+        lambda ax: plots.generalization(
+            ax, {"both fonts": {"default": {"f1_micro": iv(0.7)}, "OPL3_FM": {"f1_micro": iv(0.4)}}}
         ),
         lambda ax: plots.per_instrument(ax, {"rule": per_inst}),
         lambda ax: plots.declared_alone(
@@ -97,6 +101,62 @@ def test_panels_draw_on_the_given_axes_and_return_them():
     plots.per_instrument(ax, {"rule": counted})
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert "viola\n(2 rec.)" in labels and "violin" in labels
+    plt.close(fig)
+
+
+def noise_records():
+    """Notebook 03's records for model ``m``: the label shares, one probe's mean output per instrument."""
+    names = list(instruments.NAMES)
+    found = records.series("share", dict(zip(names, np.full(11, 1 / 11))), "instrument", claim="noise")
+    found += records.series(
+        "mean_output",
+        dict(zip(names, np.linspace(0.1, 0.5, 11))),
+        "instrument",
+        claim="noise",
+        model="m",
+        rule="probe",
+    )
+    found += [
+        records.record("first_four_share", 0.4, low=0.3, high=0.5, claim="noise", model="m", rule="probe"),
+        records.record(
+            "first_four_share", 4 / 11, claim="noise", model="m", head="label prior", split="train"
+        ),
+    ]
+    return found
+
+
+def top_n_records():
+    """Notebook 05's records for model ``m``: top-N for three heads, one mixed rule."""
+    rules = [
+        (head, f"top-{n}", 0.2 * n)
+        for head in ("plain", "label prior", "minus label frequency")
+        for n in (1, 2, 3)
+    ]
+    return [
+        records.record(
+            metric, value, low=value - 0.05, high=value + 0.05, claim="top_n", model="m", head=head, rule=rule
+        )
+        for head, rule, recall in [*rules, ("plain", "class thresholds", 0.5)]
+        for metric, value in (("recall", recall), ("fp_per_frame", 5 * recall - 1))
+    ]
+
+
+def test_the_first_four_row_sits_under_the_training_labels():
+    fig, ax = plt.subplots()
+    plots.output_shares(ax, noise_records(), "m")
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == ["training labels (first four 36%)", "probe (40% [30, 50])"]
+    assert len(ax.texts) == 22  # every cell written, in per cent
+    plt.close(fig)
+
+
+def test_a_zero_f1_is_written_where_no_bar_shows():
+    per_inst = pd.DataFrame({"mean": 0.5, "min": 0.4, "max": 0.6}, index=list(instruments.NAMES))
+    per_inst.loc["horn", ["mean", "min", "max"]] = 0.0
+    fig, ax = plt.subplots()
+    plots.per_instrument(ax, {"report's pipeline": per_inst})
+    assert [t.get_text() for t in ax.texts] == ["0"]
+    assert ax.patches[0].get_facecolor()[:3] == pytest.approx(to_rgb(plots.MODEL_COLORS["report's pipeline"]))
     plt.close(fig)
 
 
@@ -145,13 +205,15 @@ def test_forest_puts_the_first_row_on_top_one_bar_per_metric():
     plt.close(fig)
 
 
-def test_pareto_lists_points_beyond_the_axis_instead_of_drawing_them():
+def test_pareto_draws_points_beyond_the_axis_at_its_edge_with_their_value():
     fig, ax = plt.subplots()
     points = {"near": _summary(0.7, 1.5), "far": _summary(0.9, 7.3)}
     curves = {"top-N": [_summary(0.3, 0.5), _summary(0.6, 1.4)]}
     out = plots.pareto(ax, points, curves, [(0.5, 0.3), (1.5, 0.7)], {"report": (1.66, 0.762)}, xmax=4)
     assert out is ax and ax.get_xlim() == (0, 4)
-    assert "far: FP 7.3, recall 0.90" in " ".join(t.get_text() for t in ax.texts)
+    assert [t.get_text() for t in ax.texts] == ["7.3"]
+    edge = [line for line in ax.lines if line.get_label() == "far"]
+    assert len(edge) == 1 and edge[0].get_xdata()[0] == 4 and edge[0].get_marker() == ">"
     labels = ax.get_legend_handles_labels()[1]
-    assert "near" in labels and "far" not in labels and "Pareto front (means)" in labels
+    assert "near" in labels and "far" in labels and "Pareto front (means)" in labels
     plt.close(fig)

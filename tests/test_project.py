@@ -94,3 +94,20 @@ def test_the_cli_names_the_models_of_the_pipeline():
     for backbone, name in cli.MODEL_OF_BACKBONE.items():
         assert pipeline.MODELS[name].get("backbone", "resnet18") == backbone
     assert cli.MODEL_OF_BACKBONE[cli.SHIPPED_BACKBONE] == pipeline.SHIPPED
+
+
+def test_figures_are_drawn_at_print_width_with_legible_text():
+    from PIL import Image
+
+    from instrid import plots
+
+    for path in sorted((REPO / "figures").glob("*.png")):
+        image = Image.open(path)
+        width_in = image.size[0] / 300  # saved at 300 dpi
+        assert width_in <= plots.WIDTH * 1.1, (
+            f"{path.name}: {width_in:.1f} in wide (print width {plots.WIDTH})"
+        )
+        assert image.info.get("Description"), f"{path.name}: no configuration in its metadata"
+    source = (REPO / "instrid" / "plots.py").read_text()
+    sizes = [float(s) for s in re.findall(r"fontsize=([0-9.]+)", source)]
+    assert all(size >= 8 for size in sizes), sizes
