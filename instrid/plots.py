@@ -249,6 +249,23 @@ def threshold_curves(ax, curves: pd.DataFrame, metric: str, names: dict):
     return ax
 
 
+def threshold_tradeoff(ax, curves: pd.DataFrame, names: dict):
+    """Recall against false positives per frame along the threshold, one line per loss: heads calibrated
+    differently compared at equal false positives rather than at equal thresholds."""
+    for loss, label in names.items():
+        part = curves[curves.loss == loss].pivot(index="value", columns="metric", values="mean")
+        ax.plot(
+            part["fp_per_frame"],
+            part["recall"],
+            marker="o",
+            ms=3,
+            color=LOSS_COLORS.get(loss, "k"),
+            label=label,
+        )
+    ax.set(xlabel=METRIC_LABELS["fp_per_frame"], ylabel=METRIC_LABELS["recall"])
+    return ax
+
+
 def report_stars(ax, points: dict, colors: dict, label: str = "report"):
     """The report's numbers as black-edged stars: ``{name: (x, y)}``."""
     for name, (x, y) in points.items():

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from instrid import claims, judges, model, records, report, verdicts
+from instrid import claims, instruments, judges, model, records, report, verdicts
 from instrid.errors import DatasetError
 from instrid.files import atomic_path, write_text_atomic
 from instrid.uncertainty import format_interval
@@ -345,6 +345,41 @@ def targets_table(results: dict) -> str:
     return "\n".join(rows)
 
 
+def shipped_table(results: dict) -> str:
+    """The shipped model per instrument (notebook 11's records): F1 and AP on the default test split beside
+    a chance ranking's AP, the recordings and segments behind them, and F1 on each unheard font."""
+    found = results["11_generalization_of_models"]
+    model, fonts = found["shipped_model"], judges.unheard_fonts(found)
+    each = dict(claim="renderings", model=model, minus="")
+
+    def value(tested_on: str, instrument: str, metric: str) -> dict:
+        return records.one(
+            found["records"], **each, tested_on=tested_on, instrument=instrument, metric=metric
+        )
+
+    on_fonts = "".join(f" F1 on {f} |" for f in fonts)
+    rows = [
+        f"| instrument | F1 | AP | chance AP | recordings, segments |{on_fonts}",
+        "| --- " * (5 + len(fonts)) + "|",
+    ]
+    for name in instruments.NAMES:
+        f1, ap, chance = (value("default", name, m) for m in ("f1", "ap", "chance_ap"))
+        if not f1["recordings"]:
+            continue  # absent from the test recordings
+        unheard = [value(f"{f} (held out)", name, "f1")["value"] for f in fonts]
+        rows.append(
+            f"| {name} | {f1['value']:.2f} | {ap['value']:.2f} | {chance['value']:.2f} | "
+            f"{f1['recordings']}, {f1['segments']:,} | "
+            + " | ".join("—" if v is None else f"{v:.2f}" for v in unheard)
+            + " |"
+        )
+    return "\n".join(rows) + (
+        f"\n\nThe {model} (corrected recipe) on the official test recordings, seed means over "
+        f"{f1['seeds']} seeds; chance AP: a ranking that ignores the audio (the instrument's share of the "
+        "segments); a font's F1 is left blank where it lacks the instrument."
+    )
+
+
 def headline_table(results: dict) -> str:
     """The headline numbers, seed means with 95% intervals over recordings, beside the report's."""
     rows = [
@@ -438,6 +473,8 @@ def _findings_section(results: dict) -> str:
             f"**The listening model** (a music-pretrained backbone, beside the report's pipeline): "
             f"{describe(listening)}."
         )
+    if "11_generalization_of_models" in results:
+        parts += ["### The model `instrid predict` ships, per instrument", shipped_table(results)]
     parts += ["### Findings", findings_table(results)]
     if any(c.notebook in results for c in claims.TARGETS):
         parts += ["### This study's own targets", targets_table(results)]

@@ -399,6 +399,17 @@ def agreeing_results():
                     rec("shared_notes", 0.0, claim="font_overlap", tested_on=f"{f} (held out)")
                     for f in ("OPL3_FM", "Freepats")
                 ),
+                *(
+                    {
+                        **rec(m, v, **RENDERED, tested_on=t, instrument=n),
+                        "recordings": 2,
+                        "segments": 100,
+                        "seeds": 3,
+                    }
+                    for t in ("default", "OPL3_FM (held out)", "Freepats (held out)")
+                    for n in instruments.NAMES
+                    for m, v in (("f1", 0.5), ("ap", 0.6), ("chance_ap", 0.1))
+                ),
             ],
         },
         "10_listening_backbone": {

@@ -48,7 +48,7 @@ def write_all(folder):
 def test_findings_section_states_the_run_before_any_number(tmp_path):
     text = results.findings_section(write_all(tmp_path / "r"))
     assert text.startswith("**This run.**")
-    assert text.index("randomly initialized") < text.index("### Findings") < text.index("0.")
+    assert text.index("randomly initialized") < text.index("0.")  # the run is stated before any number
     # One row per claim of the report, however many models it was measured on; the targets apart.
     keys = {c.claim for c in claims.CLAIMS}
     assert text.count('| *"') == len(keys) == 13 and len(claims.CLAIMS) > len(keys)
@@ -115,3 +115,17 @@ def test_results_files_hold_one_record_per_line(tmp_path):
     lines = text.splitlines()
     assert sum(line.lstrip().startswith('{"notebook"') for line in lines) == 2  # one line per record
     assert lines[-3].endswith("}") and lines[-2] == "  ]" and lines[-1] == "}"
+
+
+def test_the_shipped_model_per_instrument_near_the_top_of_the_findings(tmp_path):
+    found = claims_results()
+    per_instrument = found["11_generalization_of_models"]["records"]
+    for r in per_instrument:
+        if r["instrument"] == "horn":
+            r["recordings"] = 0  # absent from the test recordings: no row
+    text = results.shipped_table(found)
+    assert "| violin | 0.50 | 0.60 | 0.10 | 2, 100 | 0.50 | 0.50 |" in text
+    assert "| horn |" not in text and "F1 on OPL3_FM | F1 on Freepats |" in text
+    folder = write_all(tmp_path / "r")
+    findings = results.findings_section(folder)
+    assert findings.index("ships, per instrument") < findings.index("### Findings")
