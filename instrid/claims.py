@@ -70,7 +70,7 @@ LITERATURE = (
         "value": "0.887 (CQT only; 0.896 with estimated pitch, 0.933 with true pitch); piano 0.982, violin "
         "0.956, viola 0.830, cello 0.933, clarinet 0.894, bassoon 0.822, horn 0.789",
         "source": "their ISMIR 2018 poster (source/amy-ismir2018-poster.pdf in the repository "
-        "biboamy/instrument-recognition) and the ISMIR 2018 proceedings",
+        "biboamy/instrument-recognition) and the ISMIR 2018 proceedings; not re-read offline",
         "same_task": "the same protocol as ours below (frames, thresholds tuned on the test frames), on real "
         "audio: ours is on synthetic audio",
     },
@@ -81,7 +81,7 @@ LITERATURE = (
         "protocol": "frames; notes (onset within 50 ms); notes with offset and instrument",
         "metric": "frame F1 / onset F1 / multi-instrument note F1",
         "value": "0.677 / 0.502 / 0.340 (0.140 with MusicNet left out of training)",
-        "source": "Gardner et al. 2022, arXiv 2111.03017, results on MusicNet",
+        "source": "Gardner et al. 2022, arXiv 2111.03017, results on MusicNet; not re-read offline",
         "same_task": "no: notes with their instrument, another split",
     },
     {
@@ -91,7 +91,7 @@ LITERATURE = (
         "protocol": "notes with their instrument (onset, pitch and instrument must match)",
         "metric": "note-with-instrument F1",
         "value": "0.881; violin 0.873, viola 0.611, cello 0.799, bassoon 0.780, clarinet 0.868, horn 0.750",
-        "source": "README of the repository benadar293/benadar293.github.io (the MusicNetEM table)",
+        "source": "README of the repository benadar293/benadar293.github.io (its MusicNetEM tables)",
         "same_task": "no: notes with their instrument, not instruments per frame",
     },
     {
@@ -101,7 +101,7 @@ LITERATURE = (
         "protocol": "notes with true pitch: the instrument of each",
         "metric": "mean F-measure",
         "value": "0.904",
-        "source": "Lordelo et al. 2021, arXiv 2107.13617",
+        "source": "Lordelo et al. 2021, arXiv 2107.13617; not re-read offline",
         "same_task": "no: the instrument of a known note",
     },
     {
@@ -111,7 +111,7 @@ LITERATURE = (
         "protocol": "clip-level presence, positive-class F1",
         "metric": "F1 (positive class)",
         "value": "piano 0.96, violin 0.89, cello 0.78, flute 0.46, clarinet 0.16; mean over 20 classes 0.705",
-        "source": "repository cosmir/openmic-2018, examples/modeling-baseline.ipynb",
+        "source": "repository cosmir/openmic-2018, examples/modeling-baseline.ipynb; not re-read offline",
         "same_task": "no: clip-level presence on real audio, for context only",
     },
 )
