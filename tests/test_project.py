@@ -111,3 +111,21 @@ def test_figures_are_drawn_at_print_width_with_legible_text():
     source = (REPO / "instrid" / "plots.py").read_text()
     sizes = [float(s) for s in re.findall(r"fontsize=([0-9.]+)", source)]
     assert all(size >= 8 for size in sizes), sizes
+
+
+def test_the_readme_reads_in_30_seconds_and_the_findings_stay_short():
+    readme = (REPO / "README.md").read_text()
+    findings = (REPO / "FINDINGS.md").read_text()
+
+    def cells(text):
+        return [
+            c.strip()
+            for line in text.splitlines()
+            if line.startswith("|")
+            for c in line.strip("|").split("|")
+        ]
+
+    assert len(readme.splitlines()) <= 150
+    assert max(len(c) for c in cells(readme)) <= 120  # one short row per claim
+    assert max(len(c.split()) for c in cells(findings)) <= 50  # detail stays in the notebooks
+    assert not re.search(r"\b(issue|tracker) ?#?\d+", readme + findings, re.IGNORECASE)
