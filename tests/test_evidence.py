@@ -171,3 +171,20 @@ def test_differences_are_paired_replicates_named_by_their_minus():
     )
     assert records.one(named, rule="top-2", minus="h top-1")["value"] == pytest.approx(diff["value"])
     assert records.one(named, rule="top-1", minus="")["segments"] == 300
+
+
+def test_curves_and_summaries_become_records_at_their_setting():
+    from instrid import uncertainty
+
+    evs = [evaluation(s) for s in range(2)]
+    curve = uncertainty.curve(evs, lambda t: lambda s: decisions.threshold(s, t), [0.3, 0.6], ("recall",))
+    found = records.from_curve(curve.assign(loss="mse"), columns={"loss": "head"}, claim="loss")
+    assert [(r["at"], r["head"], r["metric"]) for r in found] == [
+        (0.3, "mse", "recall"),
+        (0.6, "mse", "recall"),
+    ]
+    assert found[0]["value"] == pytest.approx(curve["mean"].iloc[0]) and found[0]["low"] <= found[0]["value"]
+    summary = uncertainty.summarize(evs, [decisions.top_n(ev.scores, 2) for ev in evs])
+    rows = records.from_summary(summary, rule="top-2")
+    assert {r["metric"] for r in rows} == set(summary) and all(r["rule"] == "top-2" for r in rows)
+    assert records.one(rows, metric="recall")["high"] == pytest.approx(summary["recall"]["high"])
