@@ -711,7 +711,18 @@ def _cross_font(r: dict, on: dict) -> Verdict:
     held = r.get("held_out_fonts", [])
     borrowed = [f for f in held if shared.get(f, 0) > MAX_SHARED_NOTES]
     judged = [f for f in held if f not in borrowed] or [None]
-    models = [m for m in GENERALIZING if records.select(r["records"], claim="renderings", model=m)]
+    models = [
+        m
+        for m in GENERALIZING
+        if m == on.get("model", m) and records.select(r["records"], claim="renderings", model=m)
+    ]
+    if judged == [None] and not records.select(r["records"], claim="cross_font"):
+        return Verdict(
+            NOT_MEASURED,
+            "(this study's target)",
+            "no unheard held-out font rendered",
+            "Every held-out font shares a training font's samples; nothing here measures an unheard timbre.",
+        )
     scores = {(m, f): _unseen_scores(r, m, f) for m in models for f in judged}
     met = {key: _targets_met(*s) for key, s in scores.items()}
     status = max(
