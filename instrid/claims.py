@@ -138,6 +138,8 @@ REPORT_PIPELINE = {"model": "report's pipeline"}
 LISTENING = {"model": "listening model"}
 CLEAN = {"model": "report's pipeline", "protocol": "clean"}
 AS_IMPLEMENTED = {"model": "report's pipeline", "protocol": "as implemented"}
+#: The listening model under the report code's protocol (its leaky split and labels; notebook 08).
+LISTENING_AS_IMPLEMENTED = {"model": "listening model", "protocol": "as implemented"}
 #: The report's loss, whose head every claim about the model is judged on.
 REPORT_LOSS = "iou_batch"
 
@@ -350,10 +352,16 @@ CLAIMS = (
         "Results",
         "reproduced if both numbers lie in our 95% intervals, 'a rule that never listens scores the same' if "
         "they lie in the label prior's too; under the report code's protocol first, then the official split",
-        lambda on: "protocol" if on == AS_IMPLEMENTED else "final",
+        lambda on: "protocol" if on.get("protocol") == "as implemented" else "final",
         (
             ("", "the report code's protocol", "08_protocol_audit", AS_IMPLEMENTED),
             ("official_split", "the official test split", "06_final_test", REPORT_PIPELINE),
+            (
+                "listening_protocol",
+                "the listening model, the report code's protocol",
+                "08_protocol_audit",
+                LISTENING_AS_IMPLEMENTED,
+            ),
         ),
         "records claim=prior, split=test, rule=top-3: recall, fp_per_frame of iou_batch and the label prior",
         short="test: recall 76%, 1.6 false positives per frame",

@@ -322,6 +322,7 @@ def agreeing_results():
             },
             "records": [
                 *prior_records(claims.AS_IMPLEMENTED, "test"),
+                *prior_records(claims.LISTENING_AS_IMPLEMENTED, "test"),
                 *prior_records(claims.CLEAN, "test"),
                 *loss_records(claims.CLEAN),
                 *top_n_records(claims.CLEAN),

@@ -32,6 +32,7 @@ def test_all_held_on_results_that_agree():
         "literature": verdicts_of.NOT_COMPARABLE,
         "final_test": verdicts_of.REPRODUCED,
         "final_test_official_split": verdicts_of.REPRODUCED,
+        "final_test_listening_protocol": verdicts_of.REPRODUCED,
     }
     judged = verdicts(agreeing_results())
     assert {c.key: judged[c.key].status for c in claims.CLAIMS} == {
@@ -208,7 +209,7 @@ def _more_than_three(res, share):
                     v + 0.05,
                     head="label prior",
                     metric=m,
-                    protocol="as implemented",
+                    **claims.AS_IMPLEMENTED,
                 )
                 for m, v in (("recall", 0.76), ("fp_per_frame", 1.66))
             ],
@@ -298,7 +299,7 @@ def test_the_first_final_number_reproduced_by_the_prior_alone_is_not_enough():
         0.80,
         head="label prior",
         metric="recall",
-        protocol="as implemented",
+        **claims.AS_IMPLEMENTED,
     )
     assert verdicts(res)["final_test"].status == verdicts_of.REPRODUCED
 
@@ -553,3 +554,37 @@ def test_each_generalization_target_judges_its_own_backbone():
     assert judges.judge(frozen, res["07_generalization"]).status == claims.MET
     res["13_trained_backbone"]["records"][-1]["value"] = 0.5  # OPL3_FM borrows a training font's samples
     assert judges.judge(trained, res["13_trained_backbone"]).status == claims.NOT_MEASURED
+
+
+def test_a_listening_model_under_the_report_codes_protocol_says_what_it_scores():
+    res = copy.deepcopy(agreeing_results())
+    row = next(c for c in claims.CLAIMS if c.key == "final_test_listening_protocol")
+    for metric, value in (("recall", 0.76), ("fp_per_frame", 1.66)):
+        _set(
+            res,
+            "08_protocol_audit",
+            value,
+            value - 0.05,
+            value + 0.05,
+            **claims.LISTENING_AS_IMPLEMENTED,
+            claim="prior",
+            split="test",
+            head="label prior",
+            metric=metric,
+        )
+    assert judges.judge(row, res["08_protocol_audit"]).status == verdicts_of.REPRODUCED_BY_PRIOR
+    _set(
+        res,
+        "08_protocol_audit",
+        0.95,
+        0.93,
+        0.97,
+        **claims.LISTENING_AS_IMPLEMENTED,
+        claim="prior",
+        split="test",
+        head="iou_batch",
+        metric="recall",
+    )
+    verdict = judges.judge(row, res["08_protocol_audit"])
+    assert verdict.status == verdicts_of.NOT_REPRODUCED
+    assert verdict.text.endswith("listening model: recall 0.950 against the prior's 0.760.")
