@@ -588,3 +588,15 @@ def test_a_listening_model_under_the_report_codes_protocol_says_what_it_scores()
     verdict = judges.judge(row, res["08_protocol_audit"])
     assert verdict.status == verdicts_of.NOT_REPRODUCED
     assert verdict.text.endswith("listening model: recall 0.950 against the prior's 0.760.")
+
+
+def test_each_committed_notebook_shows_the_finding_its_committed_results_give():
+    import nbformat
+
+    committed = results.load_results(REPO / "results")
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cell = next(
+            c for c in nbformat.read(path, 4).cells if c.cell_type == "code" and "report.finding(" in c.source
+        )
+        shown = "".join(o.get("data", {}).get("text/markdown", "") for o in cell.outputs)
+        assert shown.strip() == report.finding(path.stem, committed[path.stem]).strip(), path.name
