@@ -124,7 +124,7 @@ STUDY_JOBS ?= 2
 CORES := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 STUDY_THREADS ?= $(shell echo $$(( $(CORES) / $(STUDY_JOBS) > 1 ? $(CORES) / $(STUDY_JOBS) : 1 )))
 STUDY_ENV := OMP_NUM_THREADS=$(STUDY_THREADS) OPENBLAS_NUM_THREADS=$(STUDY_THREADS) MKL_NUM_THREADS=$(STUDY_THREADS)
-STUDY_FIRST := 06_final_test 08_protocol_audit 09_rules_and_literature 07_generalization
+STUDY_FIRST := 06_final_test 08_protocol_audit 09_decision_rules 07_generalization
 # Notebooks too long for the hour `make study` is given on 2 cores: `make study-full` adds them (13 trains
 # three backbones, about 45-53 min each); their committed outputs come from such a run.
 FULL_ONLY := notebooks/13_trained_backbone.ipynb

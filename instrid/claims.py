@@ -37,7 +37,7 @@ IMPLIED_TEST_DENSITY = (CHOSEN_TOP_N - FINAL_TEST["fp_per_frame"]) / FINAL_TEST[
 #: The report's operating point on test (recall, false positives per frame), drawn on notebook 09's figure.
 REPORT_OPERATING_POINT = (FINAL_TEST["recall"], FINAL_TEST["fp_per_frame"])
 
-#: Published numbers notebook 09 sets ours beside, each with its source and what it measures, and whether it
+#: Published numbers notebook 14 sets ours beside, each with its source and what it measures, and whether it
 #: measures the same thing as this study (``same_task``): only what can be quoted from a named source.
 LITERATURE = (
     {
@@ -148,7 +148,7 @@ REPORT_LOSS = "iou_batch"
 NOISE_PROBE = "Bernoulli(0.2) image"
 #: The families of notebook 09's rules that mix top-N with class thresholds.
 MIX_FAMILIES = ("top-N then class thresholds", "class thresholds then best N")
-#: Hung & Yang's two ways of tuning the class thresholds, as notebook 09's records name them.
+#: Hung & Yang's two ways of tuning the class thresholds, as notebook 14's records name them.
 ON_TEST, ON_VALIDATION = (
     rulebook.HUNG_YANG_RECORDS[k][2] for k in ("f1_tuned_on_test", "f1_tuned_on_validation")
 )
@@ -376,8 +376,8 @@ CLAIMS = (
         "family, no choice on test) beats top-3's micro F1 on test beyond the paired interval",
         "mixed_rule",
         (
-            ("", "the report's pipeline", "09_rules_and_literature", REPORT_PIPELINE),
-            ("listening", "the listening model", "09_rules_and_literature", LISTENING),
+            ("", "the report's pipeline", "09_decision_rules", REPORT_PIPELINE),
+            ("listening", "the listening model", "09_decision_rules", LISTENING),
         ),
         "records claim=mixed_rule, minus=top-3: f1_micro",
         short="a mix of top-N and class thresholds does better",
@@ -387,7 +387,7 @@ CLAIMS = (
         "previous works in the subject identified the instrument playing with an accuracy of 80%-85% ... "
         "we do not think that our results are worse in any way",
         "Conclusion",
-        "09_rules_and_literature",
+        "14_literature",
         "records claim=literature: f1_macro (thresholds tuned on test, on validation), map",
         "not comparable unless the task, data and weights match a published protocol",
         "literature",

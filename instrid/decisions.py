@@ -3,7 +3,7 @@
 Notebooks ``02`` (threshold), ``04_normalization`` (bias subtraction,
 class-specific thresholds), ``05_top_n`` (top-N, and the two mixes of top-N
 with class thresholds), ``06_final_test`` (the chosen rule) and
-``09_rules_and_literature`` (every rule on test, at equal false positives). All take
+``09_decision_rules`` (every rule on test, at equal false positives). All take
 ``scores`` of shape ``(n_frames, n_classes)`` and return
 a bool array of the same shape; none loops over frames.
 

@@ -1,6 +1,6 @@
 """Every decision rule of the study, each chosen on validation and applied unchanged to test.
 
-Notebook ``09_rules_and_literature``, for the report's closing suggestion
+Notebook ``09_decision_rules``, for the report's closing suggestion
 ("a mix between top-n and class-specific thresholding"). :func:`rules` turns
 one seed's validation evaluation into named rules (functions of a test
 :class:`~instrid.uncertainty.Evaluation`); nothing about a rule is looked up

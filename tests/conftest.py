@@ -329,7 +329,7 @@ def agreeing_results():
                 *prior_records(claims.CLEAN),
             ],
         },
-        "09_rules_and_literature": {
+        "09_decision_rules": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
             "records": [
@@ -337,6 +337,12 @@ def agreeing_results():
                 *prior_records(claims.REPORT_PIPELINE, "test"),
                 *mixed_records(claims.LISTENING),
                 *prior_records(claims.LISTENING, "test"),
+            ],
+        },
+        "14_literature": {
+            "seeds": [0, 1, 2],
+            "config": RANDOM,
+            "records": [
                 *(
                     rec(metric, value, claim="literature", model=model, split="test", rule=rule)
                     for model in ("corrected pipeline", "report's pipeline")
@@ -345,7 +351,7 @@ def agreeing_results():
                         ("f1_macro", claims.ON_VALIDATION, 0.5),
                         ("map", "", 0.55),
                     )
-                ),
+                )
             ],
         },
         "12_cross_validation": {

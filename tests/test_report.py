@@ -180,7 +180,7 @@ def _more_than_three(res, share):
             "mixed_rule",
             lambda r: _set(
                 r,
-                "09_rules_and_literature",
+                "09_decision_rules",
                 0.0,
                 -0.01,
                 0.02,
@@ -192,7 +192,7 @@ def _more_than_three(res, share):
         (
             "mixed_rule_listening",
             lambda r: [
-                _set(r, "09_rules_and_literature", -0.1, -0.2, -0.05, model="listening model", head=h)
+                _set(r, "09_decision_rules", -0.1, -0.2, -0.05, model="listening model", head=h)
                 for h in claims.MIX_FAMILIES
             ],
             "did not hold",

@@ -57,7 +57,7 @@ def test_findings_section_states_the_run_before_any_number(tmp_path):
     assert "**held**" in text and "**not comparable**" in text and "**reproduced**" in text
     assert "the listening model: held" in text  # each model's verdict beside the claim's
     assert "![protocol audit" in text and "(figures/09_rules.png)" in text  # the audit and Pareto figures
-    (tmp_path / "r" / "09_rules_and_literature.json").unlink()
+    (tmp_path / "r" / "09_decision_rules.json").unlink()
     assert "09_rules.png" not in results.findings_section(tmp_path / "r")  # only figures with results
     assert results.findings_section(tmp_path / "none") == "_No results yet: run `make study`._"
 
