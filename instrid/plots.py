@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
-from instrid import claims, instruments
+from instrid import claims, instruments, records
 from instrid.files import atomic_path
 from instrid.results import describe
 
@@ -292,8 +292,6 @@ def output_shares(ax, found: list, model: str):
     (probes: seed mean and 95% interval over seeds)."""
     import seaborn as sns
 
-    from instrid import records
-
     names = list(instruments.NAMES)
     shares = {r["instrument"]: r["value"] for r in records.select(found, claim="noise", metric="share")}
     prior = records.one(found, claim="noise", model=model, head="label prior", metric="first_four_share")
@@ -353,8 +351,6 @@ def tradeoff_sweeps(ax, sweeps: pd.DataFrame, tuned: dict):
 def _tradeoff_line(ax, points: list, **style):
     """Recall against false positives per frame, with 95% error bars both ways; ``points``: records pairs
     ``(recall, fp_per_frame)``."""
-    from instrid import records
-
     recall = [records.interval(r) for r, _ in points]
     fp = [records.interval(f) for _, f in points]
     return ax.errorbar(
@@ -369,8 +365,6 @@ def _tradeoff_line(ax, points: list, **style):
 
 
 def _pair(found: list, **fields) -> tuple[dict, dict]:
-    from instrid import records
-
     return tuple(records.one(found, **fields, metric=m) for m in ("recall", "fp_per_frame"))
 
 

@@ -401,13 +401,11 @@ def headline_table(results: dict) -> str:
 
     final = results.get("06_final_test")
     if final:
-        rows_of = {
-            (rec["model"], rec["protocol"], rec["tested_on"], rec["head"], rec["rule"]): rec
-            for rec in records.select(
-                final["records"], **claims.FINAL, minus="", instrument="", metric="recall"
+        # One recall record per row of the final test: each names the row's fields.
+        for rec in records.select(final["records"], **claims.FINAL, minus="", instrument="", metric="recall"):
+            model_name, protocol, tested_on, head, rule = (
+                rec[k] for k in ("model", "protocol", "tested_on", "head", "rule")
             )
-        }
-        for (model_name, protocol, tested_on, head, rule), _ in rows_of.items():
             if head == "label prior" or model_name == "listening model":
                 continue  # the headline rows are the report's pipeline and its corrected recipe
             if rule.startswith(f"{claims.TOP_3['rule']},"):

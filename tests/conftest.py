@@ -201,29 +201,6 @@ REAL = {
 }
 
 
-def iv(mean, low=None, high=None, per_seed=None):
-    low = mean if low is None else low
-    high = mean if high is None else high
-    return {"mean": mean, "low": low, "high": high, "per_seed": per_seed or [mean]}
-
-
-def summary(recall, fp, f1=0.5, density=1.1):
-    return {
-        "recall": iv(recall, recall - 0.05, recall + 0.05),
-        "fp_per_frame": iv(fp, fp - 0.2, fp + 0.2),
-        "f1_micro": iv(f1, f1 - 0.05, f1 + 0.05),
-        "true_per_frame": iv(density),
-    }
-
-
-def diff(f1_low, f1_high, recall=(0.1, 0.2), fp=(0.3, 0.5)):
-    return {
-        "recall": iv(sum(recall) / 2, *recall),
-        "fp_per_frame": iv(sum(fp) / 2, *fp),
-        "f1_micro": iv((f1_low + f1_high) / 2, f1_low, f1_high),
-    }
-
-
 def agreeing_results():
     """Results shaped as the notebooks write them, with values that make every claim hold."""
     return {
@@ -305,21 +282,6 @@ def agreeing_results():
         "08_protocol_audit": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
-            "rule": "top-3",
-            "rows": {
-                name: {**summary(0.7, 1.7), "map": iv(0.5, 0.45, 0.55)}
-                for name in ("as implemented", "clean", "as implemented: label prior only")
-            },
-            "leak_share": {"as implemented": iv(1.0), "clean": iv(0.0)},
-            "model_minus_prior_only": {
-                name: {**diff(0.05, 0.1), "map": iv(0.2, 0.1, 0.3), "paired": True}
-                for name in ("as implemented", "clean")
-            },
-            "effects": {
-                f"{quirk} {how}": {**diff(-0.02, 0.03), "map": iv(0.0, -0.02, 0.02), "paired": True}
-                for quirk in ("split", "batch_norm", "front_end", "head", "labels")
-                for how in ("removed", "added")
-            },
             "records": [
                 *prior_records(claims.AS_IMPLEMENTED, "test"),
                 *prior_records(claims.LISTENING_AS_IMPLEMENTED, "test"),
