@@ -12,7 +12,7 @@ STAMP := $(VENV)/.instrid-installed
 # Where the default offline dataset (synthetic MusicNet: two SoundFonts, performance and room varied per
 # recording) is built; ignored by git. `instrid data synth --single-font` gives instrid 0.1's dataset.
 DATA_ROOT ?= data/synth
-# Notebook 07's renderings of the test recordings with one font each, with and without the variation
+# Notebook 10's renderings of the test recordings with one font each, with and without the variation
 # (<font>-varied, <font>-plain); the first font's plain tree also holds the training and validation
 # recordings the default tree renders with that font (the variation ablation trains on them).
 FONT_TREES ?= data/fonts
@@ -20,7 +20,7 @@ FONTS := TimGM6mb FluidR3_GM
 # The fonts no model trains on, downloaded once from Debian (Csound's sf_GMbank, 4 MB, a sampled bank that
 # reuses TimGM6mb's samples for most notes; OPL3_FM, 135 MB, an OPL3 FM chip's timbre; Freepats, 25 MB of
 # sampled GUS patches converted to a SoundFont, without viola and contrabass, so its renderings hold only the
-# parts it has): notebooks 07 and 11 test the default-trained models on the test recordings rendered with
+# parts it has): notebooks 10 and 11 test the default-trained models on the test recordings rendered with
 # each. CI renders Freepats alone (notebooks/ci.yaml): its offline copies hold no other.
 HELD_OUT_FONTS := sf_GMbank OPL3_FM Freepats
 # Held-out fonts that lack some instruments: rendered with --covered-parts-only.
@@ -59,7 +59,7 @@ define run_copies
 			-p results_dir "$(abspath $(4)/results)"; \
 	done
 endef
-# $(call font_trees,TEST_RECORDINGS,FONT_TREES,FIRST_FONT_RECORDINGS,OPTIONS): notebook 07's one-font renderings.
+# $(call font_trees,TEST_RECORDINGS,FONT_TREES,FIRST_FONT_RECORDINGS,OPTIONS): notebook 10's one-font renderings.
 define font_trees
 	@for font in $(FONTS); do \
 		$(BIN)/instrid data synth --root $(2)/$$font-varied --fonts $$font --recordings $(1) $(4); \
@@ -107,13 +107,12 @@ RUN_IN_PLACE = $(RUN_NOTEBOOK) "$$nb" $(DATA_PARAMETER)
 NOTEBOOK_NAMES := $(notdir $(basename $(NOTEBOOKS)))
 
 # Runs every notebook in place, so the committed notebooks hold this run's outputs, and rewrites
-# figures/, results/ and the README's findings. The notebooks share nothing but the embedding cache,
-# which locks each entry while one of them computes it, so STUDY_JOBS of them run side by side (the
-# same numbers as one after another; STUDY_JOBS=1 runs them in order). The longest go first, in an
-# order where the two running never wait on each other with an empty cache: 06 computes the report's
-# and the corrected pipeline's embeddings that 07, 09 and 02-05 read, beside 08, which shares none;
-# 09 and 07 then read them and compute only their own (frames; fonts). (In the order 06, 07, 08, 09,
-# 07 waited on 06's locks and one core idled through the first third of a cold study.)
+# figures/, results/ and the README's findings. A notebook reads no other's results, only the embedding
+# cache, which locks each entry while one notebook computes it; so STUDY_JOBS of them run side by side,
+# and any order gives the same bytes. The numbers follow the study's reading order; the four that compute
+# the shared embeddings start first, so that the two running never wait on each other with an empty cache:
+# 07 (the report's, the corrected and the listening pipelines' embeddings, read by 03-06 and 09-13) beside
+# 08 (its own), then 09 (frames) and 10 (fonts); then the rest in number order, reading the cache.
 STUDY_JOBS ?= 2
 # Each notebook gets its share of the cores for torch, OpenMP and BLAS threads: threads beyond the cores
 # wait busily on the other notebook's core (on 2 cores with 2 notebooks, a warm study took 5 min 53 s with
@@ -124,10 +123,10 @@ STUDY_JOBS ?= 2
 CORES := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 STUDY_THREADS ?= $(shell echo $$(( $(CORES) / $(STUDY_JOBS) > 1 ? $(CORES) / $(STUDY_JOBS) : 1 )))
 STUDY_ENV := OMP_NUM_THREADS=$(STUDY_THREADS) OPENBLAS_NUM_THREADS=$(STUDY_THREADS) MKL_NUM_THREADS=$(STUDY_THREADS)
-STUDY_FIRST := 06_final_test 08_protocol_audit 09_decision_rules 07_generalization
-# Notebooks too long for the hour `make study` is given on 2 cores: `make study-full` adds them (13 trains
+STUDY_FIRST := 07_final_test 08_protocol_audit 09_decision_rules 10_generalization
+# Notebooks too long for the hour `make study` is given on 2 cores: `make study-full` adds them (14 trains
 # three backbones, about 45-53 min each); their committed outputs come from such a run.
-FULL_ONLY := notebooks/13_trained_backbone.ipynb
+FULL_ONLY := notebooks/14_trained_backbone.ipynb
 STUDY_NOTEBOOKS := $(filter-out $(FULL_ONLY),$(NOTEBOOKS))
 STUDY_ORDER := $(foreach name,$(STUDY_FIRST),$(filter %/$(name).ipynb,$(STUDY_NOTEBOOKS))) \
 	$(filter-out $(foreach name,$(STUDY_FIRST),%/$(name).ipynb),$(STUDY_NOTEBOOKS))
@@ -149,7 +148,7 @@ TRAIN_MODEL = $(BIN)/instrid train --root $(DATA_ROOT)
 model: data
 	$(TRAIN_MODEL)
 
-# One notebook after editing it: `make 05_top_n` (and the README's findings from all results).
+# One notebook after editing it: `make 06_top_n` (and the README's findings from all results).
 .PHONY: $(NOTEBOOK_NAMES)
 $(NOTEBOOK_NAMES): data
 	@nb=notebooks/$@.ipynb; $(STUDY_ENV) $(RUN_IN_PLACE)

@@ -1,15 +1,15 @@
-"""What the study's sample sizes buy: heads trained on fractions of notebook 06's draws -> results/scale.json.
+"""What the study's sample sizes buy: heads trained on fractions of notebook 07's draws -> results/scale.json.
 
 The backbone passes set a cold `make study`'s time (benchmarks/results/study.json), and the number of
-segments drawn per split sets the passes. Would fewer segments do? For each pipeline of notebook 06
+segments drawn per split sets the passes. Would fewer segments do? For each pipeline of notebook 07
 (the report's: raw power spectrogram, 1000-logit head, IoU-like loss, top-3; the corrected one:
 log-mel, 512-d head, BCE + Adam, one threshold then at most 3), on its 3 seeds, the training and
 validation segments are cut to a seeded random fraction (1, 1/2, 1/4, 1/8), the head is trained and
 its rule tuned again, and it is tested on the whole test draw (5,000 segments: its intervals are set by
 the 10 test recordings). Each fraction's difference from the full draw is paired over the same test
 recordings. A random fraction of a uniform random draw is a uniform random draw of that size, so this
-reads what notebook 06 would report with smaller `train_examples` and `validation_examples`, with
-notebook 06's embeddings read from the cache (computed first if they are missing: about an hour on 2
+reads what notebook 07 would report with smaller `train_examples` and `validation_examples`, with
+notebook 07's embeddings read from the cache (computed first if they are missing: about an hour on 2
 cores).
 
     python benchmarks/bench_scale.py [--root data/synth]
@@ -31,7 +31,7 @@ from instrid import decisions, pipeline, train, uncertainty  # noqa: E402
 SEEDS = (0, 1, 2)
 FRACTIONS = (1.0, 0.5, 0.25, 0.125)
 METRICS = ("recall", "fp_per_frame", "precision", "f1_micro", "map")
-#: notebook 06's two pipelines: prepare options, head training, decision rule (evaluations, runs, heads)
+#: notebook 07's two pipelines: prepare options, head training, decision rule (evaluations, runs, heads)
 PIPELINES = {
     "report": (
         dict(front_end="report_spectrogram", head="report_code"),

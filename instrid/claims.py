@@ -37,7 +37,7 @@ IMPLIED_TEST_DENSITY = (CHOSEN_TOP_N - FINAL_TEST["fp_per_frame"]) / FINAL_TEST[
 #: The report's operating point on test (recall, false positives per frame), drawn on notebook 09's figure.
 REPORT_OPERATING_POINT = (FINAL_TEST["recall"], FINAL_TEST["fp_per_frame"])
 
-#: Published numbers notebook 14 sets ours beside, each with its source and what it measures, and whether it
+#: Published numbers notebook 13 sets ours beside, each with its source and what it measures, and whether it
 #: measures the same thing as this study (``same_task``): only what can be quoted from a named source.
 LITERATURE = (
     {
@@ -119,17 +119,17 @@ LITERATURE = (
 
 #: How this study's own targets are judged (the report's claims follow :mod:`instrid.verdicts`).
 MET, MET_IN_PART, MISSED, NOT_MEASURED = "met", "met in part", "missed", "not measured"
-#: This study's targets for generalizing across SoundFonts (notebook 07; not the report's): the corrected
+#: This study's targets for generalizing across SoundFonts (notebook 10; not the report's): the corrected
 #: pipeline trained without a font, tested on it.
 GENERALIZATION_TARGETS = {"unseen_f1_micro": 0.60, "unseen_map": 0.60, "max_gap_f1_micro": 0.10}
-#: This study's targets for a backbone that listens (notebook 10 on validation, 06 on the test split):
+#: This study's targets for a backbone that listens (notebook 02 on validation, 07 on the test split):
 #: micro F1 this far above the label prior's, mAP this many times the prior's; the corrected pipeline on
 #: it, in-font.
 LISTENING_TARGETS = {"min_f1_gain": 0.10, "min_map_ratio": 2.0, "in_font_f1_micro": 0.75, "in_font_map": 0.75}
 #: A held-out font sharing more than this share of the test notes' samples with a training font
 #: (instrid.font_overlap) is not counted as unheard.
 MAX_SHARED_NOTES = 0.10
-#: Bias vectors the report's code subtracted (notebook 04 adds logit adjustment, which is ours).
+#: Bias vectors the report's code subtracted (notebook 05 adds logit adjustment, which is ours).
 REPORT_BIAS_VECTORS = ("minus label frequency", "minus mean validation output", "minus mean noise output")
 
 
@@ -148,18 +148,18 @@ REPORT_LOSS = "iou_batch"
 NOISE_PROBE = "Bernoulli(0.2) image"
 #: The families of notebook 09's rules that mix top-N with class thresholds.
 MIX_FAMILIES = ("top-N then class thresholds", "class thresholds then best N")
-#: Hung & Yang's two ways of tuning the class thresholds, as notebook 14's records name them.
+#: Hung & Yang's two ways of tuning the class thresholds, as notebook 13's records name them.
 ON_TEST, ON_VALIDATION = (
     rulebook.HUNG_YANG_RECORDS[k][2] for k in ("f1_tuned_on_test", "f1_tuned_on_validation")
 )
-#: The final test's rows (notebook 06): the report's rule, and the corrected recipe's.
+#: The final test's rows (notebook 07): the report's rule, and the corrected recipe's.
 FINAL = {"claim": "final_test", "split": "test"}
 TOP_3 = {"rule": f"top-{CHOSEN_TOP_N}"}
 ONE_THRESHOLD = {"head": "bce", "rule": f"one threshold, then at most {CHOSEN_TOP_N}"}
 #: Held-out fonts of recorded instrument samples (an FM chip's timbre is not one): the shipped model's target
 #: is judged on the first of them that is unheard; the others are reported beside it.
 SAMPLED_FONTS = ("Freepats",)
-#: Notebook 07's corrected pipeline on a backbone trained on the task (instrid.finetune).
+#: Notebook 14's corrected pipeline on a backbone trained on the task (instrid.finetune).
 TRAINED_BACKBONE = "corrected pipeline, trained backbone"
 
 
@@ -207,11 +207,11 @@ def _rows(
     )
 
 
-#: Where the claims about the report's model are measured: its pipeline (notebooks 02-05), the same recipe
+#: Where the claims about the report's model are measured: its pipeline (notebooks 03-06), the same recipe
 #: on the listening model (06), and the report's pipeline under the clean protocol (08).
 _ON_MODELS = (
     ("", "the report's pipeline", None, REPORT_PIPELINE),
-    ("listening", "the listening model", "06_final_test", LISTENING),
+    ("listening", "the listening model", "07_final_test", LISTENING),
     ("clean", "the report's pipeline, clean protocol", "08_protocol_audit", CLEAN),
 )
 
@@ -268,7 +268,7 @@ CLAIMS = (
         "held if, at the report's threshold 0.6 without the argmax rule, the MSE head leaves at least 95% of "
         "validation frames empty beyond the interval (BCE beside it)." + _ABOUT_MODEL,
         "mse_nothing",
-        _on_models("02_loss_mse_vs_iou"),
+        _on_models("03_loss_mse_vs_iou"),
         "records claim=loss: empty_frames of mse and bce; claim=prior",
         short="an MSE loss predicts nothing, always",
     ),
@@ -279,7 +279,7 @@ CLAIMS = (
         "held if the IoU-like head's mAP (threshold-free) exceeds the MSE head's beyond the paired interval."
         + _ABOUT_MODEL,
         "iou_beats_mse",
-        _on_models("02_loss_mse_vs_iou"),
+        _on_models("03_loss_mse_vs_iou"),
         "records claim=loss, head=iou_batch, minus=mse: map, f1_micro, pairs_recall_above",
         short="the IoU-like loss predicts better at any threshold",
     ),
@@ -289,7 +289,7 @@ CLAIMS = (
         "Loss Function, Figure 2",
         "held if IoU minus MSE false positives per frame at 0.6 (argmax on) lies above 0." + _ABOUT_MODEL,
         "iou_fp",
-        _on_models("02_loss_mse_vs_iou"),
+        _on_models("03_loss_mse_vs_iou"),
         "records claim=loss, head=iou_batch, minus=mse: fp_per_frame",
         short="the IoU-like loss adds false positives",
     ),
@@ -304,7 +304,7 @@ CLAIMS = (
         + _ABOUT_MODEL,
         "noise_bias",
         _on_models(
-            "03_bias_white_noise", _ON_MODELS[:1] + (("listening", "the listening model", None, LISTENING),)
+            "04_bias_white_noise", _ON_MODELS[:1] + (("listening", "the listening model", None, LISTENING),)
         ),
         "records claim=noise: first_four_share, rank_correlation; claim=prior",
         short="on noise, the model favours the first four",
@@ -318,7 +318,7 @@ CLAIMS = (
         "(rules where a per-class constant can change decisions)." + _ABOUT_MODEL,
         "normalization",
         _on_models(
-            "04_normalization", _ON_MODELS[:1] + (("listening", "the listening model", None, LISTENING),)
+            "05_normalization", _ON_MODELS[:1] + (("listening", "the listening model", None, LISTENING),)
         ),
         "records claim=normalization, minus=plain: f1_micro under top-3 and one threshold",
         short="normalization: negligible, if not worse",
@@ -330,7 +330,7 @@ CLAIMS = (
         "held if each normalization's top-3 micro F1 lies below the plain scores' beyond the paired interval."
         + _ABOUT_MODEL,
         "top_n_plain",
-        _on_models("05_top_n"),
+        _on_models("06_top_n"),
         "records claim=top_n, rule=top-3, minus=plain: f1_micro",
         short="top-N: no normalization is best",
     ),
@@ -342,7 +342,7 @@ CLAIMS = (
         "did not hold "
         "if another N beats it so." + _ABOUT_MODEL,
         "top3",
-        _on_models("05_top_n"),
+        _on_models("06_top_n"),
         "records claim=top_n, head=plain, rule=top-3, minus=top-N: f1_micro",
         short="top-3 is the best trade-off",
     ),
@@ -355,7 +355,7 @@ CLAIMS = (
         lambda on: "protocol" if on.get("protocol") == "as implemented" else "final",
         (
             ("", "the report code's protocol", "08_protocol_audit", AS_IMPLEMENTED),
-            ("official_split", "the official test split", "06_final_test", REPORT_PIPELINE),
+            ("official_split", "the official test split", "07_final_test", REPORT_PIPELINE),
             (
                 "listening_protocol",
                 "the listening model, the report code's protocol",
@@ -387,7 +387,7 @@ CLAIMS = (
         "previous works in the subject identified the instrument playing with an accuracy of 80%-85% ... "
         "we do not think that our results are worse in any way",
         "Conclusion",
-        "14_literature",
+        "13_literature",
         "records claim=literature: f1_macro (thresholds tuned on test, on validation), map",
         "not comparable unless the task, data and weights match a published protocol",
         "literature",
@@ -426,7 +426,7 @@ TARGETS = (
         "listening_recipe_beats_prior",
         "the report's training recipe on a backbone that listens beats a rule that never listens",
         "the listening model, final test",
-        "06_final_test",
+        "07_final_test",
         "records claim=final_test, rule=top-3: listening model (iou_batch) and label prior; their difference",
         f"held if, on the official test recordings, the report's recipe (IoU-like loss, SGD, top-3) on the "
         f"listening model beats the label prior's top-3 (the three instruments most frequent in training, "
@@ -439,7 +439,7 @@ TARGETS = (
         "listening_in_font",
         "the corrected pipeline on the listening model names the instruments of a familiar timbre well",
         "the listening model, final test",
-        "06_final_test",
+        "07_final_test",
         "records claim=final_test, model=listening model, head=bce: f1_micro, map",
         f"held if its seed-mean micro F1 reaches {LISTENING_TARGETS['in_font_f1_micro']} and its mAP "
         f"{LISTENING_TARGETS['in_font_map']} on the default test split",
@@ -463,7 +463,7 @@ TARGETS = (
         "a model trained on the default data names the instruments of a SoundFont it never heard nearly "
         "as well",
         "generalization targets, frozen backbone",
-        "07_generalization",
+        "10_generalization",
         "records claim=renderings, trained_on=both fonts: f1_micro, map on each held-out font, default minus "
         "it; claim=font_overlap; claim=cross_font where no held-out font is unheard",
         "met if the corrected pipeline on the frozen ResNet-18, trained on the default tree, reaches micro "
@@ -480,7 +480,7 @@ TARGETS = (
         "cross_font_trained_backbone",
         "a backbone trained on the task names the instruments of a SoundFont it never heard nearly as well",
         "generalization targets, trained backbone",
-        "13_trained_backbone",
+        "14_trained_backbone",
         "records claim=renderings, model=corrected pipeline, trained backbone: f1_micro, map on each "
         "held-out font, default minus it; claim=font_overlap",
         "met if the corrected pipeline on a backbone trained on the task (instrid.finetune), trained on the "
@@ -495,7 +495,7 @@ TARGETS = (
         "listening_choice",
         "the listening model reads the musicnn checkpoint and layer that a head reads best",
         "the listening model",
-        "10_listening_backbone",
+        "02_listening_backbone",
         "records claim=candidates: map of each candidate; chosen, listed",
         "held if the study's listening model (instrid.pipeline.LISTENING) has the largest mAP on "
         "validation of the candidates that hear the example alone, as the report's models do (both "
@@ -508,7 +508,7 @@ TARGETS = (
         "listening_beats_prior",
         "a music-pretrained backbone listens: well above a rule that never hears the audio",
         "the listening model",
-        "10_listening_backbone",
+        "02_listening_backbone",
         "records claim=candidates, model=<listed> and head=label prior: f1_micro, map",
         f"held if, on validation, the listening model's micro F1 is at least "
         f"{LISTENING_TARGETS['min_f1_gain']} above the label prior's and its mAP at least "

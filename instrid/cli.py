@@ -645,7 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--backbone",
         choices=sorted(MODEL_OF_BACKBONE),
         default=SHIPPED_BACKBONE,
-        help="musicnn: its pooled maps, pretrained on music (the listening model, notebook 10); resnet18: "
+        help="musicnn: its pooled maps, pretrained on music (the listening model, notebook 02); resnet18: "
         "log-mel into a ResNet-18, random where ImageNet weights cannot be loaded (the corrected "
         f"pipeline); default {SHIPPED_BACKBONE}, the one notebook 11 finds best on a font no model heard",
     )
@@ -668,7 +668,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_integer(0),
         default=0,
         help="--backbone resnet18: first train it for this many epochs (instrid.finetune, "
-        "notebook 07; 45 to 53 minutes for 3 at the default size on the 2-core development machine); "
+        "notebook 14; 45 to 53 minutes for 3 at the default size on the 2-core development machine); "
         "default 0 keeps it frozen, as the report did",
     )
     fit.add_argument(

@@ -1,8 +1,8 @@
 """Decision rules: from scores to the set of instruments declared playing.
 
-Notebooks ``02`` (threshold), ``04_normalization`` (bias subtraction,
-class-specific thresholds), ``05_top_n`` (top-N, and the two mixes of top-N
-with class thresholds), ``06_final_test`` (the chosen rule) and
+Notebooks ``03`` (threshold), ``05_normalization`` (bias subtraction,
+class-specific thresholds), ``06_top_n`` (top-N, and the two mixes of top-N
+with class thresholds), ``07_final_test`` (the chosen rule) and
 ``09_decision_rules`` (every rule on test, at equal false positives). All take
 ``scores`` of shape ``(n_frames, n_classes)`` and return
 a bool array of the same shape; none loops over frames.

@@ -1,7 +1,7 @@
 """The measurements behind the report's claims about its model, as flat records.
 
 One function per question, used wherever the question is asked (notebooks
-02, 04 and 05 on the report's pipeline, 06 on the listening model, 08 under
+03, 05 and 06 on the report's pipeline, 07 on the listening model, 08 under
 each protocol), so the verdict rules of :mod:`instrid.judges` read the same
 records from every notebook:
 
@@ -25,7 +25,7 @@ import numpy as np
 
 from instrid import decisions, metrics, records, uncertainty
 
-#: The report's threshold (its Figure 2) and the grid of notebook 02's curves.
+#: The report's threshold (its Figure 2) and the grid of notebook 03's curves.
 REPORT_THRESHOLD = 0.6
 LOSS_THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
 PRIOR = "label prior"

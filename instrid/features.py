@@ -1,6 +1,6 @@
 """Front-ends: from a waveform crop to the 3-channel image the ResNet sees.
 
-Used by every notebook that extracts embeddings (``02_loss_mse_vs_iou`` on).
+Used by every notebook that extracts embeddings (``03_loss_mse_vs_iou`` on).
 Two front-ends, both ``torch.nn.Module`` so they sit inside the model:
 
 * :class:`ReportSpectrogram` -- what the report's code did: torchaudio's

@@ -1,4 +1,4 @@
-"""Training the backbone itself, sized for a CPU (notebook ``07_generalization``).
+"""Training the backbone itself, sized for a CPU (notebook ``14_trained_backbone``).
 
 Every other notebook keeps the ResNet-18 frozen and trains only a head on its
 cached outputs, as the report did. Here the whole network is trained on a run's

@@ -1,4 +1,4 @@
-"""Is a held-out SoundFont unheard? Fonts' shared samples, note by note (notebook ``07_generalization``).
+"""Is a held-out SoundFont unheard? Fonts' shared samples, note by note (notebook ``10_generalization``).
 
 Free General MIDI SoundFonts borrow samples from one another: a font "no model
 heard" may play many notes with the very samples of a training font, and then

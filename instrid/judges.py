@@ -439,7 +439,7 @@ def _literature(r: dict, on: dict) -> Verdict:
 
 
 def _candidates(r: dict) -> list[dict]:
-    """Notebook 10's candidates from its records, one dict each: ``candidate``, ``window``, ``input_ms``,
+    """Notebook 02's candidates from its records, one dict each: ``candidate``, ``window``, ``input_ms``,
     ``map``, ``f1_micro``, ``prior_map`` and ``prior_f1_micro`` (the label prior's)."""
     prior = {
         rec["metric"]: rec["value"]

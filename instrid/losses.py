@@ -1,4 +1,4 @@
-"""Losses for multi-label instrument identification (notebook ``02_loss_mse_vs_iou``).
+"""Losses for multi-label instrument identification (notebook ``03_loss_mse_vs_iou``).
 
 All take **logits** ``z`` of shape ``(batch, classes)`` and 0/1 targets ``y`` of
 the same shape, and work on the probabilities ``p = sigmoid(z)`` as the report

@@ -1,6 +1,6 @@
 """The model: front-end, frozen backbone (ResNet-18, or musicnn), trainable sigmoid head.
 
-Used from ``notebooks/02_loss_mse_vs_iou`` on. Two heads, as the report's text
+Used from ``notebooks/03_loss_mse_vs_iou`` on. Two heads, as the report's text
 and its code differ:
 
 * ``"report_code"`` (what the code did): torchvision's ResNet-18 **keeping**

@@ -39,7 +39,7 @@ from instrid.errors import DatasetError
 from instrid.files import atomic_path, cache_dir
 from instrid.uncertainty import Evaluation
 
-#: The head that reads each musicnn layer (notebook 10 names candidates by layer).
+#: The head that reads each musicnn layer (notebook 02 names candidates by layer).
 LAYER_HEADS = {layer: head for head, layer in model.MUSICNN_LAYERS.items()}
 
 
@@ -55,7 +55,7 @@ def musicnn_candidate(weights: str, layer: str, crop_samples: int = 10_240, wind
 
 
 #: The study's listening model, as :func:`prepare` options: musicnn's checkpoint, layer and input that
-#: notebook 10 finds best on validation (by mAP); the notebook says so, or that a rerun finds otherwise.
+#: notebook 02 finds best on validation (by mAP); the notebook says so, or that a rerun finds otherwise.
 LISTENING = musicnn_candidate("MTT_musicnn", "pooled")
 #: The corrected pipeline's model: log-mel into the ResNet-18 (frozen; random offline), its 512-d features.
 CORRECTED = {"front_end": "log_mel", "head": "report_text", "weights": "auto"}
@@ -72,7 +72,7 @@ def input_ms(front: torch.nn.Module) -> int:
 
 
 def listening_candidates() -> dict[str, dict]:
-    """The musicnn configurations notebook 10 compares first: both checkpoints, each layer, 232 ms crops."""
+    """The musicnn configurations notebook 02 compares first: both checkpoints, each layer, 232 ms crops."""
     found = [musicnn_candidate(w, layer) for w in ("MTT_musicnn", "MSD_musicnn") for layer in LAYER_HEADS]
     return {candidate_label(options): options for options in found}
 

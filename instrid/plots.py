@@ -51,7 +51,7 @@ METRIC_COLORS = {
     "f1": "#882255",
     "map": "#999933",
 }
-#: One colour per loss (notebook 02): the report's IoU-like loss as its pipeline.
+#: One colour per loss (notebook 03): the report's IoU-like loss as its pipeline.
 LOSS_COLORS = {"mse": "#56B4E9", "iou_batch": "#D55E00", "iou_frame": "#E69F00", "bce": "#009E73"}
 #: What the error bars and bands of every figure show, unless its caption says otherwise.
 UNCERTAINTY = "seed mean, 95% interval over seeds and recordings"
@@ -286,7 +286,7 @@ def report_stars(ax, points: dict, colors: dict, label: str = "report"):
 
 
 def output_shares(ax, found: list, model: str):
-    """Where a model's output goes on inputs that hold no instrument (notebook 03's records): for each probe,
+    """Where a model's output goes on inputs that hold no instrument (notebook 04's records): for each probe,
     each instrument's share of the mean output (%), under the training labels' shares (top row: what a
     calibrated model outputs when it learns nothing from its input); each row names the first four's share
     (probes: seed mean and 95% interval over seeds)."""
@@ -369,7 +369,7 @@ def _pair(found: list, **fields) -> tuple[dict, dict]:
 
 
 def top_n_tradeoff(ax, found: list, model: str, normalizations=(), max_n: int = 5):
-    """Top-N for N = 1..``max_n`` (notebook 05's records, validation) as recall against false positives
+    """Top-N for N = 1..``max_n`` (notebook 06's records, validation) as recall against false positives
     per frame: the plain scores, each normalization (dashed), the label prior's top-N (grey: a rule that
     never listens) and the report's top-N (black stars)."""
     base = dict(claim="top_n", model=model, minus="")
@@ -391,12 +391,12 @@ def top_n_tradeoff(ax, found: list, model: str, normalizations=(), max_n: int = 
     return ax
 
 
-#: Markers for the rules notebook 05 mixes (top-N with class thresholds), one per rule.
+#: Markers for the rules notebook 06 mixes (top-N with class thresholds), one per rule.
 MIX_MARKERS = "DPXv^<>"
 
 
 def mixed_tradeoff(ax, found: list, model: str, mixes: list, max_n: int = 5):
-    """Rules mixing top-N with class thresholds (notebook 05's records) against plain top-N: one marker
+    """Rules mixing top-N with class thresholds (notebook 06's records) against plain top-N: one marker
     per rule, named in the legend."""
     base = dict(claim="top_n", model=model, minus="", head="plain")
     points = [_pair(found, **base, rule=f"top-{n}") for n in range(1, max_n + 1)]

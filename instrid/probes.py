@@ -1,7 +1,7 @@
 """The report's bias probe: what the trained model says about inputs with no instrument in them.
 
-Notebooks ``03_bias_white_noise`` (the probe at several levels) and
-``04_normalization`` (the mean output on noise as a bias vector). Were the
+Notebooks ``04_bias_white_noise`` (the probe at several levels) and
+``05_normalization`` (the mean output on noise as a bias vector). Were the
 model unbiased, its output on noise would be spread evenly over the
 instruments; the report found it favoured the four most frequent ones.
 """

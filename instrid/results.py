@@ -399,7 +399,7 @@ def headline_table(results: dict) -> str:
             for m in ("recall", "fp_per_frame", "f1_micro")
         }
 
-    final = results.get("06_final_test")
+    final = results.get("07_final_test")
     if final:
         # One recall record per row of the final test: each names the row's fields.
         for rec in records.select(final["records"], **claims.FINAL, minus="", instrument="", metric="recall"):
@@ -425,7 +425,7 @@ def headline_table(results: dict) -> str:
                 measured(final["records"], **claims.FINAL, minus="", instrument="", **fields),
             )
 
-    loss = results.get("02_loss_mse_vs_iou")
+    loss = results.get("03_loss_mse_vs_iou")
     if loss:
         for key, name, label in (("mse", "mse", "MSE"), ("iou", "iou_batch", "IoU-like")):
             theirs = claims.LOSS_AT_THRESHOLD_06[key]
@@ -438,7 +438,7 @@ def headline_table(results: dict) -> str:
                 f"{theirs[0]:.3f} / {theirs[1]:.3f}",
                 measured(loss["records"], **claims.REPORT_PIPELINE, **at_06),
             )
-    top = results.get("05_top_n")
+    top = results.get("06_top_n")
     if top:
         for n, theirs in claims.TOP_N_VALIDATION.items():
             top_n = dict(claim="top_n", split="validation", head="plain", rule=f"top-{n}", minus="")
@@ -481,7 +481,7 @@ def _findings_section(results: dict) -> str:
     shown = [(name, alt) for name, alt in FINDINGS_FIGURES if name.split("_")[0] in {k[:2] for k in results}]
     if shown:
         parts.append(" ".join(f"![{alt}](figures/{name}.png)" for name, alt in shown))
-    if any(k in results for k in ("02_loss_mse_vs_iou", "05_top_n", "06_final_test")):
+    if any(k in results for k in ("03_loss_mse_vs_iou", "06_top_n", "07_final_test")):
         parts += ["### Headline numbers", headline_table(results)]
     parts.append(f"Configuration: {describe(config)}.")
     return "\n\n".join(parts)

@@ -14,7 +14,7 @@
   compositions), a sampled General MIDI set in GUS patch format that no model
   trains on, converted here to a SoundFont (:mod:`instrid.gus`), see
   :func:`fetch_converted_font`.
-* The held-out SoundFonts that no model trains on (notebook 07), each taken
+* The held-out SoundFonts that no model trains on (notebook 10), each taken
   out of the Debian package that installs it, see :func:`fetch_held_out_font`:
   sf_GMbank (Csound; public domain; 4 MB, package ``csound-soundfont``), a
   sampled bank, and OPL3_FM (``OPL-3_FM_128M.sf2``, Zandro Reveille; CC BY-SA
@@ -74,7 +74,7 @@ class DebianFont:
 # snapshot.debian.org is Debian's permanent archive, for when a release has moved on from the package; it
 # does not resolve from the development machine, so those addresses are tested only over a loopback server.
 _SNAPSHOT = "http://snapshot.debian.org/archive/debian/20250520T000000Z/pool/main"
-#: The fonts no model of the study trains on (notebook 07 tests on them), by instrid's name. sf_GMbank, a
+#: The fonts no model of the study trains on (notebook 10 tests on them), by instrid's name. sf_GMbank, a
 #: small sampled General MIDI bank shipped with Csound (public domain; also samples/sf_GMbank.sf2 of
 #: Csound's sources), turned out to play most notes with TimGM6mb's very samples (instrid.font_overlap);
 #: OPL3_FM renders General MIDI with an emulated OPL3 FM chip (CC BY-SA 4.0), a timbre unlike both.

@@ -84,7 +84,7 @@ SYNTH_GAIN_DB = -12.0
 
 #: The SoundFonts instrid knows by name; any other .sf2 is named by its path.
 FONTS = ("TimGM6mb", "FluidR3_GM")
-#: Fonts downloaded on demand that no model of the study trains on (notebook 07 tests on them).
+#: Fonts downloaded on demand that no model of the study trains on (notebook 10 tests on them).
 HELD_OUT_FONTS = (*sources.HELD_OUT_FONTS, *sources.CONVERTED_FONTS)
 #: The default dataset's fonts, assigned per recording.
 DEFAULT_FONTS = FONTS

@@ -40,7 +40,7 @@ class TrainConfig:
     # Train on embeddings z-scored with the training split's mean and standard deviation, then fold that
     # affine map into the head, so the returned head still takes raw embeddings (the corrected pipeline).
     standardize: bool = False
-    # Hidden units of a one-hidden-layer ReLU head; 0 keeps the report's Linear head (notebook 07 compares).
+    # Hidden units of a one-hidden-layer ReLU head; 0 keeps the report's Linear head (notebook 10 compares).
     hidden: int = 0
 
 

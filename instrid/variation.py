@@ -1,4 +1,4 @@
-"""Performance and room: seeded variation of the synthetic dataset (``instrid data synth``; notebook 07).
+"""Performance and room: seeded variation of the synthetic dataset (``instrid data synth``; notebook 10).
 
 MusicNetEM gives every note velocity 127, and a SoundFont renders each note
 the same way every time, in no room. Models trained on such audio learn the

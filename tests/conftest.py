@@ -219,11 +219,11 @@ def agreeing_results():
             ],
             "config": {},
         },
-        "02_loss_mse_vs_iou": {
+        "03_loss_mse_vs_iou": {
             "config": RANDOM,
             "records": loss_records(claims.REPORT_PIPELINE) + prior_records(claims.REPORT_PIPELINE),
         },
-        "03_bias_white_noise": {
+        "04_bias_white_noise": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
             "records": [
@@ -233,7 +233,7 @@ def agreeing_results():
                 *prior_records(claims.LISTENING),
             ],
         },
-        "04_normalization": {
+        "05_normalization": {
             "seeds": [0],
             "config": RANDOM,
             "records": [
@@ -243,11 +243,11 @@ def agreeing_results():
                 *prior_records(claims.LISTENING),
             ],
         },
-        "05_top_n": {
+        "06_top_n": {
             "config": RANDOM,
             "records": top_n_records(claims.REPORT_PIPELINE) + prior_records(claims.REPORT_PIPELINE),
         },
-        "06_final_test": {
+        "07_final_test": {
             "seeds": [0, 1, 2],
             "config": REAL,
             "records": [
@@ -258,7 +258,7 @@ def agreeing_results():
                 *prior_records(claims.LISTENING),
             ],
         },
-        "07_generalization": {
+        "10_generalization": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
             "fonts": ["TimGM6mb", "FluidR3_GM"],
@@ -269,7 +269,7 @@ def agreeing_results():
                 rec("shared_notes", 0.0, claim="font_overlap", tested_on="OPL3_FM, varied"),
             ],
         },
-        "13_trained_backbone": {
+        "14_trained_backbone": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
             "held_out_fonts": ["OPL3_FM"],
@@ -301,7 +301,7 @@ def agreeing_results():
                 *prior_records(claims.LISTENING, "test"),
             ],
         },
-        "14_literature": {
+        "13_literature": {
             "seeds": [0, 1, 2],
             "config": RANDOM,
             "records": [
@@ -390,7 +390,7 @@ def agreeing_results():
                 ),
             ],
         },
-        "10_listening_backbone": {
+        "02_listening_backbone": {
             "seeds": [0],
             "config": RANDOM,
             "records": candidate_records(),
@@ -430,7 +430,7 @@ def final_test_rows(fields, recall, fp, f1, ap):
 
 
 def final_test_records():
-    """Notebook 06's rows: the listening model beats the label prior; its corrected recipe meets targets."""
+    """Notebook 07's rows: the listening model beats the label prior; its corrected recipe meets targets."""
     top3 = {"rule": "top-3"}
     one = {"head": "bce", "rule": "one threshold, then at most 3"}
     minus = {"claim": "final_test", "split": "test", "minus": "label prior top-3", **top3}
@@ -446,7 +446,7 @@ def final_test_records():
 
 
 def generalization_records(model, font, f1, ap, gap):
-    """Notebook 07's: ``model`` trained on both fonts, on held-out ``font`` (None: the one-font heads, on the
+    """Notebook 10's: ``model`` trained on both fonts, on held-out ``font`` (None: the one-font heads, on the
     other font), with the in-font minus unseen-font gap."""
     if font is None:
         base = {"claim": "cross_font", "split": "test", "model": model, "trained_on": "one font"}
@@ -464,7 +464,7 @@ def generalization_records(model, font, f1, ap, gap):
 
 
 def candidate_records():
-    """Notebook 10's: candidate A is the study's and the best on the example alone; A+ hears context."""
+    """Notebook 02's: candidate A is the study's and the best on the example alone; A+ hears context."""
     table = pd.DataFrame(
         {
             "candidate": ["A", "B", "A+"],

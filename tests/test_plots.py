@@ -105,7 +105,7 @@ def test_panels_draw_on_the_given_axes_and_return_them():
 
 
 def noise_records():
-    """Notebook 03's records for model ``m``: the label shares, one probe's mean output per instrument."""
+    """Notebook 04's records for model ``m``: the label shares, one probe's mean output per instrument."""
     names = list(instruments.NAMES)
     found = records.series("share", dict(zip(names, np.full(11, 1 / 11))), "instrument", claim="noise")
     found += records.series(
@@ -126,7 +126,7 @@ def noise_records():
 
 
 def top_n_records():
-    """Notebook 05's records for model ``m``: top-N for three heads, one mixed rule."""
+    """Notebook 06's records for model ``m``: top-N for three heads, one mixed rule."""
     rules = [
         (head, f"top-{n}", 0.2 * n)
         for head in ("plain", "label prior", "minus label frequency")

@@ -67,29 +67,29 @@ def _more_than_three(res, share):
         # A model whose top-3 does not beat the label prior's beyond the interval: uninformative.
         (
             "mse_predicts_nothing",
-            lambda r: _set(r, "02_loss_mse_vs_iou", 0.0, -0.01, 0.01, **AT_PRIOR),
+            lambda r: _set(r, "03_loss_mse_vs_iou", 0.0, -0.01, 0.01, **AT_PRIOR),
             "uninformative",
         ),
         (
             "top_3_listening",
-            lambda r: _set(r, "06_final_test", 0.0, -0.01, 0.0, **AT_PRIOR, split="validation"),
+            lambda r: _set(r, "07_final_test", 0.0, -0.01, 0.0, **AT_PRIOR, split="validation"),
             "uninformative",
         ),
         # "Always" nothing: 95% of frames, beyond the interval.
         (
             "mse_predicts_nothing",
-            lambda r: _set(r, "02_loss_mse_vs_iou", 0.95, 0.93, 0.97, metric="empty_frames", head="mse"),
+            lambda r: _set(r, "03_loss_mse_vs_iou", 0.95, 0.93, 0.97, metric="empty_frames", head="mse"),
             "not shown",
         ),
         (
             "mse_predicts_nothing",
-            lambda r: _set(r, "02_loss_mse_vs_iou", 0.3, 0.1, 0.5, metric="empty_frames", head="mse"),
+            lambda r: _set(r, "03_loss_mse_vs_iou", 0.3, 0.1, 0.5, metric="empty_frames", head="mse"),
             "did not hold",
         ),
         # IoU better by mAP, which needs no threshold.
         (
             "iou_beats_mse",
-            lambda r: _set(r, "02_loss_mse_vs_iou", 0.0, -0.1, 0.1, metric="map", minus="mse"),
+            lambda r: _set(r, "03_loss_mse_vs_iou", 0.0, -0.1, 0.1, metric="map", minus="mse"),
             "not shown",
         ),
         (
@@ -99,20 +99,20 @@ def _more_than_three(res, share):
         ),
         (
             "iou_more_false_positives",
-            lambda r: _set(r, "02_loss_mse_vs_iou", -0.2, -0.3, -0.1, metric="fp_per_frame", minus="mse"),
+            lambda r: _set(r, "03_loss_mse_vs_iou", -0.2, -0.3, -0.1, metric="fp_per_frame", minus="mse"),
             "did not hold",
         ),
         # Top-3 best: it must beat every other N beyond the interval.
-        ("top_3", lambda r: _set(r, "05_top_n", 0.001, -0.02, 0.02, minus="top-2"), "not shown"),
-        ("top_3", lambda r: _set(r, "05_top_n", -0.03, -0.05, -0.01, minus="top-2"), "did not hold"),
+        ("top_3", lambda r: _set(r, "06_top_n", 0.001, -0.02, 0.02, minus="top-2"), "not shown"),
+        ("top_3", lambda r: _set(r, "06_top_n", -0.03, -0.05, -0.01, minus="top-2"), "did not hold"),
         (
             "top_n_without_normalization",
-            lambda r: _set(r, "05_top_n", 0.0, -0.01, 0.01, minus="plain", head="minus label frequency"),
+            lambda r: _set(r, "06_top_n", 0.0, -0.01, 0.01, minus="plain", head="minus label frequency"),
             "not shown",
         ),
         (
             "top_n_without_normalization",
-            lambda r: _set(r, "05_top_n", 0.02, 0.01, 0.03, minus="plain", head="minus label frequency"),
+            lambda r: _set(r, "06_top_n", 0.02, 0.01, 0.03, minus="plain", head="minus label frequency"),
             "did not hold",
         ),
         # Negligible, if not worse: no gain reaching 0.01 micro F1 within the interval.
@@ -120,7 +120,7 @@ def _more_than_three(res, share):
             "normalization",
             lambda r: _set(
                 r,
-                "04_normalization",
+                "05_normalization",
                 0.01,
                 0.0,
                 0.02,
@@ -135,7 +135,7 @@ def _more_than_three(res, share):
             "normalization",
             lambda r: _set(
                 r,
-                "04_normalization",
+                "05_normalization",
                 0.03,
                 0.02,
                 0.04,
@@ -151,7 +151,7 @@ def _more_than_three(res, share):
             "noise_bias",
             lambda r: _set(
                 r,
-                "03_bias_white_noise",
+                "04_bias_white_noise",
                 0.37,
                 0.30,
                 0.44,
@@ -165,7 +165,7 @@ def _more_than_three(res, share):
             "noise_bias_listening",
             lambda r: _set(
                 r,
-                "03_bias_white_noise",
+                "04_bias_white_noise",
                 0.2,
                 0.15,
                 0.25,
@@ -219,7 +219,7 @@ def _more_than_three(res, share):
             "final_test_official_split",
             lambda r: _set(
                 r,
-                "06_final_test",
+                "07_final_test",
                 2.23,
                 2.0,
                 2.49,
@@ -306,13 +306,13 @@ def test_the_first_final_number_reproduced_by_the_prior_alone_is_not_enough():
 
 def test_one_verdict_per_claim_from_its_rows():
     res = copy.deepcopy(agreeing_results())
-    _set(res, "02_loss_mse_vs_iou", 0.0, -0.01, 0.01, **AT_PRIOR)  # the report's pipeline at the prior
+    _set(res, "03_loss_mse_vs_iou", 0.0, -0.01, 0.01, **AT_PRIOR)  # the report's pipeline at the prior
     _set(res, "08_protocol_audit", 0.0, -0.01, 0.01, **AT_PRIOR, split="validation")  # so is its clean row
     rows = [(c, judges.judge(c, res[c.notebook])) for c in claims.CLAIMS if c.claim == "iou_beats_mse"]
     assert [v.status for _, v in rows] == ["uninformative", "held", "uninformative"]
     status, (claim, _) = report.claim_verdict(rows)
     assert status == "held" and claim.on == "the listening model"
-    _set(res, "06_final_test", -0.2, -0.3, -0.1, metric="map", minus="mse")  # the listening model disagrees
+    _set(res, "07_final_test", -0.2, -0.3, -0.1, metric="map", minus="mse")  # the listening model disagrees
     rows = [(c, judges.judge(c, res[c.notebook])) for c in claims.CLAIMS if c.claim == "iou_beats_mse"]
     assert report.claim_verdict(rows)[0] == "did not hold"
     _set(
@@ -326,21 +326,21 @@ def test_one_verdict_per_claim_from_its_rows():
 
 def test_finding_names_the_quote_numbers_and_verdict():
     res = agreeing_results()
-    text = report.finding("02_loss_mse_vs_iou", res["02_loss_mse_vs_iou"])
+    text = report.finding("03_loss_mse_vs_iou", res["03_loss_mse_vs_iou"])
     assert text.startswith("## Finding")
     assert "predict that no instruments are playing" in text and "**Held.**" in text
     assert "mAP 0.200 [0.100, 0.300]" in text  # the IoU-minus-MSE mAP with its interval
     assert "This run: synthetic audio" in text  # the caveat precedes the verdicts
-    ours = report.finding("07_generalization", res["07_generalization"])
+    ours = report.finding("10_generalization", res["10_generalization"])
     assert "(this study's target, generalization targets, frozen backbone)" in ours and "**Met.** " in ours
-    final = report.finding("06_final_test", {**res["06_final_test"], "config": RANDOM})
+    final = report.finding("07_final_test", {**res["07_final_test"], "config": RANDOM})
     assert "**Reproduced.**" in final and "about 1.76 in the report's" in final
     assert ", on the official test split)" in final
     assert "This run" not in report.finding("00_data", res["00_data"])  # label counts need no caveat
 
 
 def _final(res, value, low, high, **fields):
-    _set(res, "06_final_test", value, low, high, claim="final_test", **fields)
+    _set(res, "07_final_test", value, low, high, claim="final_test", **fields)
 
 
 LISTENING_TOP_3 = dict(model="listening model", head="iou_batch", rule="top-3")
@@ -399,25 +399,25 @@ LISTENING_ONE = dict(model="listening model", head="bce", rule="one threshold, t
         ),
         (
             "listening_choice",
-            lambda r: r["10_listening_backbone"].update(listed="B"),
+            lambda r: r["02_listening_backbone"].update(listed="B"),
             claims.MISSED,
             "B, scores mAP 0.300",
         ),
         (
             "listening_choice",
-            lambda r: r["10_listening_backbone"].update(listed="B"),
+            lambda r: r["02_listening_backbone"].update(listed="B"),
             claims.MISSED,
             "With 1000 ms of context (A+): mAP 0.450 (+0.150), from sounds outside the example",
         ),
         (
             "listening_beats_prior",
-            lambda r: _set(r, "10_listening_backbone", 0.60, None, None, model="A", metric="f1_micro"),
+            lambda r: _set(r, "02_listening_backbone", 0.60, None, None, model="A", metric="f1_micro"),
             claims.MISSED,
             "+0.080",
         ),
         (
             "listening_beats_prior",
-            lambda r: _set(r, "10_listening_backbone", 0.27, None, None, model="A", metric="map"),
+            lambda r: _set(r, "02_listening_backbone", 0.27, None, None, model="A", metric="map"),
             claims.MISSED,
             "(1.9x)",
         ),
@@ -444,9 +444,9 @@ CROSS_FONT = dataclasses.replace(next(c for c in claims.TARGETS if c.key == "cro
 
 
 def _generalization(*parts, held_out=("OPL3_FM",), shared=None):
-    """Notebook 07's results from ``generalization_records`` arguments; ``shared``: font -> its share of the
+    """Notebook 10's results from ``generalization_records`` arguments; ``shared``: font -> its share of the
     test notes played with a training font's samples."""
-    res = copy.deepcopy(agreeing_results()["07_generalization"])
+    res = copy.deepcopy(agreeing_results()["10_generalization"])
     res["held_out_fonts"] = list(held_out)
     res["records"] = [r for args in parts for r in generalization_records(*args)] + [
         rec("shared_notes", (shared or {}).get(f, 0.0), claim="font_overlap", tested_on=f"{f}, varied")
@@ -457,7 +457,7 @@ def _generalization(*parts, held_out=("OPL3_FM",), shared=None):
 
 def test_the_better_pipeline_on_every_unheard_font_decides_the_generalization_target():
     frozen, trained = "corrected pipeline", claims.TRAINED_BACKBONE
-    assert judges.judge(CROSS_FONT, agreeing_results()["07_generalization"]).status == claims.MET
+    assert judges.judge(CROSS_FONT, agreeing_results()["10_generalization"]).status == claims.MET
     both_miss = _generalization((frozen, "OPL3_FM", 0.43, 0.28, 0.17), (trained, "OPL3_FM", 0.5, 0.37, 0.29))
     verdict = judges.judge(CROSS_FONT, both_miss)
     assert verdict.status == claims.MISSED
@@ -547,13 +547,13 @@ def test_each_generalization_target_judges_its_own_backbone():
     frozen, trained = (
         next(c for c in claims.TARGETS if c.key == k) for k in ("cross_font", "cross_font_trained_backbone")
     )
-    # Notebook 13 holds both pipelines: the frozen one misses there, the trained one meets, and only the
+    # Notebook 14 holds both pipelines: the frozen one misses there, the trained one meets, and only the
     # trained one is judged.
-    verdict = judges.judge(trained, res["13_trained_backbone"])
+    verdict = judges.judge(trained, res["14_trained_backbone"])
     assert verdict.status == claims.MET and "frozen" not in verdict.ours
-    assert judges.judge(frozen, res["07_generalization"]).status == claims.MET
-    res["13_trained_backbone"]["records"][-1]["value"] = 0.5  # OPL3_FM borrows a training font's samples
-    assert judges.judge(trained, res["13_trained_backbone"]).status == claims.NOT_MEASURED
+    assert judges.judge(frozen, res["10_generalization"]).status == claims.MET
+    res["14_trained_backbone"]["records"][-1]["value"] = 0.5  # OPL3_FM borrows a training font's samples
+    assert judges.judge(trained, res["14_trained_backbone"]).status == claims.NOT_MEASURED
 
 
 def test_a_listening_model_under_the_report_codes_protocol_says_what_it_scores():

@@ -39,7 +39,7 @@ def test_describe_names_weights_seeds_and_the_fallback():
 def write_all(folder):
     folder.mkdir(parents=True, exist_ok=True)
     everything = claims_results()
-    everything["06_final_test"]["config"] = RANDOM
+    everything["07_final_test"]["config"] = RANDOM
     for name, content in everything.items():
         (folder / f"{name}.json").write_text(json.dumps(content))
     return folder
@@ -64,10 +64,10 @@ def test_findings_section_states_the_run_before_any_number(tmp_path):
 
 def test_headline_numbers_carry_intervals(tmp_path):
     folder = write_all(tmp_path / "r")
-    final = json.loads((folder / "06_final_test.json").read_text())
+    final = json.loads((folder / "07_final_test.json").read_text())
     chosen = {**claims.REPORT_PIPELINE, "head": "iou_batch", "rule": "top-2, N chosen on validation"}
     final["records"] += final_test_rows(chosen, 0.7, 1.2, 0.5, 0.3)
-    (folder / "06_final_test.json").write_text(json.dumps(final))
+    (folder / "07_final_test.json").write_text(json.dumps(final))
     text = results.findings_section(folder)
     assert (
         "| report's pipeline (iou_batch), top-3 | test | 0.762 / 1.66 | 0.760 [0.710, 0.810] "
