@@ -10,42 +10,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.instrid-installed
 # Where the default offline dataset (synthetic MusicNet: two SoundFonts, performance and room varied per
-# recording) is built; ignored by git. `instrid data synth --single-font` gives instrid 0.1's dataset.
+# recording) is built; ignored by git.
 DATA_ROOT ?= data/synth
-# Notebook 10's renderings of the test recordings with one font each, with and without the variation
-# (<font>-varied, <font>-plain); the first font's plain tree also holds the training and validation
-# recordings the default tree renders with that font (the variation ablation trains on them).
+# Its test recordings rendered with one font each (`instrid data fonts`: the package owns the fonts and
+# the trees' layout), for the notebooks that test on timbres a model never heard.
 FONT_TREES ?= data/fonts
-FONTS := TimGM6mb FluidR3_GM
-# The fonts no model trains on, downloaded once from Debian (Csound's sf_GMbank, 4 MB, a sampled bank that
-# reuses TimGM6mb's samples for most notes; OPL3_FM, 135 MB, an OPL3 FM chip's timbre; Freepats, 25 MB of
-# sampled GUS patches converted to a SoundFont, without viola and contrabass, so its renderings hold only the
-# parts it has): notebooks 10 and 11 test the default-trained models on the test recordings rendered with
-# each. CI renders Freepats alone (notebooks/ci.yaml): its offline copies hold no other.
-HELD_OUT_FONTS := sf_GMbank OPL3_FM Freepats
-# Held-out fonts that lack some instruments: rendered with --covered-parts-only.
-PARTIAL_FONTS := Freepats
-CI_HELD_OUT_FONTS := Freepats
-# $(call held_out_trees,FONTS,TEST_RECORDINGS,FONT_TREES,OPTIONS): the test recordings rendered with each font.
-define held_out_trees
-	@for font in $(1); do \
-		$(BIN)/instrid data synth --root $(3)/$$font-varied --fonts $$font --recordings $(2) $(4) \
-			$$(case " $(PARTIAL_FONTS) " in *" $$font "*) echo --covered-parts-only;; esac); \
-	done
-endef
-TEST_IDS := 1759 1819 2106 2191 2298 2303 2382 2416 2556 2628
 # Offline copies of the small downloads (tests, CI): used only where the folder exists.
 SEED_DIR ?= $(abspath ../shared/data)
 export INSTRID_SEED_DIR ?= $(if $(wildcard $(SEED_DIR)/SHA256SUMS),$(SEED_DIR),)
 # (A failed run leaves <name>.failed.ipynb beside the notebook, to read; it is not a notebook of the study.)
 NOTEBOOKS := $(sort $(filter-out %.failed.ipynb,$(wildcard notebooks/[0-9][0-9]_*.ipynb)))
-# CI's tiny configuration: these recordings (train, validation, test: short ones, several
-# ensembles) and notebooks/ci.yaml; everything goes under build/ci, not figures/ or results/.
+# CI's tiny configuration: these recordings (one per split and font, several ensembles) and
+# notebooks/ci.yaml; everything goes under build/ci, not figures/ or results/. CI's offline copies hold one
+# held-out font's download, Freepats.
 CI_DIR := build/ci
-# One recording per split and font (TimGM6mb: 2506, 2232, 2382; FluidR3_GM: 2238, 2203, 2191).
 CI_RECORDINGS := 2238 2506 2232 2203 2191 2382
-CI_TEST_RECORDINGS := 2191 2382
-CI_TIM_RECORDINGS := 2506 2232
+CI_HELD_OUT := Freepats
 # Every notebook run, in place or as a copy, is this one command: papermill with only the parameters the
 # notebook declares (a parameters file serves them all), the result written whole, then tidied for git.
 RUN_NOTEBOOK := $(BIN)/instrid run-notebook
@@ -59,17 +39,6 @@ define run_copies
 			-p results_dir "$(abspath $(4)/results)"; \
 	done
 endef
-# $(call font_trees,TEST_RECORDINGS,FONT_TREES,FIRST_FONT_RECORDINGS,OPTIONS): notebook 10's one-font renderings.
-define font_trees
-	@for font in $(FONTS); do \
-		$(BIN)/instrid data synth --root $(2)/$$font-varied --fonts $$font --recordings $(1) $(4); \
-	done
-	$(BIN)/instrid data synth --root $(2)/$(firstword $(FONTS))-plain --fonts $(firstword $(FONTS)) \
-		--variation none --recordings $(1) $(3) $(4)
-	$(BIN)/instrid data synth --root $(2)/$(lastword $(FONTS))-plain --fonts $(lastword $(FONTS)) \
-		--variation none --recordings $(1) $(4)
-endef
-
 .PHONY: env data study study-full model study-musicnet test lint test-unit test-notebooks bench clean-env
 
 # Packages installed without their declared dependencies: tinysoundfont declares pyaudio, which needs portaudio
@@ -94,9 +63,7 @@ env: $(STAMP) $(NO_DEPS_STAMP)
 
 data: env
 	$(BIN)/instrid data synth --root $(DATA_ROOT)
-	$(call font_trees,$(TEST_IDS),$(FONT_TREES),$$($(BIN)/python -c \
-		'from instrid import synth; print(*synth.recordings_of_font("$(firstword $(FONTS))"))'),)
-	$(call held_out_trees,$(HELD_OUT_FONTS),$(TEST_IDS),$(FONT_TREES),)
+	$(BIN)/instrid data fonts --root $(FONT_TREES) --like $(DATA_ROOT)
 
 # The notebooks' own default is ../data/synth; another DATA_ROOT is passed as a parameter (so the
 # committed notebooks carry no machine path).
@@ -178,8 +145,7 @@ test-unit: env
 # compares the cells marked NBVAL_CHECK_OUTPUT (--nbval-lax).
 test-notebooks: env
 	$(BIN)/instrid data synth --root $(CI_DIR)/data --recordings $(CI_RECORDINGS) --quiet
-	$(call font_trees,$(CI_TEST_RECORDINGS),$(CI_DIR)/fonts,$(CI_TIM_RECORDINGS),--quiet)
-	$(call held_out_trees,$(CI_HELD_OUT_FONTS),$(CI_TEST_RECORDINGS),$(CI_DIR)/fonts,--quiet)
+	$(BIN)/instrid data fonts --root $(CI_DIR)/fonts --like $(CI_DIR)/data --held-out $(CI_HELD_OUT) --quiet
 	$(call run_copies,notebooks/ci.yaml,$(CI_DIR)/data,$(CI_DIR)/fonts,$(CI_DIR))
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-kernel-name instrid $(CI_DIR)/notebooks
 

@@ -4,6 +4,7 @@
 
     instrid data synth    --root DIR [--fonts NAME|SF2 ...] [--variation all|none|EFFECT,...] [--single-font]
                           [--recordings ID ...] [--jobs N] [--covered-parts-only]
+    instrid data fonts    --root DIR --like DIR [--held-out NAME ...] [--jobs N]
     instrid data musicnet --root DIR [--md5 HASH | --no-verify] [--url URL]
     instrid data musicnet --from DIR
     instrid data info     --root DIR [--decode]
@@ -107,6 +108,19 @@ def _summary(index) -> str:
     for split, part in index.groupby("split", sort=False):
         lines.append(f"  {split:5s} {len(part):4d} recordings, {part['duration_s'].sum() / 3600:6.2f} h")
     return "\n".join(lines)
+
+
+def _data_fonts(args) -> None:
+    from instrid import synth
+
+    started = time.perf_counter()
+    trees = synth.build_font_trees(
+        args.root, args.like, held_out=args.held_out, jobs=args.jobs, progress=not args.quiet
+    )
+    print(
+        f"{args.root}: {len(trees)} one-font trees ({', '.join(t.name for t in trees)}) in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
 
 
 def _data_synth(args) -> None:
@@ -544,6 +558,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.set_defaults(run=_data_synth)
 
+    fonts = data_commands.add_parser(
+        "fonts",
+        help="render a synthetic tree's test recordings with one font each (the generalization trees)",
+    )
+    fonts.add_argument(
+        "--root", required=True, type=_path, help="folder of the trees: <font>-varied, <font>-plain"
+    )
+    fonts.add_argument(
+        "--like", required=True, type=_path, help="the synthetic tree whose test recordings are rendered"
+    )
+    fonts.add_argument(
+        "--held-out",
+        nargs="*",
+        metavar="NAME",
+        help="held-out fonts to render (default: all the study holds out; none with an empty list)",
+    )
+    fonts.add_argument("--jobs", type=_integer(1, 256), help="worker processes (default: all cores)")
+    fonts.set_defaults(run=_data_fonts)
+
     musicnet = data_commands.add_parser("musicnet", help="download (or index) the real MusicNet")
     musicnet.add_argument("--root", type=_path, help="download and extract here (about 11 GB archive + tree)")
     musicnet.add_argument(
@@ -748,11 +781,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.set_defaults(run=_predict)
 
-    for sub in (synth, musicnet, info, fit, apply):
+    for sub in (synth, fonts, musicnet, info, fit, apply):
         sub.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     # What an interrupted command leaves: every command removes its half-written files on the way out.
     parser.set_defaults(after_interrupt="nothing was left half-written")
-    for sub in (synth, musicnet):
+    for sub in (synth, fonts, musicnet):
         sub.set_defaults(after_interrupt="rerun the same command to resume")
     fit.set_defaults(after_interrupt="rerun the same command: what was computed is read from the cache")
     return parser

@@ -86,6 +86,9 @@ SYNTH_GAIN_DB = -12.0
 FONTS = ("TimGM6mb", "FluidR3_GM")
 #: Fonts downloaded on demand that no model of the study trains on (notebook 10 tests on them).
 HELD_OUT_FONTS = (*sources.HELD_OUT_FONTS, *sources.CONVERTED_FONTS)
+#: Those with all 11 instruments (a converted GUS set lacks some): a notebook that scores every class tests
+#: on these; one that scores a font on the instruments it has (notebook 11) takes all of them.
+COMPLETE_HELD_OUT_FONTS = tuple(sources.HELD_OUT_FONTS)
 #: The default dataset's fonts, assigned per recording.
 DEFAULT_FONTS = FONTS
 
@@ -892,3 +895,59 @@ def build_synthetic_musicnet(
         "left_out_notes": int(sum(r["left_out_notes"] for r in results)),
         "empty": sorted(int(r["id"]) for r in results if r["empty"]),
     }
+
+
+def font_tree(root, font: str, *, varied: bool = True) -> Path:
+    """Where :func:`build_font_trees` renders the test recordings with one font: ``<root>/<font>-varied``
+    (performance and room varied as in the default tree) or ``<root>/<font>-plain`` (no variation)."""
+    return Path(root) / f"{font}-{'varied' if varied else 'plain'}"
+
+
+def build_font_trees(
+    root, like, *, held_out=None, jobs: int | None = None, progress: bool = True
+) -> list[Path]:
+    """Render the test recordings of the default tree ``like`` with one font each, under ``root``.
+
+    The trees the generalization notebooks test on (:func:`font_tree` names
+    them): each training font (:data:`FONTS`), varied and plain; each held-out
+    font (default :data:`HELD_OUT_FONTS`), varied, with only the parts it has
+    when it lacks some instruments. The first font's plain tree also holds the
+    training and validation recordings that ``like`` rendered with that font
+    (a model trained without the variation learns on them). Resumable: a tree
+    already rendered is skipped.
+
+    Returns
+    -------
+    list of Path
+        The trees, in the order above.
+    """
+    held_out = list(HELD_OUT_FONTS if held_out is None else held_out)
+    unknown = [f for f in held_out if f not in HELD_OUT_FONTS]
+    if unknown:
+        raise DatasetError(f"{', '.join(unknown)}: not a held-out font (known: {', '.join(HELD_OUT_FONTS)})")
+    default = data.MusicNet(like)
+    fonts_of = default.rendered_with()
+    if fonts_of.empty or "font" not in fonts_of:
+        raise DatasetError(f"{default.root}: not a synthetic tree (no {MANIFEST_NAME}): render it first")
+    test = default.index.loc[default.index["split"] == "test", "id"].tolist()
+    if not test:
+        raise DatasetError(f"{default.root}: no test recordings to render with other fonts")
+    first_font_ids = sorted(set(test) | {int(r) for r in fonts_of.index[fonts_of["font"] == FONTS[0]]})
+    plan = [(font_tree(root, f), f, variation.ALL, test, False) for f in FONTS]
+    plan += [(font_tree(root, FONTS[0], varied=False), FONTS[0], variation.NONE, first_font_ids, False)]
+    plan += [(font_tree(root, FONTS[-1], varied=False), FONTS[-1], variation.NONE, test, False)]
+    for f in held_out:
+        path = resolve_font(f, progress=progress)[1]
+        lacks = set(instruments.CODES) - font_coverage(str(path))
+        plan.append((font_tree(root, f), f, variation.ALL, test, bool(lacks)))
+    for tree, font, varied, ids, covered_only in plan:
+        build_synthetic_musicnet(
+            tree,
+            fonts=[font],
+            varied=varied,
+            recordings=ids,
+            jobs=jobs,
+            covered_parts_only=covered_only,
+            progress=progress,
+        )
+    return [tree for tree, *_ in plan]

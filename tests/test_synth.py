@@ -595,3 +595,51 @@ def test_freepats_from_its_debian_package_in_the_seed_folder(seed_dir):
     with pytest.raises(DatasetError, match="lacks General MIDI program"):
         synth.check_soundfont(path)
     synth.check_soundfont(path, covered_parts_only=True)
+
+
+def test_font_trees_render_the_default_trees_test_recordings_with_one_font_each(tmp_path, em_zip, seed_dir):
+    if not (seed_dir / sources.CONVERTED_FONTS["Freepats"].package).is_file():
+        pytest.skip("no freepats package in the seed folder")
+    default = tmp_path / "synth"
+    synth.build_synthetic_musicnet(default, source_zip=em_zip, progress=False)
+    font_of = data.MusicNet(default).rendered_with()["font"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(synth.sources, "fetch_musicnet_em", lambda progress=True: em_zip)
+        trees = synth.build_font_trees(tmp_path / "fonts", default, held_out=["Freepats"], progress=False)
+        rendered = [p.stat().st_mtime_ns for p in sorted((tmp_path / "fonts").rglob("*.flac"))]
+        again = synth.build_font_trees(tmp_path / "fonts", default, held_out=["Freepats"], progress=False)
+    assert again == trees  # resumed: nothing rendered twice
+    assert [p.stat().st_mtime_ns for p in sorted((tmp_path / "fonts").rglob("*.flac"))] == rendered
+    names = ["TimGM6mb-varied", "FluidR3_GM-varied", "TimGM6mb-plain", "FluidR3_GM-plain", "Freepats-varied"]
+    assert [t.name for t in trees] == names and trees[0] == synth.font_tree(tmp_path / "fonts", "TimGM6mb")
+    ids = {t.name: data.MusicNet(t).ids for t in trees}
+    # Every tree holds the test recording; the first font's plain tree also that font's training recordings.
+    assert sorted(ids["TimGM6mb-plain"]) == sorted(
+        {1759, *(r for r, f in font_of.items() if f == "TimGM6mb")}
+    )
+    assert all(ids[n] == [1759] for n in names if n != "TimGM6mb-plain")
+    manifest = {t.name: json.loads((t / synth.MANIFEST_NAME).read_text()) for t in trees}
+    assert manifest["Freepats-varied"]["covered_parts_only"] is True
+    assert "covered_parts_only" not in manifest["TimGM6mb-varied"]
+    assert manifest["FluidR3_GM-plain"]["variation"] == asdict_of(variation.NONE)
+    assert manifest["FluidR3_GM-varied"]["variation"] == asdict_of(variation.ALL)
+    assert [m["fonts"] for m in manifest.values()] == [[n.split("-")[0]] for n in names]
+
+
+def asdict_of(varied) -> dict:
+    from dataclasses import asdict
+
+    return asdict(varied)
+
+
+def test_font_trees_refuse_a_tree_that_is_not_synthetic_and_an_unknown_font(tmp_path, capsys):
+    from conftest import TINY, make_tree, one_line, run
+
+    real = make_tree(tmp_path / "real", TINY)
+    code, err = run(capsys, "data", "fonts", "--root", str(tmp_path / "fonts"), "--like", str(real), "-q")
+    assert code == 2 and "not a synthetic tree" in one_line(err) and str(real) in one_line(err)
+    code, err = run(
+        capsys, "data", "fonts", "--root", str(tmp_path / "f"), "--like", str(real), "--held-out", "OPL4"
+    )
+    assert code == 2 and "OPL4: not a held-out font" in one_line(err)
+    assert not (tmp_path / "f").exists()
