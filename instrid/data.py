@@ -31,6 +31,7 @@ import soundfile
 from instrid import instruments
 from instrid.errors import DatasetError
 from instrid.files import atomic_path
+from instrid.variation import Variation
 
 #: MusicNet's label sample rate; every time in a label CSV is at this rate.
 LABEL_SAMPLE_RATE = 44_100
@@ -416,8 +417,6 @@ class MusicNet:
 
     def rendering(self) -> dict:
         """How a synthetic tree was rendered: ``{"fonts": [...], "variation": "all"}``; ``{}`` otherwise."""
-        from instrid.variation import Variation
-
         settings = self.synth_settings()
         if not settings:
             return {}

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from instrid import instruments
+
 
 def _scores(scores) -> np.ndarray:
     s = np.asarray(scores, dtype=np.float64)
@@ -248,3 +250,12 @@ def normalizations(scores, prior, *, logits=None, noise_scores=None) -> dict:
     if logits is not None:
         variants["logit adjustment"] = sigmoid(logit_adjust(logits, prior))
     return variants
+
+
+def declared(table) -> np.ndarray:
+    """``(windows, 11)`` bool: a window table's ``;``-separated ``instruments`` column (what
+    :func:`instrid.predict.predict_file` declares) as a mask in :data:`instrid.instruments.NAMES` order."""
+    names = table["instruments"].fillna("").str.split(";")
+    return np.array([[name in chosen for name in instruments.NAMES] for chosen in names], dtype=bool).reshape(
+        len(table), instruments.N_INSTRUMENTS
+    )

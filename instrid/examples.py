@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from instrid.data import LABEL_SAMPLE_RATE
-from instrid.labels import segment_labels
+from instrid.labels import frame_labels, segment_labels
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,6 @@ def frame_examples(
     first frames of each recording (a quick run; ``None`` keeps all).
     """
     from tqdm import tqdm
-
-    from instrid.labels import frame_labels
 
     tables, targets = [], []
     for rid in tqdm(list(recordings), desc="frames", unit="rec", disable=not progress, leave=False):

@@ -26,9 +26,11 @@ from instrid import (
     evidence,
     examples,
     features,
+    finetune,
     labels,
     metrics,
     model,
+    modelfile,
     records,
     splits,
     train,
@@ -674,10 +676,8 @@ def train_model(
     ``top_n`` of the instruments that pass. Returns the validation summary of
     that rule. ``backbone_epochs`` > 0 (the ResNet-18 only) first trains the
     backbone itself on the training split (:func:`instrid.finetune.train_backbone`,
-    notebook ``07``'s trained backbone) and fits the head on its outputs.
+    notebook ``14``'s trained backbone) and fits the head on its outputs.
     """
-    from instrid import finetune, modelfile
-
     if model_name not in MODELS:
         raise ValueError(f"model_name must be one of {sorted(MODELS)}, got {model_name!r}")
     if model_name != "corrected" and (weights != "auto" or backbone_epochs):

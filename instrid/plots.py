@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
-from instrid import claims, instruments, records
+from instrid import claims, decisions, instruments, records
 from instrid.files import atomic_path
 from instrid.results import describe
 
@@ -642,9 +642,7 @@ def timeline(ax, table: pd.DataFrame, probabilities: bool = True):
             extent=(float(table["start_s"].min()), end, -0.5, len(names) - 0.5),
         )
         ax.figure.colorbar(image, ax=ax, pad=0.01, label="probability")
-    from instrid.predict import declared
-
-    mask = declared(table)
+    mask = decisions.declared(table)
     for j in range(len(names)):
         on = mask[:, j]
         spans = list(zip(table["start_s"].to_numpy()[on], table["end_s"].to_numpy()[on]))

@@ -20,7 +20,7 @@ import soundfile
 import torch
 from tqdm import tqdm
 
-from instrid import data, decisions, examples, instruments
+from instrid import data, decisions, examples, instruments, labels
 from instrid.errors import DatasetError
 from instrid.files import atomic_path, cache_dir
 
@@ -131,14 +131,6 @@ def predict_file(
     return table
 
 
-def declared(table: pd.DataFrame) -> np.ndarray:
-    """``(windows, instruments)`` bool: a window table's ``;``-separated ``instruments`` column as a mask."""
-    names = table["instruments"].fillna("").str.split(";")
-    return np.array([[name in chosen for name in instruments.NAMES] for chosen in names], dtype=bool).reshape(
-        len(table), instruments.N_INSTRUMENTS
-    )
-
-
 def summarize(table: pd.DataFrame, *, trained_on: str = "", rule: str = "") -> dict:
     """Instruments present in one file's table: windows, share of windows and seconds declared playing.
 
@@ -147,7 +139,7 @@ def summarize(table: pd.DataFrame, *, trained_on: str = "", rule: str = "") -> d
     """
     duration = float(table["end_s"].max()) if len(table) else 0.0
     present = {}
-    mask = declared(table)
+    mask = decisions.declared(table)
     for j, name in enumerate(instruments.NAMES):
         on = mask[:, j]
         if on.any():
@@ -227,6 +219,8 @@ def mark(path) -> str | None:
 
 def write_outputs(table: pd.DataFrame, summary: dict, out_dir, stem: str) -> list[Path]:
     """``<out_dir>/<stem>.csv``, ``.json`` and ``.png`` (the timeline), each written atomically."""
+    # Imported here, not at the top: matplotlib and the plotting module are needed only for this PNG, and
+    # would add their import time to every predict and train that writes none.
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -290,8 +284,6 @@ def true_windows(
     ``min_share`` of it (:func:`instrid.labels.frame_labels` on the windows'
     own grid); ``p_<name>`` columns hold 1 or 0.
     """
-    from instrid import labels
-
     starts = np.round(table["start_s"].to_numpy() * sample_rate).astype(np.int64)
     ends = np.round(table["end_s"].to_numpy() * sample_rate).astype(np.int64)
     on = np.zeros((len(table), instruments.N_INSTRUMENTS), dtype=bool)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from instrid import decisions, metrics, records, uncertainty
+from instrid import decisions, instruments, metrics, records, uncertainty
 
 #: Fixed thresholds of the global-threshold curve (not tuned: each point is its own rule).
 SWEEP = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -230,8 +230,6 @@ def hung_yang(frames, val) -> dict:
     ``macro`` (each score's :func:`instrid.uncertainty.seed_stats`).
     """
     import pandas as pd
-
-    from instrid import instruments, metrics
 
     per_seed = []
     for test_ev, val_ev in zip(frames, val):

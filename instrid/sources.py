@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from instrid import data
+from instrid import data, gus
 from instrid.download import cached, deb_member, deb_members, fetch, safe_extract, verify
 from instrid.errors import ArchiveError, ChecksumError, DatasetError, DownloadError
 from instrid.files import atomic_path, cache_dir, write_json_atomic
@@ -268,8 +268,6 @@ def fetch_converted_font(name: str, *, urls=None, progress: bool = True) -> Path
     pass and verified one by one, converted (:mod:`instrid.gus`), and the
     result checked against its pinned digest.
     """
-    from instrid import gus
-
     if name not in CONVERTED_FONTS:
         raise DatasetError(f"{name}: not a converted font (known: {', '.join(CONVERTED_FONTS)})")
     font = CONVERTED_FONTS[name]

@@ -72,6 +72,7 @@ import instrid
 from instrid import data, instruments, outputs, sources, variation
 from instrid.errors import DatasetError
 from instrid.files import PART, atomic_path, file_digest, remove_stale_parts, write_json_atomic
+from instrid.splits import read_splits
 
 #: MusicNetEM programs (0-based) that do not map to ``program + 1``.
 EM_PROGRAM_TO_CODE = {45: 44}
@@ -204,8 +205,6 @@ def assign_fonts(ids, fonts, *, seed: int = 0) -> dict[int, str]:
     and every kind of ensemble hears every font, in shares as equal as the
     group sizes allow.
     """
-    from instrid.splits import read_splits
-
     fonts = list(fonts)
     ids = sorted({int(i) for i in ids})
     if len(fonts) == 1:

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from instrid import decisions, instruments, metrics
+
 #: Bootstrap replicates per interval, and the interval's coverage.
 N_BOOT = 1000
 LEVEL = 0.95
@@ -428,8 +430,6 @@ def table(
 
 def sweep(evaluation: Evaluation, rule_at, values) -> pd.DataFrame:
     """One seed's recall and false positives per frame for a rule swept over ``values`` (no bootstrap)."""
-    from instrid import metrics
-
     rows = []
     for value in values:
         pred = rule_at(value)(evaluation.scores)
@@ -449,8 +449,6 @@ def choose_top_n(evaluations, max_n: int) -> tuple[int, list[float]]:
     Apply it to validation evaluations. Ties go to the smaller N. Returns N and
     the seed-mean micro F1 of every N.
     """
-    from instrid import decisions, metrics
-
     f1 = [
         float(np.mean([metrics.f1_micro(ev.y_true, decisions.top_n(ev.scores, n)) for ev in evaluations]))
         for n in range(1, max_n + 1)
@@ -467,8 +465,6 @@ def per_instrument_f1(evaluations, predictions) -> pd.DataFrame:
     """Per-instrument F1 over seeds: ``mean``, ``min``, ``max`` (NaN where absent from the split), with what
     stands behind each: ``recordings`` where the instrument sounds and its ``segments`` (first seed's
     examples), and ``few_recordings`` where that is :data:`FEW_RECORDINGS` or fewer."""
-    from instrid import instruments, metrics
-
     f1 = pd.concat(
         [
             metrics.per_instrument_table(ev.y_true, p).set_index("instrument")["f1"]
@@ -496,8 +492,6 @@ def per_instrument_scores(evaluations, predictions, classes=None) -> pd.DataFram
     """:func:`per_instrument_f1` with each instrument's average precision (seed mean, ``ap``) and a chance
     ranking's (its share of the examples, ``chance_ap``); instruments outside ``classes`` (a boolean mask:
     a font that lacks them) are left empty."""
-    from instrid import metrics
-
     table = per_instrument_f1(evaluations, predictions)
     table["ap"] = np.mean([metrics.average_precision(ev.y_true, ev.scores) for ev in evaluations], axis=0)
     table["chance_ap"] = np.mean([ev.y_true.mean(axis=0) for ev in evaluations], axis=0)
