@@ -8,7 +8,7 @@ each tree is read from `instrid data synth`'s own report in the cold run's log, 
 the trees' size on disk is measured; after the warm run, `git status` in the clone
 must be clean (a rerun reproduces every committed output).
 
-    python benchmarks/bench_study.py [--keep DIR]
+    python benchmarks/bench_study.py [--keep DIR] [--seed-download FILE ...]
     python benchmarks/bench_study.py --warm-here   # -> results/study_warm.json
 
 ``--warm-here`` times only the warm run, in this checkout (its dataset and the
@@ -111,6 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--keep", help="clone here (must not exist) and keep it")
     parser.add_argument("--warm-here", action="store_true", help="time a warm make study in this checkout")
+    parser.add_argument(
+        "--seed-download", nargs="*", metavar="FILE", help="files to put in the clone's download cache first"
+    )
     args = parser.parse_args()
     if args.warm_here:
         warm_here()
@@ -119,6 +122,11 @@ def main() -> None:
     clone = work / "instrid"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     seed = REPO.parent / "shared" / "data"
+    # Downloads the offline seed folder lacks (the held-out fonts' Debian packages), copied from this
+    # machine's cache into the clone's, as a run with a network would have fetched them.
+    (work / "cache" / "downloads").mkdir(parents=True, exist_ok=True)
+    for name in args.seed_download or ():
+        shutil.copy2(name, work / "cache" / "downloads")
     env = {**os.environ, "INSTRID_CACHE": str(work / "cache")}
     if seed.is_dir():
         env["INSTRID_SEED_DIR"] = str(seed)
@@ -154,8 +162,9 @@ def main() -> None:
                 "disk_gb": disk,
                 "clean_after_warm_rerun": status.strip() == "",
                 "changed_after_warm_rerun": status.splitlines()[:20],
-                "cold_includes": "environment, dataset renders (default tree of 323 recordings and notebook "
-                "07's one-font trees), embeddings, notebooks",
+                "cold_includes": "environment, dataset renders (default tree of 323 recordings and the "
+                "one-font trees), embeddings, the notebooks of make study (not make study-full's), results "
+                "table, model",
             },
         )
     finally:

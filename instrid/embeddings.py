@@ -104,6 +104,10 @@ def plan_batches(recordings: np.ndarray, batch_size: int) -> list[list[tuple[int
     return batches
 
 
+class Busy(Exception):
+    """The cache entry asked for with ``wait=False`` is being computed by another process right now."""
+
+
 def extract(
     dataset,
     examples,
@@ -112,12 +116,15 @@ def extract(
     batch_size: int = 64,
     device: str | None = None,
     use_cache: bool = True,
+    wait: bool = True,
     progress: bool = True,
 ) -> np.ndarray:
     """Backbone outputs of every example, ``(n_examples, model.embedding_size)`` float16.
 
     Reads the cache when an entry with the same key exists; otherwise
-    computes, stores and returns it (memory-mapped, read-only).
+    computes, stores and returns it (memory-mapped, read-only). While another
+    process computes the same entry, waits for it, or with ``wait=False``
+    raises :class:`Busy`.
     """
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if model.batch_norm == "batch":
@@ -129,10 +136,11 @@ def extract(
         use_cache,
         lambda: np.load(folder / "embeddings.npy", mmap_mode="r"),
         lambda: _compute(dataset, examples, model, folder, key, description, batch_size, device, progress),
+        wait=wait,
     )
 
 
-def _read_or_compute(folder: Path, use_cache: bool, read, compute):
+def _read_or_compute(folder: Path, use_cache: bool, read, compute, *, wait: bool = True):
     """``read()`` the complete cache entry ``folder``, or ``compute()`` it under the entry's lock.
 
     A read marks the entry used (:func:`instrid.cache.mark_used`); an entry removed between the
@@ -143,7 +151,9 @@ def _read_or_compute(folder: Path, use_cache: bool, read, compute):
         with contextlib.suppress(FileNotFoundError):
             return _read_used(meta, read)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with entry_lock(folder):
+    with entry_lock(folder, wait=wait) as held:
+        if not held:
+            raise Busy(folder.name)
         # A concurrent run (make study runs notebooks side by side) may have computed it meanwhile.
         if use_cache and meta.exists():
             with contextlib.suppress(FileNotFoundError):

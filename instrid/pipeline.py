@@ -9,6 +9,7 @@ stays a flat script of its own experiment.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,6 +208,7 @@ def prepare(
     seed: int = 0,
     device: str | None = None,
     embed: bool = True,
+    wait: bool = True,
     progress: bool = True,
 ) -> Prepared:
     """Examples and their embeddings for one configuration.
@@ -219,7 +221,9 @@ def prepare(
     A log-mel front-end with per-frequency normalization is fitted on up to
     512 training crops (seeded) before extraction. ``embed=False`` stops
     there (``embeddings`` None): the examples and model alone, e.g. the
-    starting point of :func:`instrid.finetune.train_backbone`.
+    starting point of :func:`instrid.finetune.train_backbone`. ``wait=False``
+    raises :class:`instrid.embeddings.Busy` instead of waiting while another
+    process computes the same embeddings.
     """
     dataset = data.MusicNet(data_root)
     per_split = {"train": train_examples, "validation": validation_examples, "test": test_examples}
@@ -253,7 +257,11 @@ def prepare(
         seed=seed,
         progress=progress,
     )
-    out = embeddings.extract(dataset, chosen, net, device=device, progress=progress) if embed else None
+    out = (
+        embeddings.extract(dataset, chosen, net, device=device, wait=wait, progress=progress)
+        if embed
+        else None
+    )
     config = run_config(
         dataset,
         net,
@@ -382,7 +390,26 @@ def run_config(dataset, net, **extra) -> dict:
 
 def prepare_seeds(data_root, seeds, **options) -> list[Prepared]:
     """:func:`prepare` once per seed (each seed: its own backbone draw, subsample and head)."""
-    return [prepare(data_root, seed=int(seed), **options) for seed in seeds]
+    return prepare_many(data_root, {"": options}, seeds)[""]
+
+
+def prepare_many(data_root, configurations: dict, seeds) -> dict[str, list[Prepared]]:
+    """:func:`prepare_seeds` for several configurations (``{name: prepare's options}``) at once.
+
+    A configuration and seed whose embeddings another process is computing right now (a notebook
+    beside this one in ``make study``) is taken after all the others, so that two notebooks after the
+    same embeddings share them out instead of one waiting on the other; the embeddings, and so the
+    runs, are the same either way.
+    """
+    pairs = [(name, int(seed)) for name in configurations for seed in seeds]
+    ready = {}
+    for name, seed in pairs:
+        with contextlib.suppress(embeddings.Busy):
+            ready[name, seed] = prepare(data_root, seed=seed, wait=False, **configurations[name])
+    for name, seed in pairs:
+        if (name, seed) not in ready:
+            ready[name, seed] = prepare(data_root, seed=seed, **configurations[name])
+    return {name: [ready[name, int(seed)] for seed in seeds] for name in configurations}
 
 
 def fit_head(prepared: Prepared, config: train.TrainConfig, *, progress: bool = True) -> train.TrainResult:

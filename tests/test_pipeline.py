@@ -306,3 +306,45 @@ def test_cross_validation_scores_every_example_with_a_head_that_never_saw_its_re
     assert np.allclose(prior.scores[tested][0], decisions.label_frequency(run.examples.targets[trained_on]))
     with pytest.raises(ValueError, match="no split given"):
         run.with_splits({0: "train"})
+
+
+def test_a_seed_another_process_is_embedding_is_taken_last_and_the_runs_are_the_same(
+    tree, monkeypatch, tmp_path
+):
+    import threading
+
+    from instrid import cache, embeddings
+    from instrid.files import cache_dir
+
+    sizes = dict(train_examples=4, validation_examples=2, test_examples=2, weights=None, progress=False)
+    alone = pipeline.prepare_seeds(tree, [0, 1, 2], **sizes)  # one process, in order, into this cache
+    monkeypatch.setenv("INSTRID_CACHE", str(tmp_path / "beside"))
+    monkeypatch.setattr(pipeline, "_SEGMENTS", {})
+    bare = pipeline.prepare(tree, seed=0, embed=False, **sizes)
+    first_key, _ = embeddings.cache_key(bare.dataset, bare.examples, bare.model, batch_size=64)
+    computed, holding, release = [], threading.Event(), threading.Event()
+    compute = embeddings._compute
+
+    def recorded(dataset, examples, model, folder, key, *rest):
+        out = compute(dataset, examples, model, folder, key, *rest)
+        computed.append(key)
+        if len(computed) == 2:  # the other seeds are done: the other process finishes seed 0
+            release.set()
+        return out
+
+    def other_process():  # holds seed 0's entry as a notebook computing it would
+        with cache.entry_lock(cache_dir() / "embeddings" / first_key):
+            holding.set()
+            release.wait(30)
+
+    monkeypatch.setattr(embeddings, "_compute", recorded)
+    holder = threading.Thread(target=other_process)
+    holder.start()
+    holding.wait(30)
+    runs = pipeline.prepare_seeds(tree, [0, 1, 2], **sizes)
+    holder.join()
+    assert computed[-1] == first_key and len(computed) == 3  # seeds 1 and 2 first, then seed 0
+    assert [r.seed for r in runs] == [0, 1, 2]
+    for mine, theirs in zip(runs, alone):
+        np.testing.assert_array_equal(mine.embeddings, theirs.embeddings)
+        assert mine.examples.table.equals(theirs.examples.table)
