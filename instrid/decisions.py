@@ -233,7 +233,7 @@ def break_even_thresholds(scores, y_true) -> np.ndarray:
 
 
 def normalizations(scores, prior, *, logits=None, noise_scores=None) -> dict:
-    """The plain scores and every bias correction the study compares (notebooks ``04`` and ``05``).
+    """The plain scores and every bias correction the study compares (notebooks ``05`` and ``06``).
 
     The report's three bias vectors subtracted from the probabilities (the
     training label frequency ``prior``, the mean score on these data, the

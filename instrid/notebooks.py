@@ -44,8 +44,10 @@ def tidy_notebook(path) -> None:
             for output in cell.outputs:
                 if output.output_type == "stream" and output.name == "stderr":
                     # A bar's closing newline may arrive in a later message (then dropped as blank)
-                    # or with the bar: end every stderr text with exactly one, whichever happened.
-                    output.text = TQDM_TIMING.sub("", output.text).rstrip("\n") + "\n"
+                    # or with the bar: end every stderr text with exactly one, whichever happened. A bar
+                    # pads its line with spaces over a longer one before it: lines lose trailing blanks.
+                    lines = TQDM_TIMING.sub("", output.text).rstrip("\n").split("\n")
+                    output.text = "\n".join(line.rstrip() for line in lines) + "\n"
     with atomic_path(path) as tmp:
         nbformat.write(notebook, tmp)
 

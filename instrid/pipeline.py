@@ -32,6 +32,7 @@ from instrid import (
     metrics,
     model,
     modelfile,
+    recipes,
     records,
     splits,
     train,
@@ -43,27 +44,20 @@ from instrid.files import atomic_path, cache_dir
 from instrid.uncertainty import Evaluation
 
 #: The head that reads each musicnn layer (notebook 02 names candidates by layer).
-LAYER_HEADS = {layer: head for head, layer in model.MUSICNN_LAYERS.items()}
+LAYER_HEADS = recipes.LAYER_HEADS
 
 
 def musicnn_candidate(weights: str, layer: str, crop_samples: int = 10_240, window: str = "segment") -> dict:
     """:func:`prepare` options for musicnn checkpoint ``weights`` read at ``layer`` on such an input."""
-    return {
-        "front_end": "musicnn_mel",
-        "front_end_options": {"crop_samples": int(crop_samples), "window": window},
-        "backbone": "musicnn",
-        "weights": weights,
-        "head": LAYER_HEADS[layer],
-    }
+    return recipes.musicnn(weights, layer, crop_samples, window).model()
 
 
-#: The study's listening model, as :func:`prepare` options: musicnn's checkpoint, layer and input that
-#: notebook 02 finds best on validation (by mAP); the notebook says so, or that a rerun finds otherwise.
-LISTENING = musicnn_candidate("MTT_musicnn", "pooled")
-#: The corrected pipeline's model: log-mel into the ResNet-18 (frozen; random offline), its 512-d features.
-CORRECTED = {"front_end": "log_mel", "head": "report_text", "weights": "auto"}
-#: The models a user can train (``instrid train --backbone``), by name.
-MODELS = {"corrected": CORRECTED, "listening": LISTENING}
+#: The listening model's and the corrected pipeline's models, as :func:`prepare` options
+#: (:data:`instrid.recipes.LISTENING`, :data:`instrid.recipes.CORRECTED`).
+LISTENING = recipes.LISTENING.model()
+CORRECTED = recipes.CORRECTED.model()
+#: The recipes a user can train (``instrid train --backbone``), by name.
+MODELS = {"corrected": recipes.CORRECTED, "listening": recipes.LISTENING}
 #: The model ``instrid train`` fits by default (``make model``, where ``instrid predict`` looks): of the
 #: models trained within make model's 10 minutes, the one notebook 11 finds best on fonts no model heard.
 SHIPPED = "listening"
@@ -443,9 +437,8 @@ def validation_scores(prepared: Prepared, *, epochs: int = 3, lr: float = 1e-3) 
     that never listens (its micro F1 at its own best threshold declares the
     same instruments in every example).
     """
-    config = train.TrainConfig(
-        loss="bce", optimizer="adam", lr=lr, lr_gamma=1.0, epochs=epochs, seed=prepared.seed, standardize=True
-    )
+    training = {**recipes.CORRECTED_TRAINING, "lr": lr}
+    config = train.TrainConfig(epochs=epochs, seed=prepared.seed, **training)
     validation = evaluate(prepared, fit_head(prepared, config, progress=False).head, "validation")
     prior = np.broadcast_to(
         decisions.label_frequency(prepared.split("train")[1]), validation.scores.shape
@@ -678,12 +671,8 @@ def train_model(
     *,
     model_name: str = SHIPPED,
     weights="auto",
-    loss: str = "bce",
-    optimizer: str = "adam",
-    lr: float = 1e-3,
     epochs: int = 3,
     top_n: int = 3,
-    standardize: bool = True,
     backbone_epochs: int = 0,
     train_examples: int = 20_000,
     validation_examples: int = 5_000,
@@ -691,16 +680,16 @@ def train_model(
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
-    """Fit the corrected recipe on one of :data:`MODELS` over a MusicNet-format tree; save one model file.
+    """Fit one of :data:`MODELS` over a MusicNet-format tree; save one model file.
 
-    ``model_name`` is ``"listening"`` (musicnn, :data:`LISTENING`) or
-    ``"corrected"`` (the ResNet-18, :data:`CORRECTED`, with ``weights``); the
-    default, :data:`SHIPPED`, is what ``make model`` ships. The training is
-    notebook ``06``'s corrected recipe (seed 0; embeddings z-scored for the
-    head, folded into it), so after ``make study`` the embeddings are read
-    from the cache. One threshold for every instrument is tuned for micro F1
-    on validation (:func:`operating_thresholds`); the rule keeps at most
-    ``top_n`` of the instruments that pass. Returns the validation summary of
+    ``model_name`` is ``"listening"`` (:data:`instrid.recipes.LISTENING`) or
+    ``"corrected"`` (:data:`instrid.recipes.CORRECTED`, the ResNet-18 with
+    ``weights``); the default, :data:`SHIPPED`, is what ``make model`` ships.
+    Both train their head as the corrected pipeline does (seed 0), as notebook
+    ``07`` does, so after ``make study`` the embeddings are read from the cache.
+    One threshold for every instrument is tuned for micro F1 on validation
+    (:func:`operating_thresholds`); the rule keeps at most ``top_n`` of the
+    instruments that pass. Returns the validation summary of
     that rule. ``backbone_epochs`` > 0 (the ResNet-18 only) first trains the
     backbone itself on the training split (:func:`instrid.finetune.train_backbone`,
     notebook ``14``'s trained backbone) and fits the head on its outputs.
@@ -711,7 +700,8 @@ def train_model(
         raise ValueError(
             f"the {model_name} model has its own weights; weights and backbone_epochs are the ResNet's"
         )
-    options = {**MODELS[model_name], **({"weights": weights} if model_name == "corrected" else {})}
+    recipe = MODELS[model_name].but(**({"weights": weights} if model_name == "corrected" else {}))
+    options = recipe.model()
 
     def prepared_with(options, embed=True):
         return prepare(
@@ -733,17 +723,7 @@ def train_model(
         )
         prepared = prepared_with({**options, "weights": str(trained)})
     result = fit_head(
-        prepared,
-        train.TrainConfig(
-            loss=loss,
-            optimizer=optimizer,
-            lr=lr,
-            epochs=epochs,
-            lr_gamma=1.0 if optimizer == "adam" else 0.5,
-            seed=seed,
-            standardize=standardize,
-        ),
-        progress=progress,
+        prepared, train.TrainConfig(epochs=epochs, seed=seed, **recipe.training()), progress=progress
     )
     (thresholds,) = operating_thresholds([prepared], [result.head])
     validation = evaluate(prepared, result.head, "validation")
@@ -758,10 +738,10 @@ def train_model(
         top_n,
         {
             **prepared.config,
-            "loss": loss,
-            "optimizer": optimizer,
+            "loss": recipe.loss,
+            "optimizer": recipe.optimizer,
             "epochs": epochs,
-            "standardize": standardize,
+            "standardize": recipe.standardize,
             "backbone_epochs": backbone_epochs,
             "model_name": model_name,
             "validation": summary,

@@ -5,12 +5,11 @@
   (:data:`MODEL_COLORS`, :data:`METRIC_COLORS`, :data:`LOSS_COLORS`) for the whole study.
 * Panels, by notebook: ``00`` :func:`split_hours`, :func:`polyphony`,
   :func:`ensemble_heatmap`, :func:`label_prior`; ``01`` :func:`piano_roll`,
-  :func:`segment_lengths`; ``02`` :func:`threshold_curves`; ``03``
-  :func:`output_shares`; ``04`` :func:`tradeoff_sweeps`; ``05``
-  :func:`top_n_tradeoff`, :func:`mixed_tradeoff`; ``06`` :func:`interval_rows`,
-  :func:`per_instrument`; ``07`` :func:`generalization`,
-  :func:`declared_alone`; ``08`` :func:`forest`;
-  ``09`` :func:`pareto`; ``10`` :func:`candidates`; ``11`` :func:`generalization`.
+  :func:`segment_lengths`; ``02`` :func:`candidates`; ``03`` :func:`threshold_curves`; ``04``
+  :func:`output_shares`; ``05`` :func:`tradeoff_sweeps`; ``06``
+  :func:`top_n_tradeoff`, :func:`mixed_tradeoff`; ``07`` :func:`interval_rows`,
+  :func:`per_instrument`; ``08`` :func:`forest`; ``09`` :func:`pareto`; ``10`` and ``11``
+  :func:`generalization`; ``11`` :func:`timeline`; ``14`` :func:`declared_alone`.
 
 Where a number has several seeds, a panel shows the seed mean and its 95%
 interval over recordings (bands or error bars), as stored in ``results/``.

@@ -1,4 +1,4 @@
-"""Training the head on cached embeddings (notebooks ``02`` to ``06``).
+"""Training the head on cached embeddings (notebooks ``02`` to ``14``).
 
 The report's settings are the default: SGD with learning rate 0.001 and no
 momentum, StepLR halving the rate after every epoch, batches of 10 and a few

@@ -1,6 +1,6 @@
 """Uncertainty of the headline numbers: several seeds, and a bootstrap over recordings.
 
-Used by notebooks ``02`` to ``06``. A number of the study is the mean over
+Used by notebooks ``02`` to ``14``. A number of the study is the mean over
 seeds (each seed draws its own random backbone, example subsample and head)
 of a metric on one split. Its 95% interval comes from a **bootstrap over the
 recordings** of that split: segments of one recording are not independent

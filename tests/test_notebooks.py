@@ -17,6 +17,8 @@ def test_tidy_notebook_keeps_what_a_reader_sees_and_nothing_that_changes(tmp_pat
         new_output("stream", name="stderr", text="\rbar:  10%"),
         new_output("stream", name="stderr", text="\rbar:  50%"),
         new_output("stream", name="stderr", text="\rbar: 100%|##| 323/323 [00:03<00:00, 93.51rec/s]\n"),
+        # A bar padded over a longer line before it (another run's padding differs).
+        new_output("stream", name="stderr", text="\rseg: 100%|##| 9/9 [00:00<00:00, 1.5rec/s]   \n"),
         new_output("stream", name="stdout", text="done [00:03<00:00]\n"),
     ]
     cell.metadata.update(
@@ -37,7 +39,7 @@ def test_tidy_notebook_keeps_what_a_reader_sees_and_nothing_that_changes(tmp_pat
     tidy = nbformat.read(path, as_version=4)
     # The bar's timing goes (it differs on every run); what a cell prints itself stays.
     assert [(o.name, o.text) for o in tidy.cells[0].outputs] == [
-        ("stderr", "bar: 100%|##| 323/323\n"),
+        ("stderr", "bar: 100%|##| 323/323\nseg: 100%|##| 9/9\n"),
         ("stdout", "done [00:03<00:00]\n"),
     ]
     assert tidy.cells[0].metadata == {"tags": ["parameters"]}

@@ -348,3 +348,32 @@ def test_a_seed_another_process_is_embedding_is_taken_last_and_the_runs_are_the_
     for mine, theirs in zip(runs, alone):
         np.testing.assert_array_equal(mine.embeddings, theirs.embeddings)
         assert mine.examples.table.equals(theirs.examples.table)
+
+
+def test_recipes_give_prepare_and_the_head_what_the_notebooks_passed_by_hand():
+    from instrid import recipes
+
+    assert recipes.REPORT.model() == dict(
+        front_end="report_spectrogram", backbone="resnet18", weights="auto", head="report_code"
+    )
+    assert recipes.REPORT.training() == dict(
+        loss="iou_batch", optimizer="sgd", lr=1e-3, lr_gamma=0.5, standardize=False
+    )
+    assert {k: v for k, v in vars(train.TrainConfig()).items() if k in recipes.REPORT.training()} == (
+        recipes.REPORT.training()
+    )  # the report's recipe is TrainConfig's default, the report code's
+    assert pipeline.CORRECTED == dict(
+        front_end="log_mel", backbone="resnet18", weights="auto", head="report_text"
+    )
+    assert recipes.CORRECTED.training() == dict(
+        loss="bce", optimizer="adam", lr=1e-3, lr_gamma=1.0, standardize=True
+    )
+    assert pipeline.LISTENING == pipeline.musicnn_candidate("MTT_musicnn", "pooled")
+    assert pipeline.LISTENING["front_end_options"] == {"crop_samples": 10_240, "window": "segment"}
+    assert recipes.LISTENING.training() == recipes.CORRECTED.training()
+    assert recipes.LISTENING_REPORT_TRAINING.training() == recipes.REPORT.training()
+    assert recipes.LISTENING_REPORT_TRAINING.model() == recipes.LISTENING.model()
+    assert (
+        recipes.CORRECTED.but(weights=None).model()["weights"] is None and recipes.CORRECTED.weights == "auto"
+    )
+    assert recipes.REPORT.but(batch_norm="batch").model()["batch_norm"] == "batch"

@@ -92,7 +92,7 @@ def test_the_cli_names_the_models_of_the_pipeline():
 
     assert set(cli.MODEL_OF_BACKBONE.values()) == set(pipeline.MODELS)
     for backbone, name in cli.MODEL_OF_BACKBONE.items():
-        assert pipeline.MODELS[name].get("backbone", "resnet18") == backbone
+        assert pipeline.MODELS[name].backbone == backbone
     assert cli.MODEL_OF_BACKBONE[cli.SHIPPED_BACKBONE] == pipeline.SHIPPED
 
 
