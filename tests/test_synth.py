@@ -296,7 +296,8 @@ def children(pid: int) -> list[int]:
 def test_a_signal_stops_the_render_cleanly_in_one_line_and_a_rerun_finishes_it(
     tmp_path, seed_dir, jobs, stop
 ):
-    ids = ["1759", "2382", "2106", "2191"]  # official test recordings, a few minutes of audio each
+    # The ten official test recordings (25 min of audio): still rendering when the first is written.
+    ids = ["1759", "1819", "2106", "2191", "2298", "2303", "2382", "2416", "2556", "2628"]
     root = tmp_path / "r"
     command = [
         sys.executable,
@@ -318,10 +319,11 @@ def test_a_signal_stops_the_render_cleanly_in_one_line_and_a_rerun_finishes_it(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (root / "synth.json").exists():
-        time.sleep(0.05)
-    time.sleep(1.0)  # rendering now
+    # Rendering now: the first recording is written, the others are not (a fixed wait raced a fast machine).
+    while time.monotonic() < deadline and not list((root / "test_data").glob("*.flac")):
+        time.sleep(0.02)
     workers = children(proc.pid)
+    assert proc.poll() is None and len(list((root / "test_data").glob("*.flac"))) < len(ids)
     if stop == "SIGINT":
         os.killpg(proc.pid, signal.SIGINT)
     else:
