@@ -314,9 +314,16 @@ def test_a_signal_stops_the_render_cleanly_in_one_line_and_a_rerun_finishes_it(
         "--quiet",
     ]
     env = {**os.environ, "PYTHONPATH": str(Path(synth.__file__).parents[1])}
-    # In a session of its own, so that SIGINT goes to the whole group as Ctrl-C in a terminal does.
+    # In a session of its own, so that SIGINT goes to the whole group as Ctrl-C in a terminal does, with
+    # SIGINT's default action as in a terminal (a test run started in the background ignores SIGINT, and
+    # the child would inherit that).
     proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     # Rendering now: the first recording is written, the others are not (a fixed wait raced a fast machine).
