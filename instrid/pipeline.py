@@ -43,9 +43,6 @@ from instrid.errors import DatasetError
 from instrid.files import atomic_path, cache_dir
 from instrid.uncertainty import Evaluation
 
-#: The head that reads each musicnn layer (notebook 02 names candidates by layer).
-LAYER_HEADS = recipes.LAYER_HEADS
-
 
 def musicnn_candidate(weights: str, layer: str, crop_samples: int = 10_240, window: str = "segment") -> dict:
     """:func:`prepare` options for musicnn checkpoint ``weights`` read at ``layer`` on such an input."""
@@ -70,7 +67,9 @@ def input_ms(front: torch.nn.Module) -> int:
 
 def listening_candidates() -> dict[str, dict]:
     """The musicnn configurations notebook 02 compares first: both checkpoints, each layer, 232 ms crops."""
-    found = [musicnn_candidate(w, layer) for w in ("MTT_musicnn", "MSD_musicnn") for layer in LAYER_HEADS]
+    found = [
+        musicnn_candidate(w, layer) for w in ("MTT_musicnn", "MSD_musicnn") for layer in recipes.LAYER_HEADS
+    ]
     return {candidate_label(options): options for options in found}
 
 

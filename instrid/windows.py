@@ -31,11 +31,9 @@ import torch
 from tqdm import tqdm
 
 from instrid.data import LABEL_SAMPLE_RATE, MusicNet
+from instrid.examples import RESAMPLE_PAD
 from instrid.labels import frame_labels
 from instrid.splits import SPLIT_NAMES, read_splits
-
-#: Native samples read beyond each side of a window that is resampled, so its edges resample as in the whole.
-RESAMPLE_PAD = 256
 
 
 class LabelledWindows(torch.utils.data.Dataset):
@@ -107,7 +105,8 @@ class LabelledWindows(torch.utils.data.Dataset):
         self.sample_rate = None if sample_rate is None else int(sample_rate)
         self.frame_samples = int(round(frame_s * LABEL_SAMPLE_RATE))
         self.window_s = float(window_s)
-        committed = dict(zip(read_splits()["id"].astype(int), read_splits()["split"]))
+        splits = read_splits()
+        committed = dict(zip(splits["id"].astype(int), splits["split"]))
         split_of = {rid: committed.get(rid, self.dataset.recording(rid)["split"]) for rid in self.dataset.ids}
         chosen = [rid for rid in self.dataset.ids if split is None or split_of[rid] == split]
         if recordings is not None:
