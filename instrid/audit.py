@@ -24,7 +24,7 @@ report's throughout, so the rows differ by protocol only.
 
 from __future__ import annotations
 
-from instrid import decisions, evidence, pipeline, train, uncertainty
+from instrid import decisions, evidence, uncertainty
 
 #: quirk -> (pipeline option, value as implemented, clean value)
 QUIRKS = {
@@ -97,34 +97,30 @@ def effect(a, b, metrics=("recall", "fp_per_frame", "precision", "f1_micro", "ma
     return {**uncertainty.difference(reps_a, reps_b, metrics), "paired": tested[0] == tested[1]}
 
 
-def prior_only(runs, evaluations, top_n: int = 3) -> tuple[list, list]:
-    """The rule that never listens (:func:`instrid.evidence.prior_evaluations`) on each seed's evaluation,
-    and its top-``top_n`` decisions: the ``top_n`` instruments most frequent in training, in every frame."""
-    constant = evidence.prior_evaluations([P.split("train")[1] for P in runs], evaluations)
+def prior_only(train_labels, evaluations, top_n: int = 3) -> tuple[list, list]:
+    """The rule that never listens (:func:`instrid.evidence.prior_evaluations`: each seed's
+    ``train_labels`` frequency as every frame's scores) on each seed's evaluation, and its top-``top_n``
+    decisions: the ``top_n`` instruments most frequent in training, in every frame."""
+    constant = evidence.prior_evaluations(train_labels, evaluations)
     return constant, [decisions.top_n(ev.scores, top_n) for ev in constant]
 
 
-def conclusions(runs, report_heads, *, epochs: int = 3, max_n: int = 5, top_n: int = 3, **fields):
-    """The report's conclusions about its model measured again on one model's runs (validation).
+def conclusions(runs, *, epochs: int = 3, max_n: int = 5, top_n: int = 3, **fields):
+    """The report's conclusions about its model measured again on one model's fitted runs (validation).
 
-    ``report_heads`` are the heads trained with the report's loss; an MSE head
-    and a BCE head are trained beside each. Returns the records of
+    ``runs`` (:class:`instrid.runs.Runs`) hold heads trained with the report's loss; an MSE head and a
+    BCE head are trained beside each (the runs' recipe, its loss replaced). Returns the records of
     :func:`instrid.evidence.loss_records`, :func:`~instrid.evidence.top_n_records`
     and :func:`~instrid.evidence.prior_records` (``fields`` name the model and
     protocol), and the (seed, threshold) pairs where the report's loss recalls
     no more than MSE.
     """
-    heads = {"iou_batch": report_heads}
-    for loss in ("mse", "bce"):
-        heads[loss] = [
-            pipeline.fit_head(P, train.TrainConfig(loss=loss, epochs=epochs, seed=P.seed)).head for P in runs
-        ]
-    val = {
-        loss: [pipeline.evaluate(P, h, "validation") for P, h in zip(runs, hs)] for loss, hs in heads.items()
-    }
-    labels = [P.split("train")[1] for P in runs]
+    fitted = {"iou_batch": runs, **{loss: runs.fit(epochs, loss=loss) for loss in ("mse", "bce")}}
+    val = {loss: rs.evaluate("validation") for loss, rs in fitted.items()}
     fields = {**fields, "split": "validation"}
     found, losing = evidence.loss_records(val, **fields)
-    found += evidence.top_n_records(labels, val["iou_batch"], max_n=max_n, top_n=top_n, **fields)
-    found += evidence.prior_records(labels, val["iou_batch"], top_n=top_n, **fields, head="iou_batch")
+    found += evidence.top_n_records(runs.train_labels, val["iou_batch"], max_n=max_n, top_n=top_n, **fields)
+    found += evidence.prior_records(
+        runs.train_labels, val["iou_batch"], top_n=top_n, **fields, head="iou_batch"
+    )
     return found, losing

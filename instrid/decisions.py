@@ -13,6 +13,8 @@ instrument earlier in :data:`instrid.instruments.NAMES`.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from instrid import instruments
@@ -50,6 +52,12 @@ def threshold(scores, t, *, always_argmax: bool = False, strict: bool = False) -
     t = _vector(t, s.shape[1])
     out = s > t if strict else s >= t
     return out | argmax_mask(s) if always_argmax else out
+
+
+def threshold_at(t, *, always_argmax: bool = False):
+    """:func:`threshold` at ``t`` as a rule (scores -> decisions), e.g. for a sweep over ``t``
+    (:func:`instrid.uncertainty.curve` takes ``partial(threshold_at, always_argmax=...)``)."""
+    return partial(threshold, t=t, always_argmax=always_argmax)
 
 
 def subtract_bias(scores, bias) -> np.ndarray:

@@ -71,10 +71,6 @@ def prior_records(train_labels, evaluations, *, top_n: int = 3, prior=None, **fi
     ]
 
 
-def _at(t: float, argmax: bool):
-    return lambda s: decisions.threshold(s, t, always_argmax=argmax)
-
-
 def loss_records(
     evaluations: dict, *, reference: str = "iou_batch", **fields
 ) -> tuple[list[dict], list[dict]]:
@@ -102,7 +98,9 @@ def loss_records(
         for argmax in (True, False):
             rule = f"threshold {REPORT_THRESHOLD}" + (", argmax on" if argmax else "")
             reps[loss, argmax] = uncertainty.replicates(
-                evs, uncertainty.apply(evs, _at(REPORT_THRESHOLD, argmax)), with_map=True
+                evs,
+                uncertainty.apply(evs, decisions.threshold_at(REPORT_THRESHOLD, always_argmax=argmax)),
+                with_map=True,
             )
             out += records.from_replicates(
                 reps[loss, argmax], COUNT, evaluations=evs, **base, head=loss, rule=rule
@@ -147,8 +145,8 @@ def loss_records(
         {
             "seed": i,
             "threshold": t,
-            reference: float(metrics.recall(a.y_true, _at(t, True)(a.scores))),
-            "mse": float(metrics.recall(b.y_true, _at(t, True)(b.scores))),
+            reference: float(metrics.recall(a.y_true, decisions.threshold(a.scores, t, always_argmax=True))),
+            "mse": float(metrics.recall(b.y_true, decisions.threshold(b.scores, t, always_argmax=True))),
         }
         for i, (a, b) in enumerate(zip(evaluations[reference], evaluations["mse"]))
         for t in LOSS_THRESHOLDS

@@ -102,16 +102,6 @@ def bias_over_seeds(label_shares: list, outputs: dict) -> dict:
     }
 
 
-def noise_means(runs, heads, levels_dbfs, n: int) -> dict:
-    """``{"<level> dBFS": [each seed's mean output on n crops of white noise at that level]}``."""
-    return {
-        f"{level} dBFS": [
-            noise_scores(P.model, head, level, n, seed=P.seed).mean(axis=0) for P, head in zip(runs, heads)
-        ]
-        for level in levels_dbfs
-    }
-
-
 #: The output share on the first four instruments of a model without preference.
 UNBIASED_FIRST_FOUR = 4 / instruments.N_INSTRUMENTS
 

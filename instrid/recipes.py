@@ -46,6 +46,8 @@ class Recipe:
     lr_gamma: float = 0.5
     # Train on embeddings z-scored with the training split's statistics (folded into the head after).
     standardize: bool = False
+    # Hidden units of a one-hidden-layer ReLU head; 0: a linear head, as the report's.
+    hidden: int = 0
 
     def model(self) -> dict:
         """:func:`instrid.pipeline.prepare`'s options for this recipe's model."""
@@ -64,6 +66,7 @@ class Recipe:
             lr=self.lr,
             lr_gamma=self.lr_gamma,
             standardize=self.standardize,
+            hidden=self.hidden,
         )
 
     def but(self, **changes) -> Recipe:

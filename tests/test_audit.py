@@ -54,22 +54,11 @@ def test_effect_pairs_only_rows_tested_on_the_same_recordings():
     assert not other["paired"] and other["recall"]["mean"] == 0.5
 
 
-class _Run:
-    """Just what prior_only reads of a prepared run: its training targets."""
-
-    def __init__(self, train_targets):
-        self._train = np.asarray(train_targets, dtype=bool)
-
-    def split(self, name):
-        assert name == "train"
-        return None, self._train
-
-
 def test_prior_only_declares_the_most_frequent_instruments_everywhere():
     train_targets = [[1, 1, 0, 0], [1, 0, 1, 0], [1, 1, 0, 0]]  # frequency 1, 2/3, 1/3, 0
     y = np.array([[0, 0, 0, 1], [1, 0, 0, 0]], dtype=bool)
     ev = uncertainty.Evaluation(y, np.array([[0.9, 0.1, 0.1, 0.8], [0.2, 0.9, 0.1, 0.1]]), np.array([5, 6]))
-    constant, declared = audit.prior_only([_Run(train_targets)], [ev], top_n=2)
+    constant, declared = audit.prior_only([np.asarray(train_targets, dtype=bool)], [ev], top_n=2)
     assert declared[0].astype(int).tolist() == [[1, 1, 0, 0], [1, 1, 0, 0]]  # the audio's scores ignored
     assert np.allclose(constant[0].scores, [[1, 2 / 3, 1 / 3, 0]] * 2)
     assert (constant[0].y_true == y).all() and constant[0].recordings.tolist() == [5, 6]
