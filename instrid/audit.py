@@ -67,6 +67,23 @@ def configurations() -> dict[str, dict]:
     return rows
 
 
+#: The quirks that change the model (the rest change the protocol: which segments, which labels).
+MODEL_QUIRKS = ("batch_norm", "front_end", "head")
+
+
+def row_recipes(rows: dict, recipe) -> dict[str, tuple]:
+    """Each row of :func:`configurations` as :meth:`instrid.runs.Runs.prepare_many` takes it: ``recipe``
+    (an :class:`instrid.recipes.Recipe`, the report's) with the row's model quirks, and the row's protocol
+    options."""
+    return {
+        name: (
+            recipe.but(**{k: v for k, v in options.items() if k in MODEL_QUIRKS}),
+            {k: v for k, v in options.items() if k not in MODEL_QUIRKS},
+        )
+        for name, options in rows.items()
+    }
+
+
 def effects() -> dict[str, tuple[str, str]]:
     """For each quirk, the two row pairs that measure it: ``(row, reference)``, row minus reference.
 

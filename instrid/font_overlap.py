@@ -151,3 +151,12 @@ def overlap(labels: pd.DataFrame, font, training_fonts: dict, *, threshold: floa
         "threshold": threshold,
         "notes": int(total),
     }
+
+
+def of_font_tree(font_trees, font: str, training_fonts, *, threshold: float = SAME_SAMPLE) -> dict:
+    """:func:`overlap` of every note of ``font``'s tree under ``font_trees`` (:func:`instrid.synth.font_tree`,
+    the test recordings rendered with it) with the fonts named in ``training_fonts``."""
+    path = synth.resolve_font(font, progress=False)[1]
+    training = {name: synth.resolve_font(name, progress=False)[1] for name in training_fonts}
+    labels = data.MusicNet(synth.font_tree(font_trees, font)).all_labels()
+    return overlap(labels, path, training, threshold=threshold)

@@ -124,6 +124,13 @@ class Run:
         )
         return replace(self, prepared=tested)
 
+    def applied_to(self, other: Run) -> Run:
+        """This run's head and operating point on ``other``'s data (the same seed's, e.g. its full test split
+        or another rendering's, where this head trained on a subset)."""
+        if other.seed != self.seed:
+            raise ValueError(f"a head of seed {self.seed} applied to the data of seed {other.seed}")
+        return replace(self, prepared=other.prepared)
+
     def noise_scores(self, level_dbfs: float, n: int) -> np.ndarray:
         """The head's probabilities on ``n`` crops of white noise (:func:`instrid.probes.noise_scores`)."""
         return probes.noise_scores(self.prepared.model, self.head, level_dbfs, n, seed=self.seed)
@@ -195,6 +202,12 @@ class Runs(tuple):
         if data_root is None:
             return self
         return Runs(run.on(data_root, test_examples=test_examples, device=device) for run in self)
+
+    def applied_to(self, other: Runs) -> Runs:
+        """:meth:`Run.applied_to`, seed by seed."""
+        if len(other) != len(self):
+            raise ValueError(f"{len(self)} runs applied to {len(other)}")
+        return Runs(run.applied_to(data) for run, data in zip(self, other))
 
     def noise_scores(self, level_dbfs: float, n: int) -> list[np.ndarray]:
         return [run.noise_scores(level_dbfs, n) for run in self]

@@ -262,6 +262,15 @@ class Replicates:
         return {"mean": self.mean, "low": low, "high": high, "per_seed": self.per_seed.tolist()}
 
 
+def mean_replicates(estimates: list[Replicates]) -> Replicates:
+    """The replicates of the mean of several estimates over the same seeds and bootstrap draws (e.g. two
+    heads' scores, each on its own test set, averaged)."""
+    if not estimates:
+        raise ValueError("mean_replicates: no estimates")
+    n = len(estimates)
+    return Replicates(sum(r.per_seed for r in estimates) / n, sum(r.boot for r in estimates) / n)
+
+
 def replicates(
     evaluations, predictions, *, with_map: bool = False, n_boot: int = N_BOOT, seed: int = 0
 ) -> dict[str, Replicates]:

@@ -62,3 +62,22 @@ def test_prior_only_declares_the_most_frequent_instruments_everywhere():
     assert declared[0].astype(int).tolist() == [[1, 1, 0, 0], [1, 1, 0, 0]]  # the audio's scores ignored
     assert np.allclose(constant[0].scores, [[1, 2 / 3, 1 / 3, 0]] * 2)
     assert (constant[0].y_true == y).all() and constant[0].recordings.tolist() == [5, 6]
+
+
+def test_row_recipes_put_model_quirks_in_the_recipe_and_the_rest_in_the_protocol():
+    from instrid import recipes
+
+    rows = audit.row_recipes(audit.configurations(), recipes.REPORT.but(weights=None))
+    recipe, protocol = rows[audit.AS_IMPLEMENTED]
+    assert protocol == {"split_kind": "report_code", "inclusive_end": True}
+    assert recipe.model() == dict(
+        front_end="report_spectrogram", backbone="resnet18", weights=None, head="report_code", batch_norm="batch"
+    )
+    recipe, protocol = rows[audit.CLEAN]
+    assert protocol == {"split_kind": "recordings", "inclusive_end": False}
+    assert (recipe.front_end, recipe.head, recipe.batch_norm) == ("log_mel", "report_text", "eval")
+    # Prepared with these, a row gets exactly the options configurations() lists for it.
+    for name, options in audit.configurations().items():
+        recipe, protocol = rows[name]
+        merged = {"batch_norm": "eval", **recipe.model(), **protocol}
+        assert {k: merged[k] for k in options} == options

@@ -57,3 +57,17 @@ def test_bad_inputs_are_refused():
         font_overlap.overlap(NOTES.iloc[:0], synth.default_soundfont(), {})
     with pytest.raises(ValueError, match="threshold"):
         font_overlap.overlap(NOTES, synth.default_soundfont(), {}, threshold=0)
+
+
+def test_a_font_trees_notes_measured_against_training_fonts_named(tmp_path):
+    from conftest import make_tree
+
+    tree = synth.font_tree(tmp_path / "fonts", "TimGM6mb")
+    make_tree(tree, {1759: ("test", 0.3, [(0, 10000, 41, 69), (0, 10000, 1, 60)])})
+    result = font_overlap.of_font_tree(tmp_path / "fonts", "TimGM6mb", ["TimGM6mb"])
+    want = font_overlap.overlap(
+        pd.DataFrame({"instrument": [41, 1], "note": [69, 60]}),
+        synth.default_soundfont(),
+        {"TimGM6mb": synth.default_soundfont()},
+    )
+    assert result == want and result["shared"] == 1.0 and result["notes"] == 2

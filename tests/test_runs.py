@@ -122,3 +122,14 @@ def test_probe_means_are_each_seeds_mean_output_on_noise_and_bernoulli_images(fi
     np.testing.assert_array_equal(means["-6 dBFS"][1], want)
     want = probes.bernoulli_scores(run.prepared.model, run.head, 3, seed=1).mean(axis=0)
     np.testing.assert_array_equal(means["Bernoulli(0.2) image"][1], want)
+
+
+def test_heads_applied_to_other_data_of_the_same_seeds(fitted):
+    subset = fitted.only([2238, 2232, 1759]).fit(1, progress=False)
+    on_full = subset.applied_to(fitted)
+    assert [run.head for run in on_full] == subset.heads
+    assert [run.prepared for run in on_full] == [run.prepared for run in fitted]
+    with pytest.raises(ValueError, match="seed 1 applied to the data of seed 0"):
+        fitted[1].applied_to(fitted[0])
+    with pytest.raises(ValueError, match="2 runs applied to 1"):
+        fitted.applied_to(Runs(fitted[:1]))

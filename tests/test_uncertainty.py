@@ -199,3 +199,13 @@ def test_per_instrument_numbers_say_how_many_recordings_stand_behind_them():
     assert table.loc[table.index[5], "recordings"] == 1 and table.loc[table.index[5], "segments"] == 20
     assert table.loc[table.index[5], "few_recordings"]
     assert table.loc[table.index[5], "mean"] == 1.0 and np.isnan(table.loc[table.index[1], "mean"])
+
+
+def test_mean_replicates_average_per_seed_values_and_draws_alike():
+    a = u.Replicates(np.array([0.2, 0.4]), np.array([0.1, 0.3, 0.5]))
+    b = u.Replicates(np.array([0.6, 0.8]), np.array([0.3, 0.5, 0.7]))
+    mean = u.mean_replicates([a, b])
+    np.testing.assert_allclose(mean.per_seed, [0.4, 0.6])
+    np.testing.assert_allclose(mean.boot, [0.2, 0.4, 0.6])
+    with pytest.raises(ValueError, match="no estimates"):
+        u.mean_replicates([])
