@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,27 +27,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result  # noqa: E402
 
-from instrid import decisions, pipeline, train, uncertainty  # noqa: E402
+from instrid import pipeline, recipes, uncertainty  # noqa: E402
+from instrid.runs import Runs, Thresholded, TopN  # noqa: E402
 
 SEEDS = (0, 1, 2)
 FRACTIONS = (1.0, 0.5, 0.25, 0.125)
 METRICS = ("recall", "fp_per_frame", "precision", "f1_micro", "map")
-#: notebook 07's two pipelines: prepare options, head training, decision rule (evaluations, runs, heads)
-PIPELINES = {
-    "report": (
-        dict(front_end="report_spectrogram", head="report_code"),
-        dict(loss="iou_batch"),
-        lambda evs, runs, heads: [decisions.top_n(ev.scores, 3) for ev in evs],
-    ),
-    "corrected": (
-        dict(front_end="log_mel", head="report_text"),
-        dict(loss="bce", optimizer="adam", lr=1e-3, lr_gamma=1.0, standardize=True),
-        lambda evs, runs, heads: [
-            decisions.threshold_then_top_n(ev.scores, t, 3)
-            for ev, t in zip(evs, pipeline.operating_thresholds(runs, heads))
-        ],
-    ),
-}
+#: notebook 07's two pipelines and their decision rules
+PIPELINES = {"report": (recipes.REPORT, TopN(3)), "corrected": (recipes.CORRECTED, Thresholded(3))}
 
 
 def shrunk(prepared: pipeline.Prepared, fraction: float) -> pipeline.Prepared:
@@ -71,18 +59,15 @@ def main() -> None:
     parser.add_argument("--root", default="data/synth", help="the default dataset (make data)")
     args = parser.parse_args()
     figures = {"seeds": list(SEEDS), "fractions": list(FRACTIONS), "pipelines": {}}
-    for name, (options, head_options, rule) in PIPELINES.items():
-        full = pipeline.prepare_seeds(args.root, SEEDS, progress=False, **options)
+    for name, (recipe, rule) in PIPELINES.items():
+        full = Runs.prepare(args.root, recipe, SEEDS, progress=False)
         replicates, rows = {}, {}
         for fraction in FRACTIONS:
-            runs = [shrunk(P, fraction) for P in full]
-            configs = [train.TrainConfig(epochs=3, seed=P.seed, **head_options) for P in runs]
-            heads = [pipeline.fit_head(P, c, progress=False).head for P, c in zip(runs, configs)]
-            evs = [pipeline.evaluate(P, h, "test") for P, h in zip(runs, heads)]
-            replicates[fraction] = uncertainty.replicates(evs, rule(evs, runs, heads), with_map=True)
+            runs = Runs(replace(run, prepared=shrunk(run.prepared, fraction)) for run in full)
+            replicates[fraction] = runs.fit(3, progress=False).scored(rule)
             rows[str(fraction)] = {
                 **{
-                    f"{split}_segments": int((runs[0].examples.table["split"] == split).sum())
+                    f"{split}_segments": int((runs[0].prepared.examples.table["split"] == split).sum())
                     for split in ("train", "validation", "test")
                 },
                 **{m: replicates[fraction][m].to_dict() for m in METRICS},

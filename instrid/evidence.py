@@ -286,7 +286,7 @@ def rendering_records(decided: dict, classes: dict, *, reference: str = "default
     Parameters
     ----------
     decided : dict
-        rendering -> (evaluations, decisions), one per seed (:func:`instrid.pipeline.decided_on_renderings`).
+        rendering -> (evaluations, decisions), one per seed (:meth:`instrid.runs.Runs.decide`).
     classes : dict
         rendering -> boolean mask of the instruments it is scored on (a font that lacks some); missing: all.
     reference : str

@@ -17,14 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
 
 import instrid
 from instrid import (
     data,
     decisions,
     embeddings,
-    evidence,
     examples,
     features,
     finetune,
@@ -36,7 +34,6 @@ from instrid import (
     records,
     splits,
     train,
-    uncertainty,
 )
 from instrid.cache import mark_used
 from instrid.errors import DatasetError
@@ -493,134 +490,6 @@ def cross_validated_prior(prepared: Prepared, folds: dict[int, int]) -> Evaluati
     return Evaluation(targets.astype(bool), scores, prepared.examples.table["recording"].to_numpy())
 
 
-def cross_validation(runs: list[Prepared], config: dict, folds: int, *, top_n: int = 3, **fields):
-    """Every seed's examples, all splits pooled, scored by recording-level cross-validation.
-
-    Folds are stratified by ensemble (:func:`instrid.splits.recording_folds`, the same for every seed);
-    ``config`` holds :class:`instrid.train.TrainConfig`'s options but the seed. Returns the records of the
-    model's top-``top_n`` and mAP beside the label prior's under the same folds
-    (:func:`instrid.evidence.prior_records`, ``split="<folds>-fold CV"``), and each seed's evaluation.
-    """
-    ensembles = splits.read_splits().set_index("id")["ensemble"]
-    evaluations, priors = [], []
-    for P in runs:
-        ids = np.unique(P.examples.table["recording"].to_numpy())
-        fold_of = splits.recording_folds(ids, ensembles.loc[ids].to_numpy(), folds)
-        evaluations.append(cross_validated(P, train.TrainConfig(seed=P.seed, **config), fold_of))
-        priors.append(cross_validated_prior(P, fold_of))
-    found = evidence.prior_records(
-        None, evaluations, top_n=top_n, prior=priors, **fields, split=f"{folds}-fold CV"
-    )
-    return found, evaluations
-
-
-def fit_heads(runs: list[Prepared], epochs: int, **options) -> list:
-    """One head per seed's run (:func:`fit_head` with ``TrainConfig(epochs, seed=run.seed, **options)``)."""
-    return [
-        fit_head(P, train.TrainConfig(epochs=epochs, seed=P.seed, **options), progress=False).head
-        for P in runs
-    ]
-
-
-def operating_thresholds(runs: list[Prepared], heads) -> list[np.ndarray]:
-    """Each seed's operating point: the one threshold with the best micro F1 on its validation split.
-
-    :func:`instrid.decisions.tune_global_threshold`, repeated per class so that
-    ``decisions.threshold_then_top_n(scores, t, n)`` applies it (the corrected pipeline's rule, as a model
-    file stores it).
-    """
-    return [
-        np.full(ev.scores.shape[1], decisions.tune_global_threshold(ev.scores, ev.y_true))
-        for ev in (evaluate(P, h, "validation") for P, h in zip(runs, heads))
-    ]
-
-
-def decided_on_test(runs: list[Prepared], heads, rule) -> tuple[list[Evaluation], list[np.ndarray]]:
-    """Each seed's test evaluation and ``rule(evaluation, i)``'s decisions on it (``i``: the seed's position,
-    for rules with per-seed settings, e.g. thresholds tuned on its validation)."""
-    evs = [evaluate(P, h, "test") for P, h in zip(runs, heads)]
-    return evs, [rule(ev, i) for i, ev in enumerate(evs)]
-
-
-def scored_on_test(runs: list[Prepared], heads, rule, *, classes=None) -> dict:
-    """``uncertainty.replicates`` (with mAP) of :func:`decided_on_test`.
-
-    ``classes``, a boolean mask, keeps only those instruments in the scores (the rule still decides on all).
-    """
-    return _scored(*decided_on_test(runs, heads, rule), classes)
-
-
-def _scored(evs, predictions, classes=None) -> dict:
-    if classes is not None:
-        evs, predictions = [ev.only_classes(classes) for ev in evs], [p[:, classes] for p in predictions]
-    return uncertainty.replicates(evs, predictions, with_map=True)
-
-
-def threshold_rule(thresholds: list[np.ndarray], top_n: int):
-    """The corrected pipeline's decision rule for :func:`scored_on_test`: seed ``i``'s own thresholds
-    (:func:`operating_thresholds`), then at most ``top_n`` of the instruments that pass."""
-
-    def rule(evaluation: Evaluation, i: int) -> np.ndarray:
-        return decisions.threshold_then_top_n(evaluation.scores, thresholds[i], top_n)
-
-    return rule
-
-
-def decided_on_renderings(
-    runs: list[Prepared],
-    heads,
-    rule,
-    roots: dict,
-    *,
-    test_examples: int,
-    device: str | None = None,
-    progress: bool = True,
-) -> dict:
-    """:func:`decided_on_test` of each seed's head on the test recordings of every rendering in ``roots``.
-
-    ``roots`` maps a rendering's name to its tree, or to ``None`` for the
-    runs' own test split; another tree's test segments are drawn and embedded
-    by :func:`prepare_elsewhere` (``test_examples`` per seed).
-    """
-    decided = {}
-    for name, root in tqdm(roots.items(), desc="renderings", disable=not progress, leave=False):
-        tested = (
-            runs
-            if root is None
-            else [
-                prepare_elsewhere(P, root, test_examples=test_examples, device=device, progress=False)
-                for P in runs
-            ]
-        )
-        decided[name] = decided_on_test(tested, heads, rule)
-    return decided
-
-
-def scored_on_renderings(
-    runs: list[Prepared],
-    heads,
-    rule,
-    roots: dict,
-    *,
-    test_examples: int,
-    classes: dict | None = None,
-    device: str | None = None,
-    progress: bool = True,
-    decided: dict | None = None,
-) -> dict:
-    """``uncertainty.replicates`` (with mAP) of :func:`decided_on_renderings` (or of ``decided``, its output).
-
-    ``classes`` maps a rendering's name to a boolean mask of the instruments it
-    is scored on (a font that lacks some: :func:`instrid.synth.covered_classes`):
-    the rule decides on all of them, the scores count only those.
-    """
-    if decided is None:
-        decided = decided_on_renderings(
-            runs, heads, rule, roots, test_examples=test_examples, device=device, progress=progress
-        )
-    return {name: _scored(*decided[name], (classes or {}).get(name)) for name in roots}
-
-
 def evaluate_examples(
     prepared: Prepared, head, other: examples.Examples, *, device: str | None = None, progress: bool = True
 ) -> Evaluation:
@@ -687,7 +556,7 @@ def train_model(
     Both train their head as the corrected pipeline does (seed 0), as notebook
     ``07`` does, so after ``make study`` the embeddings are read from the cache.
     One threshold for every instrument is tuned for micro F1 on validation
-    (:func:`operating_thresholds`); the rule keeps at most ``top_n`` of the
+    ; the rule keeps at most ``top_n`` of the
     instruments that pass. Returns the validation summary of
     that rule. ``backbone_epochs`` > 0 (the ResNet-18 only) first trains the
     backbone itself on the training split (:func:`instrid.finetune.train_backbone`,
@@ -724,8 +593,11 @@ def train_model(
     result = fit_head(
         prepared, train.TrainConfig(epochs=epochs, seed=seed, **recipe.training()), progress=progress
     )
-    (thresholds,) = operating_thresholds([prepared], [result.head])
     validation = evaluate(prepared, result.head, "validation")
+    # The operating point: one threshold for every instrument, the best micro F1 on validation.
+    thresholds = np.full(
+        validation.scores.shape[1], decisions.tune_global_threshold(validation.scores, validation.y_true)
+    )
     summary = metrics.summary(
         validation.y_true, decisions.threshold_then_top_n(validation.scores, thresholds, top_n)
     )

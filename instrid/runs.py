@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from instrid import decisions, pipeline, probes, recipes, train, uncertainty
+from instrid import decisions, evidence, pipeline, probes, recipes, splits, train, uncertainty
 from instrid.uncertainty import Evaluation
 
 
@@ -107,6 +107,15 @@ class Run:
             raise ValueError("the run has no head: fit it first")
         return pipeline.evaluate(self.prepared, self.head, split)
 
+    def evaluate_examples(self, other, *, device: str | None = None) -> Evaluation:
+        """``other`` examples of the run's dataset (cut otherwise than its segments, e.g. Hung & Yang's
+        frames) under its head (:func:`pipeline.evaluate_examples`)."""
+        return pipeline.evaluate_examples(self.prepared, self.head, other, device=device)
+
+    def network(self):
+        """The whole network with this run's head, ready for audio (:func:`instrid.predict.predict_file`)."""
+        return pipeline.model_with_head(self.prepared, self.head)
+
     def decide(self, rule, split: str = "test") -> tuple[Evaluation, np.ndarray]:
         """One split's evaluation and ``rule``'s decisions on it."""
         evaluation = self.evaluate(split)
@@ -184,6 +193,9 @@ class Runs(tuple):
     def evaluate(self, split: str = "test") -> list[Evaluation]:
         return [run.evaluate(split) for run in self]
 
+    def evaluate_examples(self, other, *, device: str | None = None) -> list[Evaluation]:
+        return [run.evaluate_examples(other, device=device) for run in self]
+
     def decide(self, rule, split: str = "test") -> tuple[list[Evaluation], list[np.ndarray]]:
         """Each seed's evaluation of ``split`` and ``rule``'s decisions on it."""
         decided = [run.decide(rule, split) for run in self]
@@ -233,3 +245,25 @@ def scored(evaluations, predictions, classes=None) -> dict:
         evaluations = [ev.only_classes(classes) for ev in evaluations]
         predictions = [p[:, classes] for p in predictions]
     return uncertainty.replicates(evaluations, predictions, with_map=True)
+
+
+def cross_validation(runs: Runs, epochs: int, folds: int, *, top_n: int = 3, **fields):
+    """Every seed's examples, all splits pooled, scored by recording-level cross-validation.
+
+    Folds are stratified by ensemble (:func:`instrid.splits.recording_folds`, the same for every seed);
+    each fold's head learns as the run's recipe says (:func:`pipeline.cross_validated`). Returns the records
+    of the model's top-``top_n`` and mAP beside the label prior's under the same folds
+    (:func:`instrid.evidence.prior_records`, ``split="<folds>-fold CV"``), and each seed's evaluation.
+    """
+    ensembles = splits.read_splits().set_index("id")["ensemble"]
+    evaluations, priors = [], []
+    for run in runs:
+        ids = np.unique(run.prepared.examples.table["recording"].to_numpy())
+        fold_of = splits.recording_folds(ids, ensembles.loc[ids].to_numpy(), folds)
+        config = train.TrainConfig(epochs=epochs, seed=run.seed, **run.recipe.training())
+        evaluations.append(pipeline.cross_validated(run.prepared, config, fold_of))
+        priors.append(pipeline.cross_validated_prior(run.prepared, fold_of))
+    found = evidence.prior_records(
+        None, evaluations, top_n=top_n, prior=priors, **fields, split=f"{folds}-fold CV"
+    )
+    return found, evaluations

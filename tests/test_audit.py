@@ -70,9 +70,8 @@ def test_row_recipes_put_model_quirks_in_the_recipe_and_the_rest_in_the_protocol
     rows = audit.row_recipes(audit.configurations(), recipes.REPORT.but(weights=None))
     recipe, protocol = rows[audit.AS_IMPLEMENTED]
     assert protocol == {"split_kind": "report_code", "inclusive_end": True}
-    assert recipe.model() == dict(
-        front_end="report_spectrogram", backbone="resnet18", weights=None, head="report_code", batch_norm="batch"
-    )
+    quirky = dict(front_end="report_spectrogram", head="report_code", batch_norm="batch")
+    assert recipe.model() == dict(backbone="resnet18", weights=None, **quirky)
     recipe, protocol = rows[audit.CLEAN]
     assert protocol == {"split_kind": "recordings", "inclusive_end": False}
     assert (recipe.front_end, recipe.head, recipe.batch_norm) == ("log_mel", "report_text", "eval")

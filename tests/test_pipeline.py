@@ -159,37 +159,6 @@ def test_a_run_restricted_to_some_recordings_and_the_test_split_of_another_rende
     )
 
 
-def test_heads_thresholds_and_test_replicates_per_seed(tree):
-    runs = pipeline.prepare_seeds(
-        tree,
-        [0, 1],
-        front_end="log_mel",
-        head="report_text",
-        weights=None,
-        train_examples=6,
-        validation_examples=4,
-        test_examples=4,
-        progress=False,
-    )
-    heads = pipeline.fit_heads(runs, 2, loss="bce", optimizer="adam", lr=0.01)
-    for P, head in zip(runs, heads):  # each seed's own head, as fit_head trains it
-        alone = pipeline.fit_head(
-            P, train.TrainConfig(epochs=2, seed=P.seed, loss="bce", optimizer="adam", lr=0.01)
-        )
-        assert np.array_equal(alone.head.weight.detach().numpy(), head.weight.detach().numpy())
-    thresholds = pipeline.operating_thresholds(runs, heads)
-    assert len(thresholds) == 2 and all(t.shape == (11,) and (t == t[0]).all() for t in thresholds)
-    validation = pipeline.evaluate(runs[1], heads[1], "validation")
-    assert thresholds[1][0] == decisions.tune_global_threshold(validation.scores, validation.y_true)
-    seen = []
-    reps = pipeline.scored_on_test(runs, heads, lambda ev, i: seen.append(i) or ev.scores >= thresholds[i])
-    assert seen == [0, 1] and set(reps) >= {"recall", "f1_micro", "map"}
-    first = pipeline.evaluate(runs[0], heads[0], "test")
-    assert reps["f1_micro"].per_seed[0] == pytest.approx(
-        metrics.f1_micro(first.y_true, first.scores >= thresholds[0])
-    )
-
-
 def test_candidates_compared_on_validation_beside_the_label_prior(tree):
     candidates = {
         pipeline.candidate_label(pipeline.LISTENING): pipeline.LISTENING,
@@ -223,41 +192,6 @@ def test_candidate_labels_and_context():
     assert pipeline.LISTENING["front_end_options"]["window"] == "segment"  # not changed in place
     resnet = dict(front_end="report_spectrogram", head="report_code", weights="auto")
     assert pipeline.candidate_label(resnet) == "resnet18 report_code, report_spectrogram 232 ms"
-
-
-def test_renderings_are_scored_by_each_seeds_own_rule(tree, tmp_path):
-    runs = pipeline.prepare_seeds(
-        tree,
-        [0, 1],
-        **pipeline.CORRECTED | {"weights": None},
-        train_examples=6,
-        validation_examples=4,
-        test_examples=50,
-        progress=False,
-    )
-    heads = pipeline.fit_heads(runs, 1, loss="bce", optimizer="adam", lr=0.01)
-    thresholds = [np.full(11, 0.3), np.full(11, 0.7)]
-    rule = pipeline.threshold_rule(thresholds, 2)
-    for i, P in enumerate(runs):
-        ev = pipeline.evaluate(P, heads[i], "test")
-        assert np.array_equal(rule(ev, i), decisions.threshold_then_top_n(ev.scores, thresholds[i], 2))
-    # The same recordings rendered into another tree, the same way: the same test segments, the same scores.
-    copy = make_tree(tmp_path / "copy", TREE)
-    scored = pipeline.scored_on_renderings(
-        runs, heads, rule, {"default": None, "copy": copy}, test_examples=50, progress=False
-    )
-    assert set(scored) == {"default", "copy"}
-    for metric in ("f1_micro", "map", "recall"):
-        assert np.allclose(scored["default"][metric].per_seed, scored["copy"][metric].per_seed, atol=1e-3)
-    # Scored on some classes only: the rule decides on all of them, the counts keep the chosen ones.
-    keep = np.arange(11) != 1
-    only = pipeline.scored_on_renderings(
-        runs, heads, rule, {"default": None}, test_examples=50, classes={"default": keep}, progress=False
-    )
-    for i, P in enumerate(runs):
-        ev = pipeline.evaluate(P, heads[i], "test")
-        want = metrics.f1_micro(ev.y_true[:, keep], rule(ev, i)[:, keep])
-        assert only["default"]["f1_micro"].per_seed[i] == pytest.approx(want)
 
 
 def test_train_model_names_its_model_and_keeps_the_resnets_options_to_it(tree, tmp_path):
@@ -357,7 +291,7 @@ def test_recipes_give_prepare_and_the_head_what_the_notebooks_passed_by_hand():
         front_end="report_spectrogram", backbone="resnet18", weights="auto", head="report_code"
     )
     assert recipes.REPORT.training() == dict(
-        loss="iou_batch", optimizer="sgd", lr=1e-3, lr_gamma=0.5, standardize=False
+        loss="iou_batch", optimizer="sgd", lr=1e-3, lr_gamma=0.5, standardize=False, hidden=0
     )
     assert {k: v for k, v in vars(train.TrainConfig()).items() if k in recipes.REPORT.training()} == (
         recipes.REPORT.training()
@@ -366,7 +300,7 @@ def test_recipes_give_prepare_and_the_head_what_the_notebooks_passed_by_hand():
         front_end="log_mel", backbone="resnet18", weights="auto", head="report_text"
     )
     assert recipes.CORRECTED.training() == dict(
-        loss="bce", optimizer="adam", lr=1e-3, lr_gamma=1.0, standardize=True
+        loss="bce", optimizer="adam", lr=1e-3, lr_gamma=1.0, standardize=True, hidden=0
     )
     assert pipeline.LISTENING == pipeline.musicnn_candidate("MTT_musicnn", "pooled")
     assert pipeline.LISTENING["front_end_options"] == {"crop_samples": 10_240, "window": "segment"}

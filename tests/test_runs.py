@@ -133,3 +133,20 @@ def test_heads_applied_to_other_data_of_the_same_seeds(fitted):
         fitted[1].applied_to(fitted[0])
     with pytest.raises(ValueError, match="2 runs applied to 1"):
         fitted.applied_to(Runs(fitted[:1]))
+
+
+def test_cross_validation_trains_each_fold_with_the_runs_recipe(tree):
+    from instrid import runs as runs_module
+    from instrid import splits
+
+    prepared = Runs.prepare(tree, FAST, [0], **SIZES)
+    found, evaluations = runs_module.cross_validation(prepared, 1, 3, top_n=2, model="m", head="bce")
+    run = prepared[0]
+    assert evaluations[0].scores.shape == run.prepared.examples.targets.shape  # every example scored
+    ids = np.unique(run.prepared.examples.table["recording"].to_numpy())
+    ensembles = splits.read_splits().set_index("id")["ensemble"].loc[ids].to_numpy()
+    config = train.TrainConfig(epochs=1, seed=0, **FAST.training())
+    by_hand = pipeline.cross_validated(run.prepared, config, splits.recording_folds(ids, ensembles, 3))
+    np.testing.assert_array_equal(evaluations[0].scores, by_hand.scores)
+    assert {r["split"] for r in found} == {"3-fold CV"}
+    assert {r["head"] for r in found} == {"bce", "label prior"}
