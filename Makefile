@@ -81,9 +81,10 @@ data: env
 run-%:
 	$(STUDY_ENV) $(RUN_NOTEBOOK) notebooks/$*.ipynb $(TREES)
 
-# One notebook, as a copy under $(OUT) with the parameters file $(PARAMETERS) (CI, real MusicNet).
+# One notebook, as a copy under $(OUT) with the parameters file $(PARAMETERS) (CI, real MusicNet); CI runs
+# two side by side, each on its share of the cores ($(COPY_ENV)).
 copy-%:
-	$(RUN_NOTEBOOK) notebooks/$*.ipynb --out $(OUT)/notebooks/$*.ipynb -f $(PARAMETERS) \
+	$(COPY_ENV) $(RUN_NOTEBOOK) notebooks/$*.ipynb --out $(OUT)/notebooks/$*.ipynb -f $(PARAMETERS) \
 		-p data_root "$(abspath $(COPY_DATA))" -p font_trees "$(abspath $(COPY_FONTS))" \
 		-p figures_dir "$(abspath $(OUT)/figures)" -p results_dir "$(abspath $(OUT)/results)"
 
@@ -129,8 +130,8 @@ test-notebooks: env
 	$(BIN)/instrid data synth --root $(CI_DIR)/data --recordings $(CI_RECORDINGS) --quiet
 	$(BIN)/instrid data fonts --root $(CI_DIR)/fonts --like $(CI_DIR)/data --held-out $(CI_HELD_OUT) --quiet
 	@rm -rf $(CI_DIR)/notebooks $(CI_DIR)/figures $(CI_DIR)/results
-	$(MAKE) --no-print-directory $(addprefix copy-,$(NOTEBOOKS)) PARAMETERS=notebooks/ci.yaml \
-		COPY_DATA=$(CI_DIR)/data COPY_FONTS=$(CI_DIR)/fonts OUT=$(CI_DIR)
+	$(MAKE) --no-print-directory -j $(STUDY_JOBS) $(addprefix copy-,$(NOTEBOOKS)) PARAMETERS=notebooks/ci.yaml \
+		COPY_DATA=$(CI_DIR)/data COPY_FONTS=$(CI_DIR)/fonts OUT=$(CI_DIR) COPY_ENV="$(STUDY_ENV)"
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-kernel-name instrid $(CI_DIR)/notebooks
 
 bench: env
