@@ -26,7 +26,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result  # noqa: E402
 
-from instrid import data, embeddings, examples, features, model, splits, train  # noqa: E402
+from instrid.data import examples, musicnet, splits
+from instrid.models import (
+    embeddings,
+    features,
+    model,
+    train,  # noqa: E402
+)
 
 
 def bare_forward(net, batch_size: int, n_batches: int) -> float:
@@ -50,7 +56,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     args = parser.parse_args()
     os.environ["INSTRID_CACHE"] = tempfile.mkdtemp(prefix="instrid-bench-")  # cold embedding cache
-    dataset = data.MusicNet(args.root)
+    dataset = musicnet.MusicNet(args.root)
     chosen = examples.segment_examples(
         dataset, splits.read_splits(), per_split={"train": args.examples}, progress=False
     )

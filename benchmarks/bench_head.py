@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result  # noqa: E402
 
-from instrid import train  # noqa: E402
+from instrid.models import train  # noqa: E402
 
 HEADS = {
     "report": train.TrainConfig(loss="iou_batch", optimizer="sgd", lr=1e-3),

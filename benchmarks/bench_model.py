@@ -33,7 +33,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="instrid-bench-model-") as scratch:
         out = Path(scratch) / "model.pt"
         env = {**os.environ, "INSTRID_CACHE": str(Path(scratch) / "cache")}
-        command = [sys.executable, "-m", "instrid.cli", "train", "--root", args.root, "--out", str(out), "-q"]
+        command = [
+            sys.executable,
+            "-m",
+            "instrid.app.cli",
+            "train",
+            "--root",
+            args.root,
+            "--out",
+            str(out),
+            "-q",
+        ]
         start = time.perf_counter()
         said = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout.strip()
         seconds = time.perf_counter() - start

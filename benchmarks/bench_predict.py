@@ -31,7 +31,7 @@ from common import write_result  # noqa: E402
 
 RATE = 44_100
 RUN = (
-    "import json, resource, sys, time; from instrid import cli; t = time.perf_counter(); "
+    "import json, resource, sys, time; from instrid.app import cli; t = time.perf_counter(); "
     "code = cli.main(sys.argv[1:]); print(json.dumps({'code': code, 'seconds': time.perf_counter() - t, "
     "'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
 )
@@ -60,7 +60,7 @@ def predict(model: Path, audio: Path, out: Path) -> dict:
 
 def main() -> None:
     from conftest import TINY_TRAINING, TREE, make_tree
-    from instrid import cli
+    from instrid.app import cli
 
     with tempfile.TemporaryDirectory(prefix="instrid-predict-") as work:
         work = Path(work)

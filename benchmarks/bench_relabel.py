@@ -1,7 +1,7 @@
 """Relabeling speed on all MusicNetEM recordings -> results/relabel.json.
 
 ``seconds``: all recordings into segments and into 10 ms frames with
-:mod:`instrid.labels` (label CSVs parsed beforehand, not timed).
+:mod:`instrid.data.labels` (label CSVs parsed beforehand, not timed).
 ``speedup``: against a straightforward implementation of the report code's
 method, written below: for each boundary, scan the notes for those sounding
 (end inclusive, as that code did). Both must give identical segments.
@@ -22,9 +22,9 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result  # noqa: E402
 
-from instrid import instruments  # noqa: E402
-from instrid import labels as relabel
-from instrid.data import MusicNet  # noqa: E402
+from instrid.data import instruments  # noqa: E402
+from instrid.data import labels as relabel
+from instrid.data.musicnet import MusicNet  # noqa: E402
 
 
 def reference_segments(table, n_samples: int):

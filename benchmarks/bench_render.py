@@ -23,8 +23,8 @@ import soundfile
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result  # noqa: E402
 
-from instrid import synth  # noqa: E402
-from instrid.data import MusicNet  # noqa: E402
+from instrid.data import synth  # noqa: E402
+from instrid.data.musicnet import MusicNet  # noqa: E402
 
 
 def format_comparison(dataset: MusicNet, rid: int) -> dict:

@@ -27,8 +27,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result  # noqa: E402
 
-from instrid import pipeline, recipes, uncertainty  # noqa: E402
-from instrid.runs import Runs, Thresholded, TopN  # noqa: E402
+from instrid.study import (
+    pipeline,
+    recipes,
+    uncertainty,  # noqa: E402
+)
+from instrid.study.runs import Runs, Thresholded, TopN  # noqa: E402
 
 SEEDS = (0, 1, 2)
 FRACTIONS = (1.0, 0.5, 0.25, 0.125)

@@ -16,7 +16,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from instrid import claims, cli, data, examples, features, instruments, model, pipeline, records
+from instrid.app import cli
+from instrid.data import examples, instruments, musicnet
+from instrid.models import features, model
+from instrid.report import claims
+from instrid.study import pipeline, records
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -120,7 +124,7 @@ TINY_TRAINING = (
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
     """A model file of the study's architecture, trained for a moment on :data:`TREE` (its own cache)."""
-    from instrid import cli
+    from instrid.app import cli
 
     tmp = tmp_path_factory.mktemp("model")
     tree = make_tree(tmp / "tree", TREE)
@@ -144,7 +148,7 @@ def tone_file(path, seconds=1.0, rate=22_050, channels=2):
 @pytest.fixture
 def tree_and_examples(tmp_path):
     tree = make_tree(tmp_path / "tiny", TINY)
-    ds = data.MusicNet(tree)
+    ds = musicnet.MusicNet(tree)
     return ds, examples.segment_examples(ds, SPLITS, progress=False)
 
 

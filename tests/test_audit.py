@@ -1,11 +1,11 @@
-"""The protocol audit's configurations and effects (instrid.audit, notebook 08)."""
+"""The protocol audit's configurations and effects (instrid.study.audit, notebook 08)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from instrid import audit, uncertainty
+from instrid.study import audit, uncertainty
 
 
 def test_configurations_change_one_quirk_at_a_time():
@@ -65,7 +65,7 @@ def test_prior_only_declares_the_most_frequent_instruments_everywhere():
 
 
 def test_row_recipes_put_model_quirks_in_the_recipe_and_the_rest_in_the_protocol():
-    from instrid import recipes
+    from instrid.study import recipes
 
     rows = audit.row_recipes(audit.configurations(), recipes.REPORT.but(weights=None))
     recipe, protocol = rows[audit.AS_IMPLEMENTED]

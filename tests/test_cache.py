@@ -12,8 +12,12 @@ import numpy as np
 import pytest
 
 from conftest import one_line, run
-from instrid import cache, cli, data, embeddings, pipeline
+from instrid import cache
+from instrid.app import cli
+from instrid.data import musicnet
 from instrid.files import cache_dir
+from instrid.models import embeddings
+from instrid.study import pipeline
 
 DAY = 86_400.0
 
@@ -131,15 +135,15 @@ def test_an_entry_being_computed_is_kept_and_a_vanished_one_is_computed_again(ca
 def test_a_pruned_relabeling_is_made_again(tiny_tree, monkeypatch):
     tree = tiny_tree
     monkeypatch.setattr(pipeline, "_SEGMENTS", {})
-    first = pipeline.all_segments(data.MusicNet(tree), progress=False)
+    first = pipeline.all_segments(musicnet.MusicNet(tree), progress=False)
     (entry,) = [e for e in cache.entries() if e.kind == "segments"]
     os.utime(entry.path, (0, 0))
     monkeypatch.setattr(pipeline, "_SEGMENTS", {})
-    pipeline.all_segments(data.MusicNet(tree), progress=False)
+    pipeline.all_segments(musicnet.MusicNet(tree), progress=False)
     assert time.time() - entry.path.stat().st_mtime < DAY  # the read marked it used
     assert cache.remove(entry) and not entry.path.exists()
     monkeypatch.setattr(pipeline, "_SEGMENTS", {})
-    again = pipeline.all_segments(data.MusicNet(tree), progress=False)
+    again = pipeline.all_segments(musicnet.MusicNet(tree), progress=False)
     assert entry.path.exists() and again.table.equals(first.table)
 
 

@@ -1,4 +1,4 @@
-"""The command line (instrid.cli): signals, errors, summaries."""
+"""The command line (instrid.app.cli): signals, errors, summaries."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from conftest import make_tree, one_line, run
-from instrid import cli
+from instrid.app import cli
 
 
 def busy_tree(root):
@@ -47,7 +47,7 @@ def test_sigterm_during_train_leaves_nothing_half_written_and_a_rerun_gives_the_
     command = [
         sys.executable,
         "-m",
-        "instrid.cli",
+        "instrid.app.cli",
         "train",
         "--root",
         str(tree),
@@ -103,7 +103,7 @@ def test_sigterm_during_train_leaves_nothing_half_written_and_a_rerun_gives_the_
 
 def test_console_script_reports_errors_with_the_file(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "instrid.cli", "data", "info", "--root", str(tmp_path)],
+        [sys.executable, "-m", "instrid.app.cli", "data", "info", "--root", str(tmp_path)],
         capture_output=True,
         text=True,
     )
@@ -117,7 +117,8 @@ def test_info_summarises_a_tree(tiny_tree, capsys):
 
 
 def test_train_can_train_the_backbone_first(tiny_tree, tmp_path, capsys):
-    from instrid import cache, modelfile
+    from instrid import cache
+    from instrid.models import modelfile
 
     def train(name, backbone_epochs):
         out = tmp_path / name
@@ -155,7 +156,7 @@ def test_train_can_train_the_backbone_first(tiny_tree, tmp_path, capsys):
 
 
 def test_train_ships_the_listening_model_and_predict_reads_it(tiny_tree, tmp_path, capsys):
-    from instrid import modelfile
+    from instrid.models import modelfile
 
     out = tmp_path / "listening.pt"
     sizes = ["--epochs", "1", "--train-examples", "4", "--validation-examples", "3", "--quiet"]

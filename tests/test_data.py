@@ -12,12 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import SETTINGS, TINY, make_tree, one_line, run
-from instrid import data
+from instrid.data import musicnet
 from instrid.errors import DatasetError
 
 
 def test_index_is_typed_and_complete(tiny_tree):
-    ds = data.MusicNet(tiny_tree)
+    ds = musicnet.MusicNet(tiny_tree)
     index = ds.index
     assert index["id"].tolist() == [1727, 1728, 1759]
     assert index["split"].tolist() == ["train", "train", "test"]
@@ -28,8 +28,8 @@ def test_index_is_typed_and_complete(tiny_tree):
 
 
 def test_labels_are_typed(tiny_tree):
-    labels = data.MusicNet(tiny_tree).labels(1727)
-    assert list(labels.columns) == list(data.LABEL_COLUMNS)
+    labels = musicnet.MusicNet(tiny_tree).labels(1727)
+    assert list(labels.columns) == list(musicnet.LABEL_COLUMNS)
     assert labels["start_time"].dtype == np.int64 and labels["instrument"].dtype == np.int16
     assert labels["instrument"].tolist() == [1, 41, 43]
     assert labels["note_value"].tolist() == ["Quarter"] * 3
@@ -38,7 +38,7 @@ def test_labels_are_typed(tiny_tree):
 def test_audio_is_float32_mono_and_resampled(tiny_tree):
     stereo = np.stack([np.full(44100, 0.2, np.float32), np.full(44100, 0.4, np.float32)], axis=1)
     soundfile.write(str(tiny_tree / "train_data" / "1727.wav"), stereo, 44100, subtype="FLOAT")
-    ds = data.MusicNet(tiny_tree)
+    ds = musicnet.MusicNet(tiny_tree)
     audio = ds.audio(1727)
     assert audio.dtype == np.float32 and audio.shape == (44100,)
     np.testing.assert_allclose(audio, 0.3, atol=1e-6)
@@ -48,7 +48,7 @@ def test_audio_is_float32_mono_and_resampled(tiny_tree):
 
 
 def test_resampled_tone_keeps_its_pitch(tiny_tree):
-    audio = data.MusicNet(tiny_tree).audio(1727, sample_rate=16_000)
+    audio = musicnet.MusicNet(tiny_tree).audio(1727, sample_rate=16_000)
     spectrum = np.abs(np.fft.rfft(audio))
     assert np.fft.rfftfreq(len(audio), 1 / 16_000)[spectrum.argmax()] == pytest.approx(440, abs=2)
 
@@ -56,12 +56,12 @@ def test_resampled_tone_keeps_its_pitch(tiny_tree):
 def test_kaggle_and_zenodo_nesting(tmp_path):
     make_tree(tmp_path / "kaggle", TINY, nested="musicnet/musicnet")
     make_tree(tmp_path / "zenodo", TINY, nested="musicnet")
-    assert len(data.MusicNet(tmp_path / "kaggle").index) == 3
-    assert len(data.MusicNet(tmp_path / "zenodo").index) == 3
+    assert len(musicnet.MusicNet(tmp_path / "kaggle").index) == 3
+    assert len(musicnet.MusicNet(tmp_path / "zenodo").index) == 3
 
 
 def test_flac_tree(tmp_path):
-    ds = data.MusicNet(make_tree(tmp_path / "t", TINY, audio_format="flac"))
+    ds = musicnet.MusicNet(make_tree(tmp_path / "t", TINY, audio_format="flac"))
     assert ds.index["audio_path"].str.endswith(".flac").all()
     assert ds.audio(1728).shape == (22050,)
 
@@ -71,19 +71,19 @@ def test_flac_tree(tmp_path):
 
 def test_not_a_tree(tmp_path):
     with pytest.raises(DatasetError, match="not a MusicNet-format root"):
-        data.MusicNet(tmp_path)
+        musicnet.MusicNet(tmp_path)
 
 
 def test_missing_wav(tiny_tree):
     (tiny_tree / "train_data" / "1728.wav").unlink()
     with pytest.raises(DatasetError, match=r"1728\.csv: labels for a missing recording"):
-        data.MusicNet(tiny_tree)
+        musicnet.MusicNet(tiny_tree)
 
 
 def test_missing_labels(tiny_tree):
     (tiny_tree / "test_labels" / "1759.csv").unlink()
     with pytest.raises(DatasetError, match=r"1759\.wav: recording without labels"):
-        data.MusicNet(tiny_tree)
+        musicnet.MusicNet(tiny_tree)
 
 
 def test_truncated_wav(tiny_tree):
@@ -91,7 +91,7 @@ def test_truncated_wav(tiny_tree):
     raw = path.read_bytes()
     path.write_bytes(raw[: len(raw) // 2])
     with pytest.raises(DatasetError, match=r"1727\.wav: truncated: data chunk declares 88200 bytes"):
-        data.MusicNet(tiny_tree)
+        musicnet.MusicNet(tiny_tree)
 
 
 def test_truncated_flac(tmp_path):
@@ -99,7 +99,7 @@ def test_truncated_flac(tmp_path):
     path = tree / "train_data" / "1727.flac"
     raw = path.read_bytes()
     path.write_bytes(raw[: len(raw) // 2])
-    ds = data.MusicNet(tree)  # FLAC headers survive truncation: caught on reading
+    ds = musicnet.MusicNet(tree)  # FLAC headers survive truncation: caught on reading
     with pytest.raises(DatasetError, match=r"1727\.flac: (truncated|unreadable)"):
         ds.audio(1727)
 
@@ -107,7 +107,7 @@ def test_truncated_flac(tmp_path):
 def test_garbage_audio(tiny_tree):
     (tiny_tree / "train_data" / "1728.wav").write_bytes(b"not audio at all")
     with pytest.raises(DatasetError, match=r"1728\.wav: not a RIFF/WAVE file"):
-        data.MusicNet(tiny_tree)
+        musicnet.MusicNet(tiny_tree)
 
 
 def _rewrite_labels(tree, rid, split, edit):
@@ -147,7 +147,7 @@ def _rewrite_labels(tree, rid, split, edit):
 )
 def test_bad_label_file(tiny_tree, edit, message):
     path = _rewrite_labels(tiny_tree, 1727, "train", edit)
-    ds = data.MusicNet(tiny_tree)
+    ds = musicnet.MusicNet(tiny_tree)
     with pytest.raises(DatasetError, match=message) as info:
         ds.labels(1727)
     assert str(path) in str(info.value)
@@ -156,18 +156,18 @@ def test_bad_label_file(tiny_tree, edit, message):
 def test_empty_label_file(tiny_tree):
     (tiny_tree / "train_labels" / "1728.csv").write_text("")
     with pytest.raises(DatasetError, match=r"1728\.csv: cannot parse label CSV"):
-        data.MusicNet(tiny_tree).labels(1728)
+        musicnet.MusicNet(tiny_tree).labels(1728)
 
 
 def test_unknown_recording(tiny_tree):
     with pytest.raises(DatasetError, match="no recording with id 9999"):
-        data.MusicNet(tiny_tree).labels(9999)
+        musicnet.MusicNet(tiny_tree).labels(9999)
 
 
 def test_packaged_metadata_is_musicnets():
-    meta = data.read_metadata()
+    meta = musicnet.read_metadata()
     assert len(meta) == 330
-    assert set(data.TEST_IDS) <= set(meta.index)
+    assert set(musicnet.TEST_IDS) <= set(meta.index)
     assert meta.loc[1759, "ensemble"] == "Solo Piano"
 
 
@@ -183,13 +183,15 @@ def test_fingerprint_names_the_content_not_the_machine(tmp_path):
     b = tmp_path / "elsewhere" / "b"
     shutil.copytree(a, b)
     (b / "synth.json").write_text(json.dumps({**settings, "soundfont": "/tmp/clone/.venv/TimGM6mb.sf2"}))
-    assert data.MusicNet(a).fingerprint() == data.MusicNet(b).fingerprint()
+    assert musicnet.MusicNet(a).fingerprint() == musicnet.MusicNet(b).fingerprint()
     (b / "synth.json").write_text(json.dumps({**settings, "soundfont_sha256": "def"}))
-    assert data.MusicNet(a).fingerprint() != data.MusicNet(b).fingerprint()  # another font: other audio
+    assert (
+        musicnet.MusicNet(a).fingerprint() != musicnet.MusicNet(b).fingerprint()
+    )  # another font: other audio
     (b / "synth.json").write_text(json.dumps(settings))
     labels = b / "train_labels" / "1727.csv"
     labels.write_text(labels.read_text().replace("\n0,", "\n1,", 1))
-    assert data.MusicNet(a).fingerprint() != data.MusicNet(b).fingerprint()
+    assert musicnet.MusicNet(a).fingerprint() != musicnet.MusicNet(b).fingerprint()
 
 
 def test_non_finite_samples_are_named_with_their_position(tmp_path, capsys):
@@ -200,7 +202,7 @@ def test_non_finite_samples_are_named_with_their_position(tmp_path, capsys):
     path.unlink()
     audio[1000] = np.nan
     soundfile.write(str(wav), audio, rate, subtype="FLOAT")
-    ds = data.MusicNet(tree)
+    ds = musicnet.MusicNet(tree)
     with pytest.raises(
         DatasetError, match=r"1728\.wav: non-finite sample \(NaN or infinity\) at sample 1000 "
     ):
@@ -255,7 +257,7 @@ def test_label_csv_with_spaces_after_commas_and_huge_values(tmp_path):
         "start_time, end_time, instrument, note, start_beat, end_beat, note_value\n"
         "0, 100, 1, 60, 0.0, 1.0, Quarter\n"
     )
-    table = data.read_labels(path)
+    table = musicnet.read_labels(path)
     assert table["end_time"].tolist() == [100] and table["note_value"].tolist() == ["Quarter"]
     path.write_text(
         "start_time,end_time,instrument,note,start_beat,end_beat,note_value\n"
@@ -264,14 +266,14 @@ def test_label_csv_with_spaces_after_commas_and_huge_values(tmp_path):
     with pytest.raises(
         DatasetError, match=r"line 2: end_time is out of range, got '99999999999999999999999'"
     ):
-        data.read_labels(path)
+        musicnet.read_labels(path)
 
 
 def text_path_labels(path, monkeypatch):
     """read_labels as it parses a file the fast typed reader declines: every column as text."""
     with monkeypatch.context() as m:
-        m.setattr(data, "_typed_labels", lambda path: None)
-        return data.read_labels(path)
+        m.setattr(musicnet, "_typed_labels", lambda path: None)
+        return musicnet.read_labels(path)
 
 
 label_cells = st.one_of(
@@ -286,9 +288,9 @@ def test_typed_label_reader_agrees_with_the_text_path(tmp_path_factory, rows):
     # The fast reader must give the same table, or the same error, as parsing every column as text.
     monkeypatch = pytest.MonkeyPatch()
     path = tmp_path_factory.mktemp("labels") / "l.csv"
-    path.write_text(",".join(data.LABEL_COLUMNS) + "\n" + "".join(",".join(r) + "\n" for r in rows))
+    path.write_text(",".join(musicnet.LABEL_COLUMNS) + "\n" + "".join(",".join(r) + "\n" for r in rows))
     outcomes = []
-    for read in (data.read_labels, lambda p: text_path_labels(p, monkeypatch)):
+    for read in (musicnet.read_labels, lambda p: text_path_labels(p, monkeypatch)):
         try:
             outcomes.append(read(path))
         except DatasetError as exc:
@@ -302,14 +304,16 @@ def test_typed_label_reader_agrees_with_the_text_path(tmp_path_factory, rows):
 
 def test_typed_label_reader_takes_plain_integer_files(tmp_path):
     path = tmp_path / "l.csv"
-    path.write_text(",".join(data.LABEL_COLUMNS) + "\n9766,197620,43,41,,,\n11181,31496,42,65,1.5,2,Half\n")
-    assert data._typed_labels(path) is not None
-    table = data.read_labels(path)
+    path.write_text(
+        ",".join(musicnet.LABEL_COLUMNS) + "\n9766,197620,43,41,,,\n11181,31496,42,65,1.5,2,Half\n"
+    )
+    assert musicnet._typed_labels(path) is not None
+    table = musicnet.read_labels(path)
     assert table["start_time"].tolist() == [9766, 11181] and table["note"].tolist() == [41, 65]
     assert np.isnan(table["start_beat"][0]) and table["start_beat"][1] == 1.5
-    path.write_text(",".join(data.LABEL_COLUMNS) + "\n0,9007199254740993,1,60,,,\n")
+    path.write_text(",".join(musicnet.LABEL_COLUMNS) + "\n0,9007199254740993,1,60,,,\n")
     with pytest.raises(DatasetError, match=r"line 2: end_time is out of range, got '9007199254740993'"):
-        data.read_labels(path)
+        musicnet.read_labels(path)
 
 
 def valid_wav(seconds=0.3, rate=8000) -> bytes:
@@ -340,7 +344,7 @@ def test_audio_readers_answer_with_a_dataset_error_or_the_whole_file(
         body[flip // 8] ^= 1 << (flip % 8)
     path.write_bytes(bytes(body))
     try:
-        audio = data.read_audio(path, 8000)
+        audio = musicnet.read_audio(path, 8000)
     except DatasetError as exc:
         assert str(exc).startswith(str(path))
     else:
@@ -353,7 +357,7 @@ def test_label_reader_on_random_bytes(tmp_path, raw):
     path = tmp_path / "l.csv"
     path.write_bytes(b"start_time,end_time,instrument,note,start_beat,end_beat,note_value\n" + raw)
     try:
-        table = data.read_labels(path)
+        table = musicnet.read_labels(path)
     except DatasetError as exc:
         assert str(exc).startswith(str(path))
     else:
@@ -364,19 +368,19 @@ def test_what_each_recording_was_rendered_with(tmp_path):
     import json
 
     tree = make_tree(tmp_path / "t", TINY)
-    assert data.MusicNet(tree).rendered_with().empty  # real MusicNet has no synth.json
+    assert musicnet.MusicNet(tree).rendered_with().empty  # real MusicNet has no synth.json
     (tree / "synth.json").write_text(
         json.dumps({"recordings": {"1727": {"font": "A", "wet": 0.2}, "1759": {"font": "B", "wet": 0.0}}})
     )
-    table = data.MusicNet(tree).rendered_with()
+    table = musicnet.MusicNet(tree).rendered_with()
     assert table.index.tolist() == [1727, 1728, 1759] and table.loc[1759, "font"] == "B"
     assert table["font"].isna().tolist() == [False, True, False]
     (tree / "synth.json").write_text(json.dumps({"soundfont": "/somewhere/TimGM6mb.sf2"}))  # instrid 0.1
-    assert set(data.MusicNet(tree).rendered_with()["font"]) == {"TimGM6mb"}
+    assert set(musicnet.MusicNet(tree).rendered_with()["font"]) == {"TimGM6mb"}
 
 
 def test_all_labels_are_every_recordings_rows(tiny_tree):
-    dataset = data.MusicNet(tiny_tree)
+    dataset = musicnet.MusicNet(tiny_tree)
     every = dataset.all_labels()
     assert len(every) == sum(len(dataset.labels(rid)) for rid in dataset.ids) == 6
     assert list(every.index) == list(range(6))

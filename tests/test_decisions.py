@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from conftest import SETTINGS, matrices
-from instrid import decisions
-from instrid import decisions as d
+from instrid.study import decisions
+from instrid.study import decisions as d
 
 S = np.array([[0.9, 0.5, 0.5, 0.1], [0.2, 0.2, 0.2, 0.2], [0.1, 0.7, 0.6, 0.65]])
 

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from conftest import TINY, make_tar, make_tree
-from instrid import cli, sources, synth
-from instrid.download import DownloadError, fetch, safe_extract
+from instrid.app import cli
+from instrid.data import sources, synth
+from instrid.data.download import DownloadError, fetch, safe_extract
 from instrid.errors import ArchiveError, ChecksumError, DatasetError, InstridError
 
 
@@ -467,7 +468,7 @@ def patch_set(server, monkeypatch):
     """``(font, package)``: Freepats' entry pointing at a served package of two hand-made patches."""
     from test_gus import patch_bytes, sample_bytes, sine
 
-    from instrid import gus
+    from instrid.data import gus
 
     blobs = {0: patch_bytes(sample_bytes(sine(0.2))), 40: patch_bytes(sample_bytes(sine(0.2, 220.0)))}
     members = {program: f"usr/share/midi/freepats/Tone_000/{program:03d}.pat" for program in blobs}

@@ -1,4 +1,4 @@
-"""The embedding cache (instrid.embeddings)."""
+"""The embedding cache (instrid.models.embeddings)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pytest
 import torch
 
 from conftest import make_tar, net
-from instrid import data, embeddings, examples, features, model
-from instrid.download import safe_extract
+from instrid.data import examples, musicnet
+from instrid.data.download import safe_extract
+from instrid.models import embeddings, features, model
 
 
 def test_cache_hit_miss_and_invalidation(tree_and_examples, monkeypatch):
@@ -40,7 +41,7 @@ def test_cache_hit_miss_and_invalidation(tree_and_examples, monkeypatch):
     calls.clear()
     path = ds.recording(1728)["audio_path"]
     os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
-    embeddings.extract(data.MusicNet(ds.root), ex, net(), progress=False)
+    embeddings.extract(musicnet.MusicNet(ds.root), ex, net(), progress=False)
     assert sum(calls) == len(ex)  # the dataset changed
 
 
@@ -68,13 +69,13 @@ def test_cache_never_reads_half_written_entries(tree_and_examples, monkeypatch):
 def test_dataset_fingerprint_ignores_how_the_root_is_spelled(tree_and_examples, tmp_path, monkeypatch):
     ds, _ = tree_and_examples
     monkeypatch.chdir(ds.root.parent)
-    relative = data.MusicNet(ds.root.name)
+    relative = musicnet.MusicNet(ds.root.name)
     assert str(relative.root) != str(ds.root)
     assert embeddings.dataset_fingerprint(relative) == embeddings.dataset_fingerprint(ds)
     (tmp_path / "link").symlink_to(ds.root)
-    assert embeddings.dataset_fingerprint(data.MusicNet(tmp_path / "link")) == embeddings.dataset_fingerprint(
-        ds
-    )
+    assert embeddings.dataset_fingerprint(
+        musicnet.MusicNet(tmp_path / "link")
+    ) == embeddings.dataset_fingerprint(ds)
     # What the files are still counts.
     before = embeddings.dataset_fingerprint(ds)
     os.utime(ds.index["labels_path"].iloc[0], ns=(1, 1))

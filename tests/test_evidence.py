@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from instrid import decisions, evidence, records
-from instrid.uncertainty import Evaluation
+from instrid.study import decisions, evidence, records
+from instrid.study.uncertainty import Evaluation
 
 
 def evaluation(seed, *, informative=True, scale=1.0, n=300, recordings=6, classes=5):
@@ -143,7 +143,7 @@ def test_series_and_per_instrument_records_name_their_key_and_counts():
 
 
 def test_differences_are_paired_replicates_named_by_their_minus():
-    from instrid import uncertainty
+    from instrid.study import uncertainty
 
     evs = [evaluation(s) for s in range(2)]
     a = uncertainty.replicates(evs, [decisions.top_n(ev.scores, 2) for ev in evs])
@@ -174,7 +174,7 @@ def test_differences_are_paired_replicates_named_by_their_minus():
 
 
 def test_curves_and_summaries_become_records_at_their_setting():
-    from instrid import uncertainty
+    from instrid.study import uncertainty
 
     evs = [evaluation(s) for s in range(2)]
     curve = uncertainty.curve(evs, lambda t: lambda s: decisions.threshold(s, t), [0.3, 0.6], ("recall",))

@@ -1,4 +1,4 @@
-"""Training examples, their re-splits and their audio crops (instrid.examples)."""
+"""Training examples, their re-splits and their audio crops (instrid.data.examples)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import SETTINGS, SPLITS
-from instrid import data, examples, instruments
+from instrid.data import examples, instruments, musicnet
 
 
 def test_segment_examples_and_subsampling(tiny_tree):
-    ds = data.MusicNet(tiny_tree)
+    ds = musicnet.MusicNet(tiny_tree)
     ex = examples.segment_examples(ds, SPLITS, progress=False)
     assert ex.table["split"].tolist()[:1] == ["train"] and set(ex.table["split"]) == {
         "train",
@@ -37,7 +37,7 @@ def test_segment_examples_and_subsampling(tiny_tree):
 
 
 def test_positional_and_report_code_splits(tiny_tree):
-    ex = examples.segment_examples(data.MusicNet(tiny_tree), SPLITS, progress=False)
+    ex = examples.segment_examples(musicnet.MusicNet(tiny_tree), SPLITS, progress=False)
     positional = examples.positional_split(ex)
     counts = positional.table["split"].value_counts()
     assert counts["train"] == round(0.6 * len(ex)) and counts.sum() == len(ex)
@@ -88,7 +88,7 @@ def test_crop_or_tile():
 
 
 def test_frame_examples_hung_yang_framing(tiny_tree):
-    ds = data.MusicNet(tiny_tree)
+    ds = musicnet.MusicNet(tiny_tree)
     assert examples.HUNG_YANG_FRAME_SAMPLES == 4608  # 9 x 512 samples, 104.49 ms at 44.1 kHz
     assert round(1000 * examples.HUNG_YANG_FRAME_SAMPLES / 44_100, 2) == 104.49
     frames = examples.frame_examples(ds, [1759], progress=False)

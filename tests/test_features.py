@@ -1,11 +1,11 @@
-"""Front-ends (instrid.features)."""
+"""Front-ends (instrid.models.features)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from instrid import features
+from instrid.models import features
 
 
 def sine(freq, n, sample_rate, amplitude=1.0):

@@ -7,8 +7,10 @@ import pytest
 import torch
 
 from conftest import TREE, make_tree
-from instrid import cache, finetune, pipeline
+from instrid import cache
 from instrid.files import cache_dir
+from instrid.models import finetune
+from instrid.study import pipeline
 
 FAST = finetune.BackboneTraining(epochs=2, batch_size=2)
 # The small run every test trains from: log-mel, the 512-d head, a random backbone, a few segments.

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from instrid import font_overlap, synth
+from instrid.data import font_overlap, synth
 
 SHARED_FLUID = Path(__file__).resolve().parents[2] / "shared" / "data" / "FluidR3_GM.sf2"
 NOTES = pd.DataFrame({"instrument": [41, 41, 41, 1, 72], "note": [69, 69, 76, 60, 55]})

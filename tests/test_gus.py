@@ -1,4 +1,4 @@
-"""GUS patches into SoundFont 2 (instrid.gus): hand-made patches with known fields, the SoundFont read back
+"""GUS patches into SoundFont 2 (data.gus): hand-made patches with known fields, the SoundFont read back
 field by field, and rendered by the synthesizer the study uses: the right pitch, no click at the loop."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import struct
 import numpy as np
 import pytest
 
-from instrid import gus
+from instrid.data import gus
 from instrid.errors import DatasetError
 
 RATE = 44_100

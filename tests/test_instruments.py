@@ -1,10 +1,10 @@
-"""The 11 instruments and their General MIDI programs (instrid.instruments)."""
+"""The 11 instruments and their General MIDI programs (instrid.data.instruments)."""
 
 from __future__ import annotations
 
 import pytest
 
-from instrid import instruments
+from instrid.data import instruments
 from instrid.errors import DatasetError
 
 

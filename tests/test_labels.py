@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import CODES, CODES_BY_INDEX, SETTINGS, label_table
-from instrid import instruments, labels
-from instrid.labels import frame_labels, segment_labels
+from instrid.data import instruments, labels
+from instrid.data.labels import frame_labels, segment_labels
 
 VIOLIN, VIOLA, PIANO, FLUTE = 41, 42, 1, 74
 

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from instrid.losses import bce_loss, get_loss, iou_loss_batch, iou_loss_frame, mse_loss, value_and_gradient
+from instrid.models.losses import (
+    bce_loss,
+    get_loss,
+    iou_loss_batch,
+    iou_loss_frame,
+    mse_loss,
+    value_and_gradient,
+)
 
 
 def logit(p):

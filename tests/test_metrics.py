@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 from sklearn import metrics as sk
 
 from conftest import SETTINGS, matrices
-from instrid import metrics
+from instrid.study import metrics
 
 Y = np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=bool)
 P = np.array([[1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=bool)

@@ -9,8 +9,8 @@ import pytest
 import torch
 import torchvision
 
-from instrid import features, model
 from instrid.errors import ModelError
+from instrid.models import features, model
 
 
 @pytest.mark.parametrize("head, size, trained", [("report_code", 1000, 11_011), ("report_text", 512, 5_643)])

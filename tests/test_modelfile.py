@@ -1,4 +1,4 @@
-"""Model files (instrid.modelfile): one self-contained file, every fault one line."""
+"""Model files (instrid.models.modelfile): one self-contained file, every fault one line."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import SETTINGS, one_line, run, tone_file
-from instrid import instruments, modelfile
+from instrid.data import instruments
 from instrid.errors import ModelError
+from instrid.models import modelfile
 
 
 def test_model_file_rebuilds_the_same_network(model_file):

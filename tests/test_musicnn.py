@@ -1,4 +1,4 @@
-"""musicnn as a backbone (instrid.musicnn): its checkpoints read without TensorFlow, the port against the
+"""musicnn as a backbone (models.musicnn): its checkpoints read without TensorFlow, the port against the
 original graph's outputs (fixtures/musicnn/reference.npz, made by fixtures/musicnn/make_reference.py with
 TensorFlow 2.15), its front-end against librosa, and its place in the model and in model files."""
 
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from instrid import features, model, modelfile, musicnn
 from instrid.errors import ModelError
+from instrid.models import features, model, modelfile, musicnn
 
 REFERENCE = Path(__file__).parent / "fixtures" / "musicnn" / "reference.npz"
 OUTPUTS = ("taggram", "timbral", "temporal", "cnn3", "mean_pool", "max_pool", "penultimate")
@@ -230,7 +230,8 @@ def test_a_centred_window_hears_the_context_a_segment_does_not(tmp_path):
     import soundfile
 
     from conftest import SPLITS, label_table
-    from instrid import data, embeddings, examples
+    from instrid.data import examples, musicnet
+    from instrid.models import embeddings
 
     rate = 44_100
     audio = np.zeros(rate, dtype=np.float32)
@@ -242,7 +243,7 @@ def test_a_centred_window_hears_the_context_a_segment_does_not(tmp_path):
     label_table([(0, 13_000, 1, 60), (30_000, rate, 41, 67)]).to_csv(
         tmp_path / "train_labels" / "1727.csv", index=False
     )
-    dataset = data.MusicNet(tmp_path)
+    dataset = musicnet.MusicNet(tmp_path)
     chosen = examples.segment_examples(dataset, SPLITS, progress=False)
     first = chosen.subset(chosen.table["start"].to_numpy() == 0)
     outputs = {}

@@ -8,7 +8,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from conftest import one_line
-from instrid import cli
+from instrid.app import cli
 
 
 def test_tidy_notebook_keeps_what_a_reader_sees_and_nothing_that_changes(tmp_path):

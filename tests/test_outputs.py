@@ -15,7 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import TINY_TRAINING, TREE, make_tree, one_line, run, tone_file
-from instrid import cli, outputs, synth
+from instrid import outputs
+from instrid.app import cli
+from instrid.data import synth
 from instrid.errors import DatasetError, UsageError
 
 
@@ -67,10 +69,10 @@ def test_a_damaged_synth_manifest_is_one_line_and_stays(tmp_path, capsys, conten
     assert code == 2 and problem in one_line(err) and "synth.json" in err
     assert (root / "synth.json").read_text() == content
     if content.startswith("{n") or not content:
-        from instrid import data
+        from instrid.data import musicnet
 
         with pytest.raises(DatasetError, match="synth.json: unreadable synth manifest"):
-            data.MusicNet(root).rendering()
+            musicnet.MusicNet(root).rendering()
 
 
 def test_a_recordings_files_the_manifest_does_not_list_are_refused(tmp_path, seed_dir):

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from conftest import TREE, make_tree
-from instrid import data, decisions, examples, instruments, metrics, pipeline, splits, train
+from instrid.data import examples, instruments, musicnet, splits
+from instrid.models import train
+from instrid.study import decisions, metrics, pipeline
 
 
 @pytest.fixture
@@ -92,7 +94,7 @@ def test_seeds_share_one_relabeling_and_draw_what_segment_examples_draws(tree, t
     runs = pipeline.prepare_seeds(tree, [0, 1], weights=None, progress=False, **sizes)
     assert len(calls) == 1 and [r.seed for r in runs] == [0, 1]
     direct = real(
-        data.MusicNet(tree),
+        musicnet.MusicNet(tree),
         splits.read_splits(),
         per_split={"train": 2, "validation": 1, "test": 1},
         seed=1,
@@ -112,20 +114,20 @@ def test_relabeling_is_stored_once_and_redone_when_a_label_file_or_the_rule_chan
     real = examples.segment_examples
     monkeypatch.setattr(examples, "segment_examples", lambda *a, **k: calls.append(k) or real(*a, **k))
     monkeypatch.setattr(pipeline, "_SEGMENTS", {})
-    first = pipeline.all_segments(data.MusicNet(tree), progress=False)
+    first = pipeline.all_segments(musicnet.MusicNet(tree), progress=False)
     monkeypatch.setattr(pipeline, "_SEGMENTS", {})  # as a new process (another notebook) finds it
-    again = pipeline.all_segments(data.MusicNet(tree), progress=False)
+    again = pipeline.all_segments(musicnet.MusicNet(tree), progress=False)
     assert len(calls) == 1 and len(list((tmp_path / "cache" / "segments").glob("*.npz"))) == 1
     pd.testing.assert_frame_equal(first.table, again.table, check_exact=True)
     assert again.targets.dtype == first.targets.dtype and np.array_equal(again.targets, first.targets)
-    pipeline.all_segments(data.MusicNet(tree), inclusive_end=True, progress=False)
+    pipeline.all_segments(musicnet.MusicNet(tree), inclusive_end=True, progress=False)
     assert len(calls) == 2  # the other labeling rule is another entry
     labels_csv = tree / "train_labels" / "2238.csv"
     table = pd.read_csv(labels_csv)
     table.loc[0, "instrument"] = 74  # the first note is a flute's now, not a piano's
     table.to_csv(labels_csv, index=False)
     monkeypatch.setattr(pipeline, "_SEGMENTS", {})
-    changed = pipeline.all_segments(data.MusicNet(tree), progress=False)
+    changed = pipeline.all_segments(musicnet.MusicNet(tree), progress=False)
     assert len(calls) == 3 and not np.array_equal(changed.targets, first.targets)
 
 
@@ -152,7 +154,7 @@ def test_a_run_restricted_to_some_recordings_and_the_test_split_of_another_rende
     elsewhere = pipeline.prepare_elsewhere(prepared, other, test_examples=5, progress=False)
     assert elsewhere.model is prepared.model and set(elsewhere.examples.table["split"]) == {"test"}
     assert elsewhere.examples.table["recording"].unique().tolist() == [1759]
-    assert elsewhere.config["dataset"] == data.MusicNet(other).fingerprint() != prepared.config["dataset"]
+    assert elsewhere.config["dataset"] == musicnet.MusicNet(other).fingerprint() != prepared.config["dataset"]
     assert (
         elsewhere.config["model"]["front_end"]["band_stats"]
         == prepared.config["model"]["front_end"]["band_stats"]
@@ -247,8 +249,9 @@ def test_a_seed_another_process_is_embedding_is_taken_last_and_the_runs_are_the_
 ):
     import threading
 
-    from instrid import cache, embeddings
+    from instrid import cache
     from instrid.files import cache_dir
+    from instrid.models import embeddings
 
     sizes = dict(train_examples=4, validation_examples=2, test_examples=2, weights=None, progress=False)
     alone = pipeline.prepare_seeds(tree, [0, 1, 2], **sizes)  # one process, in order, into this cache
@@ -285,7 +288,7 @@ def test_a_seed_another_process_is_embedding_is_taken_last_and_the_runs_are_the_
 
 
 def test_recipes_give_prepare_and_the_head_what_the_notebooks_passed_by_hand():
-    from instrid import recipes
+    from instrid.study import recipes
 
     assert recipes.REPORT.model() == dict(
         front_end="report_spectrogram", backbone="resnet18", weights="auto", head="report_code"

@@ -11,7 +11,9 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 
-from instrid import instruments, plots, records  # noqa: E402
+from instrid.data import instruments
+from instrid.report import plots
+from instrid.study import records  # noqa: E402
 
 CONFIG = {
     "dataset_kind": "synthetic",

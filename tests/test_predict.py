@@ -12,8 +12,10 @@ import pytest
 import soundfile
 
 from conftest import TINY_TRAINING, TREE, make_tree, one_line, run, tone_file
-from instrid import cli, data, instruments, modelfile, predict
+from instrid.app import cli, predict
+from instrid.data import instruments, musicnet
 from instrid.errors import ModelError
+from instrid.models import modelfile
 
 
 def test_predict_any_rate_and_channels_into_a_folder(model_file, tmp_path, capsys):
@@ -51,7 +53,7 @@ def test_streaming_in_blocks_gives_what_the_whole_file_gives(model_file, tmp_pat
     net, state = modelfile.load_model(model_file)
     whole = predict.predict_file(net, state, audio, hop_s=0.15)
     # Blocks of 0.37 s: windows span block edges; the resampler runs as a stream.
-    monkeypatch.setattr(data, "audio_blocks", lambda path, sr: original_blocks(path, sr, block_s=0.37))
+    monkeypatch.setattr(musicnet, "audio_blocks", lambda path, sr: original_blocks(path, sr, block_s=0.37))
     blocked = predict.predict_file(net, state, audio, hop_s=0.15)
     pd.testing.assert_frame_equal(whole[["start_s", "end_s"]], blocked[["start_s", "end_s"]])
     np.testing.assert_allclose(
@@ -59,7 +61,7 @@ def test_streaming_in_blocks_gives_what_the_whole_file_gives(model_file, tmp_pat
     )
 
 
-original_blocks = data.audio_blocks
+original_blocks = musicnet.audio_blocks
 
 
 def test_windows_match_the_whole_file_rule():
@@ -121,7 +123,7 @@ def test_stream_from_standard_input_prints_each_window(model_file, tmp_path, kin
         payload, extra = (audio * 32767).astype("<i2").tobytes(), ["--rate", str(rate), "--format", "s16"]
     env = {"PYTHONPATH": str(Path(predict.__file__).parents[1]), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-m", "instrid.cli", "predict", "--stream", "--model", str(model_file), *extra],
+        [sys.executable, "-m", "instrid.app.cli", "predict", "--stream", "--model", str(model_file), *extra],
         input=payload,
         capture_output=True,
         env=env,
@@ -259,7 +261,7 @@ def test_bad_audio_is_named(model_file, tmp_path, capsys, fault):
 
 
 def test_disk_full_while_writing_is_one_line(model_file, tmp_path, capsys, monkeypatch):
-    from instrid import predict
+    from instrid.app import predict
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / "a.csv"))

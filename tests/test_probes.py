@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from instrid import embeddings, features, model, probes, records
+from instrid.models import embeddings, features, model
+from instrid.study import probes, records
 
 
 @pytest.fixture(scope="module")

@@ -61,7 +61,7 @@ def test_notebooks_are_short_cells_ending_with_their_finding():
                     f"{path.name}: a cell of {len(cell.source.splitlines())} lines"
                 )
             assert "def " not in cell.source, f"{path.name}: functions belong in the package"
-        findings = [c for c in code if "report.finding(" in c.source]
+        findings = [c for c in code if "findings.finding(" in c.source]
         assert len(findings) == 1 and f'"{path.stem}"' in findings[0].source, path.name
         # The Finding is the last thing computed; only the checks follow it.
         assert all("NBVAL_CHECK_OUTPUT" in c.source for c in code[code.index(findings[0]) + 1 :]), path.name
@@ -70,7 +70,7 @@ def test_notebooks_are_short_cells_ending_with_their_finding():
 def test_committed_notebooks_show_no_machine_facts():
     import nbformat
 
-    from instrid.notebooks import TQDM_TIMING
+    from instrid.app.notebooks import TQDM_TIMING
 
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
@@ -88,7 +88,8 @@ def test_committed_notebooks_show_no_machine_facts():
 
 
 def test_the_cli_names_the_models_of_the_pipeline():
-    from instrid import cli, pipeline
+    from instrid.app import cli
+    from instrid.study import pipeline
 
     assert set(cli.MODEL_OF_BACKBONE.values()) == set(pipeline.MODELS)
     for backbone, name in cli.MODEL_OF_BACKBONE.items():
@@ -99,7 +100,7 @@ def test_the_cli_names_the_models_of_the_pipeline():
 def test_figures_are_drawn_at_print_width_with_legible_text():
     from PIL import Image
 
-    from instrid import plots
+    from instrid.report import plots
 
     for path in sorted((REPO / "figures").glob("*.png")):
         image = Image.open(path)
@@ -108,7 +109,7 @@ def test_figures_are_drawn_at_print_width_with_legible_text():
             f"{path.name}: {width_in:.1f} in wide (print width {plots.WIDTH})"
         )
         assert image.info.get("Description"), f"{path.name}: no configuration in its metadata"
-    source = (REPO / "instrid" / "plots.py").read_text()
+    source = (REPO / "instrid" / "report" / "plots.py").read_text()
     sizes = [float(s) for s in re.findall(r"fontsize=([0-9.]+)", source)]
     assert all(size >= 8 for size in sizes), sizes
 

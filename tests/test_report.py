@@ -8,8 +8,10 @@ import dataclasses
 import pytest
 
 from conftest import RANDOM, REPO, agreeing_results, generalization_records, rec
-from instrid import claims, instruments, judges, records, report, results
-from instrid import verdicts as verdicts_of
+from instrid.data import instruments
+from instrid.report import claims, findings, judges, results
+from instrid.report import verdicts as verdicts_of
+from instrid.study import records
 
 
 def verdicts(res):
@@ -310,33 +312,33 @@ def test_one_verdict_per_claim_from_its_rows():
     _set(res, "08_protocol_audit", 0.0, -0.01, 0.01, **AT_PRIOR, split="validation")  # so is its clean row
     rows = [(c, judges.judge(c, res[c.notebook])) for c in claims.CLAIMS if c.claim == "iou_beats_mse"]
     assert [v.status for _, v in rows] == ["uninformative", "held", "uninformative"]
-    status, (claim, _) = report.claim_verdict(rows)
+    status, (claim, _) = findings.claim_verdict(rows)
     assert status == "held" and claim.on == "the listening model"
     _set(res, "07_final_test", -0.2, -0.3, -0.1, metric="map", minus="mse")  # the listening model disagrees
     rows = [(c, judges.judge(c, res[c.notebook])) for c in claims.CLAIMS if c.claim == "iou_beats_mse"]
-    assert report.claim_verdict(rows)[0] == "did not hold"
+    assert findings.claim_verdict(rows)[0] == "did not hold"
     _set(
         res, "08_protocol_audit", 0.1, 0.05, 0.15, **AT_PRIOR, split="validation"
     )  # the clean row listens: held
     rows = [(c, judges.judge(c, res[c.notebook])) for c in claims.CLAIMS if c.claim == "iou_beats_mse"]
-    assert report.claim_verdict(rows)[0] == "not shown"  # held on one model, the opposite on another
+    assert findings.claim_verdict(rows)[0] == "not shown"  # held on one model, the opposite on another
     final = [(c, judges.judge(c, res[c.notebook])) for c in claims.CLAIMS if c.claim == "final_test"]
-    assert report.claim_verdict(final)[1][0].on == "the report code's protocol"  # a number: its first row
+    assert findings.claim_verdict(final)[1][0].on == "the report code's protocol"  # a number: its first row
 
 
 def test_finding_names_the_quote_numbers_and_verdict():
     res = agreeing_results()
-    text = report.finding("03_loss_mse_vs_iou", res["03_loss_mse_vs_iou"])
+    text = findings.finding("03_loss_mse_vs_iou", res["03_loss_mse_vs_iou"])
     assert text.startswith("## Finding")
     assert "predict that no instruments are playing" in text and "**Held.**" in text
     assert "mAP 0.200 [0.100, 0.300]" in text  # the IoU-minus-MSE mAP with its interval
     assert "This run: synthetic audio" in text  # the caveat precedes the verdicts
-    ours = report.finding("10_generalization", res["10_generalization"])
+    ours = findings.finding("10_generalization", res["10_generalization"])
     assert "(this study's target, generalization targets, frozen backbone)" in ours and "**Met.** " in ours
-    final = report.finding("07_final_test", {**res["07_final_test"], "config": RANDOM})
+    final = findings.finding("07_final_test", {**res["07_final_test"], "config": RANDOM})
     assert "**Reproduced.**" in final and "about 1.76 in the report's" in final
     assert ", on the official test split)" in final
-    assert "This run" not in report.finding("00_data", res["00_data"])  # label counts need no caveat
+    assert "This run" not in findings.finding("00_data", res["00_data"])  # label counts need no caveat
 
 
 def _final(res, value, low, high, **fields):
@@ -536,8 +538,9 @@ def test_the_registry_the_rules_and_the_rendering_are_layers():
         found = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
         return found | {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
 
-    assert not {"judges", "report", "results", "instrid.judges", "instrid.report"} & imported(claims)
-    assert not {"report", "results", "instrid.report"} & imported(judges)
+    upper = {"findings", "results", "instrid.report.findings", "instrid.report.results"}
+    assert not (upper | {"judges", "instrid.report.judges"}) & imported(claims)
+    assert not upper & imported(judges)
     named = {c.judged_by for c in (*claims.CLAIMS, *claims.TARGETS)}
     assert named == set(judges.RULES)  # every claim has its rule, every rule a claim
 
@@ -596,7 +599,9 @@ def test_each_committed_notebook_shows_the_finding_its_committed_results_give():
     committed = results.load_results(REPO / "results")
     for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         cell = next(
-            c for c in nbformat.read(path, 4).cells if c.cell_type == "code" and "report.finding(" in c.source
+            c
+            for c in nbformat.read(path, 4).cells
+            if c.cell_type == "code" and "findings.finding(" in c.source
         )
         shown = "".join(o.get("data", {}).get("text/markdown", "") for o in cell.outputs)
-        assert shown.strip() == report.finding(path.stem, committed[path.stem]).strip(), path.name
+        assert shown.strip() == findings.finding(path.stem, committed[path.stem]).strip(), path.name

@@ -10,7 +10,9 @@ import pytest
 
 from conftest import RANDOM, final_test_rows
 from conftest import agreeing_results as claims_results
-from instrid import claims, cli, records, results
+from instrid.app import cli
+from instrid.report import claims, results
+from instrid.study import records
 
 
 def test_save_results_is_plain_json_and_returns_what_it_wrote(tmp_path):

@@ -1,4 +1,4 @@
-"""Every rule chosen on validation (instrid.rulebook, notebook 09)."""
+"""Every rule chosen on validation (instrid.study.rulebook, notebook 09)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from instrid import decisions, metrics, records, rulebook, uncertainty
+from instrid.study import decisions, metrics, records, rulebook, uncertainty
 
 
 def _evaluation(seed: int, n: int = 200, classes: int = 4) -> uncertainty.Evaluation:

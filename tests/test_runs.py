@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import TREE, make_tree
-from instrid import decisions, metrics, pipeline, recipes, train
-from instrid.runs import Runs, Thresholded, TopN, scored
+from instrid.models import train
+from instrid.study import decisions, metrics, pipeline, recipes
+from instrid.study.runs import Runs, Thresholded, TopN, scored
 
 SIZES = dict(train_examples=6, validation_examples=4, test_examples=50, progress=False)
 FAST = recipes.CORRECTED.but(weights=None, lr=0.01)
@@ -113,7 +114,7 @@ def test_prepare_many_takes_options_beside_a_recipe(tree):
 
 
 def test_probe_means_are_each_seeds_mean_output_on_noise_and_bernoulli_images(fitted):
-    from instrid import probes
+    from instrid.study import probes
 
     means = fitted.probe_means([-40, -6], 3)
     assert list(means) == ["-40 dBFS", "-6 dBFS", "Bernoulli(0.2) image"]
@@ -136,8 +137,8 @@ def test_heads_applied_to_other_data_of_the_same_seeds(fitted):
 
 
 def test_cross_validation_trains_each_fold_with_the_runs_recipe(tree):
-    from instrid import runs as runs_module
-    from instrid import splits
+    from instrid.data import splits
+    from instrid.study import runs as runs_module
 
     prepared = Runs.prepare(tree, FAST, [0], **SIZES)
     found, evaluations = runs_module.cross_validation(prepared, 1, 3, top_n=2, model="m", head="bce")

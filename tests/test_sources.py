@@ -1,11 +1,12 @@
-"""Getting MusicNet: install from the archive or a copy, never losing a user's files (instrid.sources)."""
+"""Getting MusicNet: install from the archive or a copy, never losing a user's files (data.sources)."""
 
 from __future__ import annotations
 
 import pytest
 
 from conftest import TINY, make_tree, one_line, run
-from instrid import cli, sources
+from instrid.app import cli
+from instrid.data import sources
 from instrid.errors import InstridError
 
 

@@ -1,4 +1,4 @@
-"""The committed recording split (instrid.splits)."""
+"""The committed recording split (instrid.data.splits)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from instrid import data, splits
+from instrid.data import musicnet, splits
 
 
 def test_committed_splits_are_the_documented_rule():
     committed = splits.read_splits()
     pd.testing.assert_frame_equal(committed, splits.make_splits())
-    assert set(committed.loc[committed.split == "test", "id"]) == set(data.TEST_IDS)
+    assert set(committed.loc[committed.split == "test", "id"]) == set(musicnet.TEST_IDS)
     assert committed["id"].is_unique and len(committed) == 330
     train = committed[committed.split != "test"]
     for ensemble, group in train.groupby("ensemble"):

@@ -18,7 +18,8 @@ import pandas as pd
 import pretty_midi
 import pytest
 
-from instrid import cli, data, instruments, sources, synth, variation
+from instrid.app import cli
+from instrid.data import instruments, musicnet, sources, synth, variation
 from instrid.errors import DatasetError
 
 SR = 44_100
@@ -58,7 +59,7 @@ def test_ticks_tempo_and_programs():
         tempo=[(0, 500_000), (960, 1_000_000)],
     )
     labels = synth.midi_to_labels(midi)
-    assert list(labels.columns) == list(data.LABEL_COLUMNS)
+    assert list(labels.columns) == list(musicnet.LABEL_COLUMNS)
     got = list(labels[["start_time", "end_time", "instrument", "note"]].itertuples(index=False, name=None))
     assert got == [
         (0, int(0.5 * SR), 41, 60),  # violin: GM 40 -> code 41
@@ -205,12 +206,12 @@ def test_build_tree_end_to_end(tmp_path, em_zip, kind):
     options = {"fonts": ["TimGM6mb"], "varied": variation.NONE} if plain else {}
     result = synth.build_synthetic_musicnet(root, source_zip=em_zip, jobs=2, progress=False, **options)
     assert result["recordings"] == 2 and result["skipped"] == 0
-    ds = data.MusicNet(root)
+    ds = musicnet.MusicNet(root)
     assert ds.index[["id", "split"]].values.tolist() == [[9001, "train"], [1759, "test"]]
     # 9001 is not in MusicNet's metadata: its length is its last note plus the release tail.
     assert ds.recording(9001)["n_samples"] == int(1.5 * SR) + SR  # last release at tick 1440 = 1.5 s
     # 1759 keeps the real recording's length from the metadata (194 s).
-    assert ds.recording(1759)["duration_s"] == pytest.approx(data.read_metadata().loc[1759, "seconds"])
+    assert ds.recording(1759)["duration_s"] == pytest.approx(musicnet.read_metadata().loc[1759, "seconds"])
     settings = json.loads((root / synth.MANIFEST_NAME).read_text())
     assert settings["audio_format"] == "flac" and settings["sample_rate"] == SR
     assert settings["fonts"] == (["TimGM6mb"] if plain else list(synth.FONTS))
@@ -242,7 +243,7 @@ def test_build_resumes_and_never_trusts_partial_files(tmp_path, em_zip):
     # A crash mid-write leaves only a hidden temporary file, which is neither indexed nor done.
     (root / "test_data").mkdir(exist_ok=True)
     (root / "test_data" / ".1759.flac.abc.part.flac").write_bytes(b"half")
-    assert data.MusicNet(root).ids == [9001]
+    assert musicnet.MusicNet(root).ids == [9001]
     again = synth.build_synthetic_musicnet(root, source_zip=em_zip, jobs=1, progress=False)
     assert again == {**again, "recordings": 1, "skipped": 1}
     assert audio.stat().st_mtime_ns == before
@@ -302,7 +303,7 @@ def test_a_signal_stops_the_render_cleanly_in_one_line_and_a_rerun_finishes_it(
     command = [
         sys.executable,
         "-m",
-        "instrid.cli",
+        "instrid.app.cli",
         "data",
         "synth",
         "--root",
@@ -445,7 +446,7 @@ def test_fonts_are_assigned_per_recording_balanced_and_seeded():
     assert first == synth.assign_fonts(ids, synth.FONTS) and first != synth.assign_fonts(
         ids, synth.FONTS, seed=1
     )
-    table = __import__("instrid.splits", fromlist=["x"]).read_splits().set_index("id").loc[ids]
+    table = __import__("instrid.data.splits", fromlist=["x"]).read_splits().set_index("id").loc[ids]
     table["font"] = pd.Series(first)
     for _, group in table.groupby(["split", "ensemble"]):
         counts = group["font"].value_counts()
@@ -472,7 +473,7 @@ def test_each_variation_alone_keeps_labels_true_onsets_aligned_and_no_clipping(t
         varied=variation.Variation.parse(effect),
         progress=False,
     )
-    plain, varied = data.MusicNet(plain_root), data.MusicNet(root)
+    plain, varied = musicnet.MusicNet(plain_root), musicnet.MusicNet(root)
     audio = varied.audio(9001)
     assert not np.array_equal(audio, plain.audio(9001)), f"{effect} changed nothing"
     assert np.abs(audio).max() <= synth.PEAK + 1e-4
@@ -581,7 +582,7 @@ def test_a_font_without_some_instruments_renders_only_the_parts_it_has(tmp_path,
     assert (
         "4 note(s) of instruments the font lacks left out" in out and "recording(s) 1759 not written" in out
     )
-    tree = data.MusicNet(root)
+    tree = musicnet.MusicNet(root)
     assert tree.ids == [9001] and set(tree.labels(9001)["instrument"]) == {43}
     assert np.abs(tree.audio(9001)).max() > 0.1
     assert json.loads((root / synth.MANIFEST_NAME).read_text())["covered_parts_only"] is True
@@ -611,7 +612,7 @@ def test_font_trees_render_the_default_trees_test_recordings_with_one_font_each(
         pytest.skip("no freepats package in the seed folder")
     default = tmp_path / "synth"
     synth.build_synthetic_musicnet(default, source_zip=em_zip, progress=False)
-    font_of = data.MusicNet(default).rendered_with()["font"]
+    font_of = musicnet.MusicNet(default).rendered_with()["font"]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(synth.sources, "fetch_musicnet_em", lambda progress=True: em_zip)
         trees = synth.build_font_trees(tmp_path / "fonts", default, held_out=["Freepats"], progress=False)
@@ -621,7 +622,7 @@ def test_font_trees_render_the_default_trees_test_recordings_with_one_font_each(
     assert [p.stat().st_mtime_ns for p in sorted((tmp_path / "fonts").rglob("*.flac"))] == rendered
     names = ["TimGM6mb-varied", "FluidR3_GM-varied", "TimGM6mb-plain", "FluidR3_GM-plain", "Freepats-varied"]
     assert [t.name for t in trees] == names and trees[0] == synth.font_tree(tmp_path / "fonts", "TimGM6mb")
-    ids = {t.name: data.MusicNet(t).ids for t in trees}
+    ids = {t.name: musicnet.MusicNet(t).ids for t in trees}
     # Every tree holds the test recording; the first font's plain tree also that font's training recordings.
     assert sorted(ids["TimGM6mb-plain"]) == sorted(
         {1759, *(r for r, f in font_of.items() if f == "TimGM6mb")}

@@ -1,4 +1,4 @@
-"""Training the head on cached embeddings (instrid.train)."""
+"""Training the head on cached embeddings (instrid.models.train)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from instrid import decisions, train
+from instrid.models import train
+from instrid.study import decisions
 
 
 def toy(seed, n=300):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score
 
-from instrid import metrics
-from instrid import uncertainty as u
+from instrid.study import metrics
+from instrid.study import uncertainty as u
 
 
 def evaluation(seed: int, n: int = 120, recordings: int = 6) -> u.Evaluation:

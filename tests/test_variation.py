@@ -1,4 +1,4 @@
-"""Performance and room variation (instrid.variation): seeded draws, each effect on its own, no clipping."""
+"""Performance and room variation (data.variation): seeded draws, each effect on its own, no clipping."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import signal
 
-from instrid import variation as v
-from instrid.labels import segment_labels
+from instrid.data import variation as v
+from instrid.data.labels import segment_labels
 
 SR = 44_100
 

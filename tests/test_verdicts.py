@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from instrid import verdicts as v
+from instrid.report import verdicts as v
 
 
 def iv(low, high):

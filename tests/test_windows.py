@@ -1,4 +1,4 @@
-"""The data API: windows of real audio around label frames (instrid.windows), on a tiny tree."""
+"""The data API: windows of real audio around label frames (instrid.data.windows), on a tiny tree."""
 
 from pathlib import Path
 
@@ -9,8 +9,8 @@ import soxr
 import torch
 
 from conftest import tone
-from instrid import instruments
-from instrid.windows import LabelledWindows, labelled_windows
+from instrid.data import instruments
+from instrid.data.windows import LabelledWindows, labelled_windows
 
 PIANO, VIOLIN, CELLO = (instruments.NAMES.index(n) for n in ("piano", "violin", "cello"))
 
