@@ -19,7 +19,8 @@ so removing them costs only time; downloads are slow to fetch again and the mode
 :func:`remove`) leaves them alone. An entry's last use is
 the modification time of its marker (an embedding entry's ``meta.json``, a
 relabeling's ``.npz``, a backbone's ``.pth``): reading an entry touches it (:func:`mark_used`).
-These entries are what grows: a full-scale run on real MusicNet (a million
+Every entry is named by :func:`key` from a description of what it depends on, the dataset by
+:func:`dataset_fingerprint`. These entries are what grows: a full-scale run on real MusicNet (a million
 segments) stores 1 GB (512-d features) or 2 GB (1000 logits) per configuration
 and seed.
 """
@@ -27,6 +28,8 @@ and seed.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -40,6 +43,33 @@ from instrid.files import cache_dir
 FOLDERS = ("downloads", "embeddings", "segments", "backbones", "models", "locks")
 #: The folders whose entries :func:`entries` lists and ``instrid cache prune`` may remove.
 PRUNED = ("embeddings", "segments", "backbones")
+
+
+def key(description: dict) -> str:
+    """The cache key of an entry: the first 24 hex digits of the SHA-256 of ``description`` as sorted JSON.
+
+    Every cached artefact (embeddings, noise probes, relabelings, trained backbones) is named this way from
+    a description of everything it depends on, so two runs after the same thing find one entry.
+    """
+    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def dataset_fingerprint(dataset) -> str:
+    """The cache's name for a dataset's files as they are here: the resolved root, and each audio and label
+    file's place in it, size and modification time (``dataset``: a :class:`instrid.data.musicnet.MusicNet`).
+
+    However the root is spelled (``data/synth``, ``../data/synth``, a symlink), the same files give the same
+    fingerprint, so every notebook shares one cache; a file rewritten (a re-render, an edited label) changes
+    it. Results name a dataset otherwise (:meth:`~instrid.data.musicnet.MusicNet.fingerprint`: what was read,
+    the same on every machine), which a cache cannot use: it does not see audio rewritten in place.
+    """
+    root = Path(dataset.root).resolve()
+    digest = hashlib.sha256(str(root).encode())
+    for path in dataset.index["audio_path"].tolist() + dataset.index["labels_path"].tolist():
+        path = Path(path).resolve()
+        stat = os.stat(path)
+        digest.update(f"{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
 
 
 def mark_used(marker: Path) -> None:

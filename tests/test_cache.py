@@ -169,3 +169,14 @@ def out(capsys, *argv) -> str:
     """What ``instrid ARGV`` printed, after checking it succeeded."""
     assert cli.main(list(argv)) == 0
     return capsys.readouterr().out
+
+
+def test_one_key_function_names_every_entry_by_what_it_depends_on():
+    import hashlib
+    import json
+
+    description = {"b": [1, 2], "a": {"y": None, "x": "z"}}
+    assert cache.key(description) == cache.key({"a": {"x": "z", "y": None}, "b": [1, 2]})  # order-free
+    want = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
+    assert cache.key(description) == want and len(want) == 24  # the keys entries already have
+    assert cache.key({**description, "b": [2, 1]}) != cache.key(description)

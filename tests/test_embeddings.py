@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from conftest import make_tar, net
+from instrid import cache
 from instrid.data import examples, musicnet
 from instrid.data.download import safe_extract
 from instrid.models import embeddings, features, model
@@ -71,15 +72,13 @@ def test_dataset_fingerprint_ignores_how_the_root_is_spelled(tree_and_examples, 
     monkeypatch.chdir(ds.root.parent)
     relative = musicnet.MusicNet(ds.root.name)
     assert str(relative.root) != str(ds.root)
-    assert embeddings.dataset_fingerprint(relative) == embeddings.dataset_fingerprint(ds)
+    assert cache.dataset_fingerprint(relative) == cache.dataset_fingerprint(ds)
     (tmp_path / "link").symlink_to(ds.root)
-    assert embeddings.dataset_fingerprint(
-        musicnet.MusicNet(tmp_path / "link")
-    ) == embeddings.dataset_fingerprint(ds)
+    assert cache.dataset_fingerprint(musicnet.MusicNet(tmp_path / "link")) == cache.dataset_fingerprint(ds)
     # What the files are still counts.
-    before = embeddings.dataset_fingerprint(ds)
+    before = cache.dataset_fingerprint(ds)
     os.utime(ds.index["labels_path"].iloc[0], ns=(1, 1))
-    assert embeddings.dataset_fingerprint(ds) != before
+    assert cache.dataset_fingerprint(ds) != before
 
 
 def test_half_written_cache_entries_of_dead_processes_are_swept(tmp_path):

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from instrid import cache
 from instrid.cache import entry_lock, mark_used
 from instrid.data.examples import centred_windows, crops
 from instrid.files import cache_dir, remove_stale_parts
@@ -41,21 +42,6 @@ STAGING = re.compile(r"^\.[0-9a-f]+\.(?P<pid>\d+)\.[^.]+$")
 
 #: Bump when extraction changes what it computes.
 CACHE_VERSION = 1
-
-
-def dataset_fingerprint(dataset) -> str:
-    """Hash of a dataset's files: the resolved root, each file's place in it, size and modification time.
-
-    However the root is spelled (``data/synth``, ``../data/synth``, a symlink),
-    the same files give the same fingerprint, so every notebook shares one cache.
-    """
-    root = Path(dataset.root).resolve()
-    digest = hashlib.sha256(str(root).encode())
-    for path in dataset.index["audio_path"].tolist() + dataset.index["labels_path"].tolist():
-        path = Path(path).resolve()
-        stat = os.stat(path)
-        digest.update(f"{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()
 
 
 def examples_fingerprint(examples) -> str:
@@ -70,7 +56,7 @@ def cache_key(dataset, examples, model, *, batch_size: int) -> tuple[str, dict]:
     """The cache key of these embeddings and the description it hashes."""
     description = {
         "cache_version": CACHE_VERSION,
-        "dataset": dataset_fingerprint(dataset),
+        "dataset": cache.dataset_fingerprint(dataset),
         "examples": examples_fingerprint(examples),
         "front_end": model.front_end.config(),
         "weights": model.weights_used,
@@ -79,8 +65,7 @@ def cache_key(dataset, examples, model, *, batch_size: int) -> tuple[str, dict]:
         # With batch statistics, an example's embedding depends on its batch.
         "batch_size": batch_size if model.batch_norm == "batch" else None,
     }
-    key = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
-    return key, description
+    return cache.key(description), description
 
 
 def plan_batches(recordings: np.ndarray, batch_size: int) -> list[list[tuple[int, np.ndarray]]]:
@@ -251,7 +236,7 @@ def probe_outputs(model, inputs: dict, compute, *, use_cache: bool = True) -> np
         "head": model.head_kind,
         "batch_norm": model.batch_norm,
     }
-    key = hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
+    key = cache.key(description)
     folder = cache_dir() / "embeddings" / key
 
     def store():

@@ -24,8 +24,6 @@ counts the last bits of the convolutions differ, as for extraction.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -34,6 +32,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from instrid import cache
 from instrid.cache import entry_lock, mark_used
 from instrid.data import examples, instruments
 from instrid.files import atomic_path, cache_dir
@@ -122,14 +121,14 @@ def backbone_key(prepared, settings: BackboneTraining) -> str:
     used = prepared.examples.subset(prepared.examples.table["split"].isin(["train", "validation"]).to_numpy())
     description = {
         "version": VERSION,
-        "dataset": embeddings.dataset_fingerprint(prepared.dataset),
+        "dataset": cache.dataset_fingerprint(prepared.dataset),
         "examples": embeddings.examples_fingerprint(used),
         "front_end": prepared.model.front_end.config(),
         "weights": prepared.model.weights_used,
         "seed": prepared.seed,
         "settings": asdict(settings),
     }
-    return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:24]
+    return cache.key(description)
 
 
 def train_backbone(

@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 import instrid
+from instrid import cache
 from instrid.cache import mark_used
 from instrid.data import examples, labels, musicnet, splits
 from instrid.errors import DatasetError
@@ -282,16 +283,15 @@ def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True)
     A notebook prepares several seeds and configurations of one dataset; they
     all draw from the same segments, so relabeling (about 6 s for the default
     tree, every notebook) is done once: kept in the process and stored in the
-    cache (``<cache>/segments/<key>.npz``), keyed by the dataset's fingerprint
-    (every label file's bytes), the labeling rule, the committed splits and
-    the code that relabels (:func:`segments_key`).
+    cache (``<cache>/segments/<key>.npz``), keyed by the dataset's files, the
+    labeling rule, the committed splits and the code that relabels
+    (:func:`segments_key`).
     """
-    fingerprint = dataset.fingerprint()
-    key = (str(dataset.root), fingerprint, inclusive_end)
+    key = (cache.dataset_fingerprint(dataset), inclusive_end)
     if key not in _SEGMENTS:
         while len(_SEGMENTS) >= 2:  # about 40 MB each for MusicNet
             _SEGMENTS.pop(next(iter(_SEGMENTS)))
-        path = cache_dir() / "segments" / f"{segments_key(fingerprint, inclusive_end)}.npz"
+        path = cache_dir() / "segments" / f"{segments_key(dataset, inclusive_end)}.npz"
         try:
             _SEGMENTS[key] = _read_segments(path)
             mark_used(path)
@@ -304,17 +304,21 @@ def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True)
     return _SEGMENTS[key]
 
 
-def segments_key(fingerprint: str, inclusive_end: bool) -> str:
-    """The cache key of :func:`all_segments`: what its segments depend on, hashed.
+def segments_key(dataset, inclusive_end: bool) -> str:
+    """The cache key of :func:`all_segments`: what its segments depend on (:func:`instrid.cache.key`).
 
-    That is the dataset's fingerprint (every label file's bytes), the labeling rule, the committed
-    splits and the bytes of the modules that read, segment and cut the labels.
+    That is the dataset's files (:func:`instrid.cache.dataset_fingerprint`), the labeling rule, the
+    committed splits and the bytes of the modules that read, segment and cut the labels.
     """
-    digest = hashlib.sha256(f"{fingerprint}|{inclusive_end}|".encode())
-    digest.update(splits.splits_path().read_bytes())
-    for module in (musicnet, labels, examples):  # reading labels, segmenting them, cutting examples
-        digest.update(Path(module.__file__).read_bytes())
-    return digest.hexdigest()[:24]
+    code = [musicnet, labels, examples]  # reading labels, segmenting them, cutting examples
+    return cache.key(
+        {
+            "dataset": cache.dataset_fingerprint(dataset),
+            "inclusive_end": bool(inclusive_end),
+            "splits": hashlib.sha256(splits.splits_path().read_bytes()).hexdigest(),
+            "code": [hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest() for m in code],
+        }
+    )
 
 
 def _write_segments(path: Path, found: examples.Examples) -> None:
