@@ -196,15 +196,6 @@ def test_candidate_labels_and_context():
     assert pipeline.candidate_label(resnet) == "resnet18 report_code, report_spectrogram 232 ms"
 
 
-def test_train_model_names_its_model_and_keeps_the_resnets_options_to_it(tree, tmp_path):
-    with pytest.raises(ValueError, match="model_name must be one of"):
-        pipeline.train_model(tree, tmp_path / "m.pt", model_name="vggish")
-    for options in ({"weights": None}, {"backbone_epochs": 1}):
-        with pytest.raises(ValueError, match="the listening model has its own weights"):
-            pipeline.train_model(tree, tmp_path / "m.pt", model_name="listening", **options)
-    assert not (tmp_path / "m.pt").exists()
-
-
 def _pooled_run(n_recordings=12, per_recording=30, seed=0):
     """A Prepared with embeddings from which the instruments can be read, and no dataset or model."""
     rng = np.random.default_rng(seed)

@@ -87,14 +87,13 @@ def test_committed_notebooks_show_no_machine_facts():
                 assert output.get("output_type") != "error", path.name
 
 
-def test_the_cli_names_the_models_of_the_pipeline():
-    from instrid.app import cli
-    from instrid.study import pipeline
+def test_the_cli_names_the_models_instrid_train_fits():
+    from instrid.app import cli, trainer
 
-    assert set(cli.MODEL_OF_BACKBONE.values()) == set(pipeline.MODELS)
+    assert set(cli.MODEL_OF_BACKBONE.values()) == set(trainer.MODELS)
     for backbone, name in cli.MODEL_OF_BACKBONE.items():
-        assert pipeline.MODELS[name].backbone == backbone
-    assert cli.MODEL_OF_BACKBONE[cli.SHIPPED_BACKBONE] == pipeline.SHIPPED
+        assert trainer.MODELS[name].backbone == backbone
+    assert cli.MODEL_OF_BACKBONE[cli.SHIPPED_BACKBONE] == trainer.SHIPPED
 
 
 def test_figures_are_drawn_at_print_width_with_legible_text():

@@ -93,8 +93,8 @@ def _hex_digest(length: int):
 
 SEED = _integer(0, 2**32 - 1)
 COUNT = _integer(1)
-#: `instrid train --backbone`: the model of instrid.study.pipeline.MODELS each backbone gives, and the shipped
-#: one's (instrid.study.pipeline.SHIPPED), named here so that `--help` needs no torch (a test checks).
+#: `instrid train --backbone`: the model of instrid.app.trainer.MODELS each backbone gives, and the shipped
+#: one's (instrid.app.trainer.SHIPPED), named here so that `--help` needs no torch (a test checks).
 MODEL_OF_BACKBONE = {"musicnn": "listening", "resnet18": "corrected"}
 SHIPPED_BACKBONE = "musicnn"
 #: The largest cache size ``cache prune --max-gb`` takes: a petabyte.
@@ -323,10 +323,9 @@ def _tidy(args) -> None:
 
 def _train(args) -> None:
     from instrid import outputs
-    from instrid.app import predict
+    from instrid.app import predict, trainer
     from instrid.errors import UsageError
     from instrid.models import modelfile
-    from instrid.study import pipeline
 
     default = predict.default_model_path()
     out = Path(args.out) if args.out else default
@@ -348,8 +347,8 @@ def _train(args) -> None:
             f"--weights and --backbone-epochs choose and train the ResNet-18 (--backbone resnet18); "
             f"{args.backbone} has its own weights"
         )
-    pipeline.check_trainable(args.root)
-    summary = pipeline.train_model(
+    trainer.check_trainable(args.root)
+    summary = trainer.train_model(
         args.root,
         out,
         model_name=model_name,

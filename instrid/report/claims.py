@@ -453,7 +453,7 @@ TARGETS = (
         "the shipped model",
         "11_generalization_of_models",
         "records claim=renderings (f1_micro on each unheard font; listening minus corrected), font_overlap",
-        f"met if the model instrid train fits by default (instrid.study.pipeline.SHIPPED) has the larger "
+        f"met if the model instrid train fits by default (instrid.app.trainer.SHIPPED) has the larger "
         f"seed-mean micro F1 on the held-out fonts that share at most {MAX_SHARED_NOTES:.0%} of the test "
         "notes with a training font, of the models make model trains within 10 minutes",
         "shipped_model",

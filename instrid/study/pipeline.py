@@ -22,9 +22,8 @@ import instrid
 from instrid import cache
 from instrid.cache import mark_used
 from instrid.data import examples, labels, musicnet, splits
-from instrid.errors import DatasetError
 from instrid.files import atomic_path, cache_dir
-from instrid.models import embeddings, features, finetune, model, modelfile, train
+from instrid.models import embeddings, features, model, train
 from instrid.study import decisions, metrics, recipes, records
 from instrid.study.uncertainty import Evaluation
 
@@ -38,11 +37,6 @@ def musicnn_candidate(weights: str, layer: str, crop_samples: int = 10_240, wind
 #: (:data:`instrid.study.recipes.LISTENING`, :data:`instrid.study.recipes.CORRECTED`).
 LISTENING = recipes.LISTENING.model()
 CORRECTED = recipes.CORRECTED.model()
-#: The recipes a user can train (``instrid train --backbone``), by name.
-MODELS = {"corrected": recipes.CORRECTED, "listening": recipes.LISTENING}
-#: The model ``instrid train`` fits by default (``make model``, where ``instrid predict`` looks): of the
-#: models trained within make model's 10 minutes, the one notebook 11 finds best on fonts no model heard.
-SHIPPED = "listening"
 
 
 def input_ms(front: torch.nn.Module) -> int:
@@ -505,111 +499,6 @@ def study_config(runs: list[Prepared], **extra) -> dict:
     if len(weights) > 1 and all(w.startswith("random:") for w in weights):
         config["model"] = {**config["model"], "weights": "random (one draw per seed)"}
     return {**config, **extra}
-
-
-def check_trainable(data_root) -> None:
-    """DatasetError unless the tree has a training and a validation recording of the study's split.
-
-    Without validation recordings every threshold would end at 1.0 and the
-    model would never declare anything: refused before any work.
-    """
-    dataset, committed = musicnet.MusicNet(data_root), splits.read_splits()
-    split_of = dict(zip(committed["id"].astype(int), committed["split"]))
-    found = {split_of.get(int(rid)) for rid in dataset.ids}
-    missing = [split for split in ("train", "validation") if split not in found]
-    if missing:
-        raise DatasetError(
-            f"{dataset.root}: no {' and no '.join(missing)} recording of the study's split "
-            f"(instrid/tables/splits.csv); a model needs both to be fitted and tuned"
-        )
-
-
-def train_model(
-    data_root,
-    out,
-    *,
-    model_name: str = SHIPPED,
-    weights="auto",
-    epochs: int = 3,
-    top_n: int = 3,
-    backbone_epochs: int = 0,
-    train_examples: int = 20_000,
-    validation_examples: int = 5_000,
-    test_examples: int = 5_000,
-    seed: int = 0,
-    progress: bool = True,
-) -> dict:
-    """Fit one of :data:`MODELS` over a MusicNet-format tree; save one model file.
-
-    ``model_name`` is ``"listening"`` (:data:`instrid.study.recipes.LISTENING`) or
-    ``"corrected"`` (:data:`instrid.study.recipes.CORRECTED`, the ResNet-18 with
-    ``weights``); the default, :data:`SHIPPED`, is what ``make model`` ships.
-    Both train their head as the corrected pipeline does (seed 0), as notebook
-    ``07`` does, so after ``make study`` the embeddings are read from the cache.
-    One threshold for every instrument is tuned for micro F1 on validation
-    ; the rule keeps at most ``top_n`` of the
-    instruments that pass. Returns the validation summary of
-    that rule. ``backbone_epochs`` > 0 (the ResNet-18 only) first trains the
-    backbone itself on the training split (:func:`instrid.models.finetune.train_backbone`,
-    notebook ``14``'s trained backbone) and fits the head on its outputs.
-    """
-    if model_name not in MODELS:
-        raise ValueError(f"model_name must be one of {sorted(MODELS)}, got {model_name!r}")
-    if model_name != "corrected" and (weights != "auto" or backbone_epochs):
-        raise ValueError(
-            f"the {model_name} model has its own weights; weights and backbone_epochs are the ResNet's"
-        )
-    recipe = MODELS[model_name].but(**({"weights": weights} if model_name == "corrected" else {}))
-    options = recipe.model()
-
-    def prepared_with(options, embed=True):
-        return prepare(
-            data_root,
-            **options,
-            train_examples=train_examples,
-            validation_examples=validation_examples,
-            test_examples=test_examples,
-            seed=seed,
-            embed=embed,
-            progress=progress,
-        )
-
-    # Training the backbone needs the examples and the starting model, not the frozen backbone's outputs.
-    prepared = prepared_with(options, embed=not backbone_epochs)
-    if backbone_epochs:
-        trained = finetune.train_backbone(
-            prepared, finetune.BackboneTraining(epochs=backbone_epochs), progress=progress
-        )
-        prepared = prepared_with({**options, "weights": str(trained)})
-    result = fit_head(
-        prepared, train.TrainConfig(epochs=epochs, seed=seed, **recipe.training()), progress=progress
-    )
-    validation = evaluate(prepared, result.head, "validation")
-    # The operating point: one threshold for every instrument, the best micro F1 on validation.
-    thresholds = np.full(
-        validation.scores.shape[1], decisions.tune_global_threshold(validation.scores, validation.y_true)
-    )
-    summary = metrics.summary(
-        validation.y_true, decisions.threshold_then_top_n(validation.scores, thresholds, top_n)
-    )
-    prepared.model.head.load_state_dict(result.head.state_dict())
-    modelfile.save_model(
-        out,
-        prepared.model,
-        thresholds,
-        top_n,
-        {
-            **prepared.config,
-            "loss": recipe.loss,
-            "optimizer": recipe.optimizer,
-            "epochs": epochs,
-            "standardize": recipe.standardize,
-            "backbone_epochs": backbone_epochs,
-            "model_name": model_name,
-            "validation": summary,
-        },
-    )
-    return summary
 
 
 def model_with_head(prepared: Prepared, head) -> model.InstrumentNet:
