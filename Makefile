@@ -54,8 +54,9 @@ CI_HELD_OUT := Freepats
 MUSICNET_ROOT ?= data/musicnet
 MUSICNET_OUT := build/musicnet
 # Installed without their declared dependencies: tinysoundfont's pyaudio (needs portaudio headers; nothing
-# is played), musicnn's TensorFlow 1 and numpy of 2019 (instrid reads its checkpoints without either).
-NO_DEPS := tinysoundfont==0.3.7 musicnn==0.1.0
+# is played), musicnn's TensorFlow 1 and numpy of 2019 (instrid reads its checkpoints without either),
+# basic-pitch's TensorFlow (instrid runs its ONNX network with onnxruntime).
+NO_DEPS := tinysoundfont==0.3.7 musicnn==0.1.0 basic-pitch==0.4.0
 NO_DEPS_STAMP := $(VENV)/.instrid-no-deps-$(shell echo '$(NO_DEPS)' | cksum | cut -d' ' -f1)
 
 .PHONY: env data study study-full model study-musicnet test lint test-unit test-notebooks bench clean-env \

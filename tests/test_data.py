@@ -384,3 +384,16 @@ def test_all_labels_are_every_recordings_rows(tiny_tree):
     every = dataset.all_labels()
     assert len(every) == sum(len(dataset.labels(rid)) for rid in dataset.ids) == 6
     assert list(every.index) == list(range(6))
+
+
+def test_a_recordings_notes_in_seconds(tmp_path):
+    from conftest import make_tree
+
+    tree = make_tree(tmp_path / "t", {1759: ("test", 2.0, [(44100, 66150, 41, 69), (0, 22050, 1, 60)])})
+    found = musicnet.MusicNet(tree).notes(1759)
+    assert found.to_dict("list") == {
+        "onset_s": [0.0, 1.0],
+        "offset_s": [0.5, 1.5],
+        "pitch": [60, 69],
+        "instrument": [1, 41],
+    }

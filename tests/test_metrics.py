@@ -161,3 +161,40 @@ def test_pareto_front_by_hand_ties_included():
         metrics.pareto_front([1.0], [0.1, 0.2])
     with pytest.raises(ValueError, match="finite"):
         metrics.pareto_front([np.nan], [0.1])
+
+
+def test_note_counts_match_as_mir_eval_does_and_pool_by_instrument():
+    import pandas as pd
+
+    ref = pd.DataFrame(
+        {
+            "onset_s": [0.0, 1.0, 2.0],
+            "offset_s": [0.5, 1.5, 3.0],
+            "pitch": [60, 62, 64],
+            "instrument": [1, 41, 1],
+        }
+    )
+    est = pd.DataFrame(
+        {
+            "onset_s": [0.03, 1.2, 2.01, 2.0],  # in time, too late, in time but a wrong pitch
+            "offset_s": [0.5, 1.5, 2.2, 3.0],
+            "pitch": [60, 62, 64, 65],
+            "instrument": [1, 41, 41, 1],
+        }
+    )
+    onsets = metrics.note_counts(ref, est)
+    assert onsets == {"matched": 2, "estimated": 4, "reference": 3}
+    # With offsets, the third note's 0.2 s against 1.0 s is out of its 20%.
+    assert metrics.note_counts(ref, est, with_offsets=True)["matched"] == 1
+    # With instruments, the third note is the violin's, the reference the piano's.
+    assert metrics.note_counts(ref, est, by_instrument=True)["matched"] == 1
+    assert metrics.note_f1(onsets) == pytest.approx({"precision": 0.5, "recall": 2 / 3, "f1": 4 / 7})
+    assert metrics.note_f1({"matched": 0, "estimated": 0, "reference": 5}) == {
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+    }
+    with pytest.raises(ValueError, match="estimated notes lack column"):
+        metrics.note_counts(ref, est.drop(columns="pitch"))
+    with pytest.raises(ValueError, match="must end after they start"):
+        metrics.note_counts(ref.assign(offset_s=0.0), est)

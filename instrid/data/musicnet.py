@@ -451,6 +451,23 @@ class MusicNet:
         """The validated label table of recording ``rid`` (see :func:`read_labels`)."""
         return read_labels(self.recording(rid)["labels_path"], n_samples=self.n_label_samples(rid))
 
+    def notes(self, rid: int) -> pd.DataFrame:
+        """Recording ``rid``'s notes in seconds, by onset: ``onset_s``, ``offset_s``, ``pitch`` (MIDI),
+        ``instrument`` (its MusicNet code), as :func:`instrid.study.metrics.note_counts` reads them."""
+        table = self.labels(rid)
+        return (
+            pd.DataFrame(
+                {
+                    "onset_s": table["start_time"].to_numpy(np.float64) / LABEL_SAMPLE_RATE,
+                    "offset_s": table["end_time"].to_numpy(np.float64) / LABEL_SAMPLE_RATE,
+                    "pitch": table["note"].to_numpy(np.int64),
+                    "instrument": table["instrument"].to_numpy(np.int64),
+                }
+            )
+            .sort_values(["onset_s", "pitch"], kind="stable")
+            .reset_index(drop=True)
+        )
+
     def read(self, rid: int, start: int, stop: int) -> np.ndarray:
         """Samples ``[start, stop)`` of recording ``rid`` at its own rate, float32 mono.
 
