@@ -44,9 +44,7 @@ def posteriors(model, dataset, rid):
 
 def tracked(note, onset, latency_s, **settings):
     tracker = notes.NoteTracker(**settings)
-    table = notes.notes_table(tracker.feed(note, onset) + tracker.finish())
-    shift = latency_s - notes.LATENCY_S  # notes_table subtracted the module's latency already
-    return table.assign(onset_s=(table.onset_s - shift).clip(0), offset_s=(table.offset_s - shift).clip(0))
+    return notes.notes_table(tracker.feed(note, onset) + tracker.finish(), latency_s=latency_s)
 
 
 def pooled(tables, references, **options) -> dict:

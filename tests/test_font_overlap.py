@@ -64,7 +64,7 @@ def test_a_font_trees_notes_measured_against_training_fonts_named(tmp_path):
 
     tree = synth.font_tree(tmp_path / "fonts", "TimGM6mb")
     make_tree(tree, {1759: ("test", 0.3, [(0, 10000, 41, 69), (0, 10000, 1, 60)])})
-    result = font_overlap.of_font_tree(tmp_path / "fonts", "TimGM6mb", ["TimGM6mb"])
+    result = font_overlap.of_font_trees(tmp_path / "fonts", {"TimGM6mb": ["TimGM6mb"]})["TimGM6mb"]
     want = font_overlap.overlap(
         pd.DataFrame({"instrument": [41, 1], "note": [69, 60]}),
         synth.default_soundfont(),

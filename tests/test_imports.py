@@ -70,11 +70,12 @@ def test_every_module_lives_in_a_layer_and_every_import_names_a_module():
 
 
 def test_lower_layers_never_import_upper_ones():
+    modules = _modules()
     upward = {
         (module, imported)
         for module, imports in _graph().items()
         for imported, _ in imports
-        if imported in _modules() and LAYERS.index(_layer(imported)) > LAYERS.index(_layer(module))
+        if imported in modules and LAYERS.index(_layer(imported)) > LAYERS.index(_layer(module))
     }
     assert not upward, f"imports against the data chain's direction: {sorted(upward)}"
 

@@ -153,10 +153,21 @@ def overlap(labels: pd.DataFrame, font, training_fonts: dict, *, threshold: floa
     }
 
 
-def of_font_tree(font_trees, font: str, training_fonts, *, threshold: float = SAME_SAMPLE) -> dict:
-    """:func:`overlap` of every note of ``font``'s tree under ``font_trees`` (:func:`synth.font_tree`, the
-    test recordings rendered with it) with the fonts named in ``training_fonts``."""
-    path = synth.resolve_font(font, progress=False)[1]
-    training = {name: synth.resolve_font(name, progress=False)[1] for name in training_fonts}
-    labels = musicnet.MusicNet(synth.font_tree(font_trees, font)).all_labels()
-    return overlap(labels, path, training, threshold=threshold)
+def of_font_trees(font_trees, training_fonts: dict, *, threshold: float = SAME_SAMPLE) -> dict:
+    """:func:`overlap` of every note of each tested font's tree under ``font_trees``
+    (:func:`synth.font_tree`, the test recordings rendered with it) with the fonts it is compared to.
+
+    ``training_fonts`` maps each tested font's name to the names of those fonts; every font is resolved
+    (and its download verified) once. Returns ``{tested font: overlap}`` in ``training_fonts``' order.
+    """
+    names = dict.fromkeys([*training_fonts, *(g for gs in training_fonts.values() for g in gs)])
+    path = {name: synth.resolve_font(name, progress=False)[1] for name in names}
+    return {
+        font: overlap(
+            musicnet.MusicNet(synth.font_tree(font_trees, font)).all_labels(),
+            path[font],
+            {g: path[g] for g in training},
+            threshold=threshold,
+        )
+        for font, training in training_fonts.items()
+    }

@@ -210,16 +210,16 @@ class NoteTracker:
         self.active[key] = False
 
 
-def notes_table(tracked) -> pd.DataFrame:
-    """Tracked notes as a table: ``onset_s``, ``offset_s`` (:data:`LATENCY_S` earlier than their frames),
+def notes_table(tracked, *, latency_s: float = LATENCY_S) -> pd.DataFrame:
+    """Tracked notes as a table: ``onset_s``, ``offset_s`` (``latency_s`` earlier than their frames),
     ``pitch`` (MIDI), ``confidence``, by onset."""
     rows = sorted(tracked)
     start = np.array([r[0] for r in rows], dtype=np.int64)
     end = np.array([r[1] for r in rows], dtype=np.int64)
     return pd.DataFrame(
         {
-            "onset_s": np.maximum(frame_seconds(start) - LATENCY_S, 0.0),
-            "offset_s": np.maximum(frame_seconds(end) - LATENCY_S, 0.0),
+            "onset_s": np.maximum(frame_seconds(start) - latency_s, 0.0),
+            "offset_s": np.maximum(frame_seconds(end) - latency_s, 0.0),
             "pitch": np.array([r[2] for r in rows], dtype=np.int64) + LOWEST_PITCH,
             "confidence": np.array([r[3] for r in rows], dtype=np.float64),
         }

@@ -281,11 +281,12 @@ def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True)
     labeling rule, the committed splits and the code that relabels
     (:func:`segments_key`).
     """
-    key = (cache.dataset_fingerprint(dataset), inclusive_end)
+    fingerprint = cache.dataset_fingerprint(dataset)
+    key = (fingerprint, inclusive_end)
     if key not in _SEGMENTS:
         while len(_SEGMENTS) >= 2:  # about 40 MB each for MusicNet
             _SEGMENTS.pop(next(iter(_SEGMENTS)))
-        path = cache_dir() / "segments" / f"{segments_key(dataset, inclusive_end)}.npz"
+        path = cache_dir() / "segments" / f"{segments_key(fingerprint, inclusive_end)}.npz"
         try:
             _SEGMENTS[key] = _read_segments(path)
             mark_used(path)
@@ -298,16 +299,16 @@ def all_segments(dataset, *, inclusive_end: bool = False, progress: bool = True)
     return _SEGMENTS[key]
 
 
-def segments_key(dataset, inclusive_end: bool) -> str:
+def segments_key(fingerprint: str, inclusive_end: bool) -> str:
     """The cache key of :func:`all_segments`: what its segments depend on (:func:`instrid.cache.key`).
 
-    That is the dataset's files (:func:`instrid.cache.dataset_fingerprint`), the labeling rule, the
-    committed splits and the bytes of the modules that read, segment and cut the labels.
+    That is the dataset's files (``fingerprint``, :func:`instrid.cache.dataset_fingerprint`), the labeling
+    rule, the committed splits and the bytes of the modules that read, segment and cut the labels.
     """
     code = [musicnet, labels, examples]  # reading labels, segmenting them, cutting examples
     return cache.key(
         {
-            "dataset": cache.dataset_fingerprint(dataset),
+            "dataset": fingerprint,
             "inclusive_end": bool(inclusive_end),
             "splits": hashlib.sha256(splits.splits_path().read_bytes()).hexdigest(),
             "code": [hashlib.sha256(Path(m.__file__).read_bytes()).hexdigest() for m in code],
