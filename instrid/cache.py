@@ -9,11 +9,12 @@ folder           what                                                        pru
 ``embeddings/``  backbone outputs, one folder per key (:mod:`.embeddings`)   yes
 ``segments/``    a tree's relabeling, one ``.npz`` per key (:mod:`.pipeline`)  yes
 ``backbones/``   trained backbones, one ``.pth`` per key (:mod:`.finetune`)   yes
+``note_models/`` note-instrument networks, one ``.pt`` per key               yes
 ``models/``      the model ``instrid predict`` uses by default               never
 ``locks/``       one empty file per embedding entry (the entry's lock)       never
 ===============  ==========================================================  ===========
 
-Embeddings, relabelings and trained backbones are recomputed when missing,
+Embeddings, relabelings, trained backbones and note-instrument networks are recomputed when missing,
 so removing them costs only time; downloads are slow to fetch again and the model is what
 ``predict`` uses, so ``instrid cache prune`` (:func:`select`, then
 :func:`remove`) leaves them alone. An entry's last use is
@@ -40,9 +41,9 @@ from pathlib import Path
 from instrid.files import cache_dir
 
 #: The cache's folders, in the order :func:`usage` lists them.
-FOLDERS = ("downloads", "embeddings", "segments", "backbones", "models", "locks")
+FOLDERS = ("downloads", "embeddings", "segments", "backbones", "note_models", "models", "locks")
 #: The folders whose entries :func:`entries` lists and ``instrid cache prune`` may remove.
-PRUNED = ("embeddings", "segments", "backbones")
+PRUNED = ("embeddings", "segments", "backbones", "note_models")
 
 
 def key(description: dict) -> str:
@@ -130,14 +131,14 @@ def _size(path: Path) -> int:
 
 
 def entries(root: Path | None = None) -> list[Entry]:
-    """The removable entries (complete embedding entries, relabelings, trained backbones), least recently
-    used first."""
+    """The removable entries (complete embedding entries, relabelings, trained backbones and note-instrument
+    networks), least recently used first."""
     root = Path(root) if root is not None else cache_dir()
     found = []
     # Names starting with a dot are being written (or were, by a killed run): never entries.
     for meta in (root / "embeddings").glob("[!.]*/meta.json"):
         found.append(Entry("embeddings", meta.parent, _size(meta.parent), meta.stat().st_mtime))
-    for kind, pattern in (("segments", "[!.]*.npz"), ("backbones", "[!.]*.pth")):
+    for kind, pattern in (("segments", "[!.]*.npz"), ("backbones", "[!.]*.pth"), ("note_models", "[!.]*.pt")):
         for path in (root / kind).glob(pattern):
             stat = path.stat()
             found.append(Entry(kind, path, stat.st_size, stat.st_mtime))

@@ -17,6 +17,7 @@ one :class:`~instrid.errors.UsageError` line that says what to do instead.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -128,3 +129,13 @@ def check_folder(path, *, option: str = "--out") -> Path:
         raise UsageError(f"{path}: is not a folder; {option} names a folder to write into")
     check_parent(path, option)
     return path
+
+
+def summary_at(path, keys) -> dict | None:
+    """The JSON summary a command left at ``path`` (an object holding every one of ``keys``: the command's
+    mark on its outputs), or None when there is none."""
+    try:
+        summary = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) and set(keys) <= set(summary) else None

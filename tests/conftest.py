@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from instrid.app import cli
-from instrid.data import examples, instruments, musicnet
-from instrid.models import features, model
+from instrid.data import examples, instruments, musicnet, synth
+from instrid.models import features, model, note_instruments
 from instrid.report import claims
 from instrid.study import pipeline, records
 
@@ -587,3 +587,37 @@ def mixed_records(on):
 
 
 SPLITS = pd.DataFrame({"id": [1727, 1728, 1759], "split": ["train", "validation", "test"]})
+
+
+def rendered_tree(root, recordings: dict, *, seed: int = 0):
+    """A MusicNet-format tree of piano and flute notes rendered with TimGM6mb; ``recordings``: {id: (split,
+    seconds)}; notes every 0.2 s alternating piano and flute, pitches drawn at random."""
+    rng = np.random.default_rng(seed)
+    rate = musicnet.LABEL_SAMPLE_RATE
+    for rid, (split, seconds) in recordings.items():
+        starts = np.arange(0.1, seconds - 0.5, 0.2)
+        codes = np.where(np.arange(len(starts)) % 2 == 0, 1, 74)
+        labels = pd.DataFrame(
+            {
+                "start_time": (starts * rate).astype(np.int64),
+                "end_time": ((starts + 0.35) * rate).astype(np.int64),
+                "instrument": codes,
+                "note": rng.integers(60, 85, len(starts)),
+            }
+        )
+        audio, _ = synth.render_labels(labels, int(seconds * rate), synth.default_soundfont())
+        (root / f"{split}_data").mkdir(parents=True, exist_ok=True)
+        (root / f"{split}_labels").mkdir(parents=True, exist_ok=True)
+        musicnet.soundfile.write(str(root / f"{split}_data" / f"{rid}.wav"), audio, rate, subtype="PCM_16")
+        musicnet.write_labels(
+            root / f"{split}_labels" / f"{rid}.csv",
+            labels.assign(start_beat=0.0, end_beat=1.0, note_value="Quarter"),
+        )
+    return root
+
+
+# Ids from the committed splits: 2238 train, 2232 validation, 1759 test.
+RENDERED = {2238: ("train", 40.0), 2232: ("train", 12.0), 1759: ("test", 12.0)}
+SMALL = note_instruments.Training(
+    notes_per_recording=None, validation_notes_per_recording=None, epochs=12, batch_size=32
+)

@@ -155,11 +155,12 @@ def test_prune_needs_a_criterion_and_info_lists_every_part(capsys):
     probe(4, [])
     info = out(capsys, "cache", "info").splitlines()
     assert info[0] == str(cache_dir())
-    assert [line.split()[:3] for line in info[1:7]] == [
+    assert [line.split()[:3] for line in info[1:8]] == [
         ["downloads", "0", "files"],
         ["embeddings", "1", "entries"],
         ["segments", "0", "entries"],
         ["backbones", "0", "entries"],
+        ["note_models", "0", "entries"],
         ["models", "0", "files"],
         ["locks", "1", "files"],
     ]

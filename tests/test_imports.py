@@ -13,9 +13,9 @@ REPO = PACKAGE.parent
 #: guard) at the top of the package. A module imports its own layer's modules and lower ones only.
 LAYERS = ("", "data", "models", "study", "report", "app")
 #: Imports of instrid modules inside a function, each hiding a start-up cost from the commands that do
-#: not need it: the command line imports each command's modules when it runs; predict writes its PNG
-#: with the plotting module (and matplotlib) only when asked for files.
-LAZY = {("app.cli", "*"), ("app.predict", "report.plots")}
+#: not need it: the command line imports each command's modules when it runs; predict and transcribe write
+#: their PNGs with the plotting module (and matplotlib) only when asked for files.
+LAZY = {("app.cli", "*"), ("app.predict", "report.plots"), ("app.transcribe", "report.plots")}
 
 
 def _module_name(path: Path) -> str:

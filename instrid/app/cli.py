@@ -15,6 +15,8 @@
     instrid tidy-notebook NOTEBOOK ...
     instrid train   --root DIR [--out MODEL.pt] [--backbone musicnn|resnet18] [--epochs N]
     instrid predict AUDIO ... [--model MODEL.pt] [--out DIR] [--hop SECONDS] [--top-n N | --threshold T]
+    instrid train-notes --root DIR [--out MODEL.pt] [--epochs N] [--notes-per-recording N]
+    instrid transcribe AUDIO ... --out DIR [--model MODEL.pt]
 
 Errors are reported as one line naming the file and the problem, exit status 2.
 """
@@ -436,6 +438,78 @@ def _predict(args) -> int:
     return 0
 
 
+def _train_notes(args) -> None:
+    import shutil
+
+    from instrid import outputs
+    from instrid.app import transcribe
+    from instrid.data import musicnet
+    from instrid.files import atomic_path
+    from instrid.models import note_instruments
+
+    default = transcribe.default_model_path()
+    out = Path(args.out) if args.out else default
+    outputs.check_file(
+        out,
+        mark=note_instruments.mark,
+        what="an instrid note-instrument model file",
+        trees=[args.root],
+        replace=lambda found: found.resolve() == default.resolve(),
+        force=args.force,
+    )
+    given = {"notes_per_recording": args.notes_per_recording, "epochs": args.epochs, "seed": args.seed}
+    settings = note_instruments.Training(**{k: v for k, v in given.items() if v is not None})
+    trained = note_instruments.train(musicnet.MusicNet(args.root), settings, progress=not args.quiet)
+    with atomic_path(out) as tmp:
+        shutil.copyfile(trained, tmp)
+    _, state = note_instruments.load(out)
+    scores = state["validation"]
+    print(
+        f"{out}: saved; on validation notes mean F {scores['mean_f']:.3f}, "
+        f"accuracy {scores['accuracy']:.3f} (epoch {scores['epoch']})"
+    )
+
+
+def _transcribe(args) -> int:
+    from instrid.app import transcribe
+    from instrid.errors import UsageError
+    from instrid.models import note_instruments, notes
+
+    model_path = Path(args.model) if args.model else transcribe.default_model_path()
+    if not args.model and not model_path.exists():
+        raise UsageError(
+            f"{model_path}: no note-instrument model yet; make one with `make model` or "
+            "`instrid train-notes --root DIR`, or name one with --model"
+        )
+    inputs, out_dir = [Path(a) for a in args.audio], Path(args.out)
+    _check_outputs(out_dir, inputs, model_path, force=args.force, tool=transcribe)
+    network, state = note_instruments.load(model_path)
+    note_model = notes.NoteModel()
+    said = [f"{model_path}: instruments of notes trained on {state['trained_on'].get('root', '?')}"]
+    failed = 0
+    for path in inputs:
+        try:
+            table = transcribe.transcribe_file(note_model, network, path, progress=not args.quiet)
+        except InstridError as exc:
+            print(f"instrid: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        summary = transcribe.summarize(table, path, trained_on=state["trained_on"])
+        while said:
+            print(said.pop())
+        found = ", ".join(f"{name} {v['notes']}" for name, v in summary["instruments"].items())
+        print(f"{path}: {len(table)} notes; {found or 'none'}")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        transcribe.write_outputs(table, summary, out_dir, path.stem)
+    if failed:
+        if len(inputs) > 1:
+            print(
+                f"instrid: {failed} of {len(inputs)} file(s) failed; the others were written", file=sys.stderr
+            )
+        return 2
+    return 0
+
+
 def _predict_stream(args, model_path) -> int:
     """Windows of standard input's audio, each printed as soon as it is decided."""
     from instrid.app import predict
@@ -478,12 +552,16 @@ MAX_RATE = 768_000
 MAX_CHANNELS = 64
 
 
-def _check_outputs(out_dir, inputs, model_path, *, force: bool) -> None:
+def _check_outputs(out_dir, inputs, model_path, *, force: bool, tool=None) -> None:
     """Refuse, before any work, outputs that would replace an input, the model, each other, or a file
-    predict did not write (an instrid output of another input needs ``--force``)."""
+    the command (``tool``: :mod:`instrid.app.predict`, the default, or :mod:`instrid.app.transcribe`) did
+    not write (an instrid output of another input needs ``--force``)."""
     from instrid import outputs
     from instrid.app import predict
     from instrid.errors import UsageError
+
+    tool = tool or predict
+    command = tool.__name__.rsplit(".", 1)[-1]
 
     outputs.check_folder(out_dir)
     protected = outputs.existing([*inputs, model_path])
@@ -497,14 +575,15 @@ def _check_outputs(out_dir, inputs, model_path, *, force: bool) -> None:
         stems[path.stem] = path
 
         def same_input(found, source=path):
-            summary = predict.summary_at(found.with_suffix(".json"))
+            summary = tool.summary_beside(found)
             return Path(summary["file"]).resolve() == source.resolve()
 
-        for target in predict.output_paths(out_dir, path.stem):
+        for target in tool.output_paths(out_dir, path.stem):
+            suffix = target.name[len(path.stem) :]
             outputs.check_file(
                 target,
-                mark=predict.mark,
-                what=f"an output of instrid predict ({path.name}'s {target.suffix} is due there)",
+                mark=tool.mark,
+                what=f"an output of instrid {command} ({path.name}'s {suffix} is due there)",
                 inputs=protected,
                 replace=same_input,
                 force=force,
@@ -787,13 +866,64 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.set_defaults(run=_predict)
 
-    for sub in (synth, fonts, musicnet, info, fit, apply):
+    notes_fit = commands.add_parser(
+        "train-notes",
+        help="train the instrument of each note on a dataset's notes (for instrid transcribe)",
+        description="Train the small network that names the instrument of each note "
+        "(instrid.models.note_instruments) on the notes of a MusicNet-format tree's training recordings, "
+        "keeping the epoch of best mean F on its validation recordings' notes.",
+    )
+    notes_fit.add_argument("--root", required=True, type=_path, help="MusicNet-format tree")
+    notes_fit.add_argument(
+        "--out",
+        type=_path,
+        help="model file to write (default: instrid's cache, where `instrid transcribe` looks); not "
+        "inside the dataset, never over a file instrid did not write",
+    )
+    notes_fit.add_argument(
+        "--force", action="store_true", help="replace a note-instrument model file already at --out"
+    )
+    notes_fit.add_argument("--epochs", type=COUNT, help="epochs (default: the study's, 8)")
+    notes_fit.add_argument(
+        "--notes-per-recording",
+        type=COUNT,
+        help="notes drawn at random from each training recording (default: the study's, 400)",
+    )
+    notes_fit.add_argument("--seed", type=SEED, default=0)
+    notes_fit.set_defaults(run=_train_notes)
+
+    notes_apply = commands.add_parser(
+        "transcribe",
+        help="the notes in your own audio files and the instrument playing each, as MIDI",
+        description="The notes of each recording (Basic Pitch's network, from the basic-pitch package, "
+        "and a note tracker) and the instrument of each note (a network trained by `instrid train-notes`; "
+        "the study's, by `make model`, on the default synthetic dataset). Writes per input a MIDI file "
+        "with one track per instrument, a CSV of the notes, a JSON summary and a piano roll.",
+    )
+    notes_apply.add_argument("audio", nargs="+", type=_path, help="audio files (anything soundfile reads)")
+    notes_apply.add_argument(
+        "--out",
+        required=True,
+        type=_path,
+        help="folder for <name>.mid, .notes.csv, .notes.json and .notes.png per input; a rerun on the "
+        "same input replaces its own outputs, nothing else is overwritten",
+    )
+    notes_apply.add_argument(
+        "--model", type=_path, help="note-instrument model file (default: the study's, from `make model`)"
+    )
+    notes_apply.add_argument(
+        "--force", action="store_true", help="replace transcribe's outputs of another input of the same name"
+    )
+    notes_apply.set_defaults(run=_transcribe)
+
+    for sub in (synth, fonts, musicnet, info, fit, apply, notes_fit, notes_apply):
         sub.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     # What an interrupted command leaves: every command removes its half-written files on the way out.
     parser.set_defaults(after_interrupt="nothing was left half-written")
     for sub in (synth, fonts, musicnet):
         sub.set_defaults(after_interrupt="rerun the same command to resume")
     fit.set_defaults(after_interrupt="rerun the same command: what was computed is read from the cache")
+    notes_fit.set_defaults(after_interrupt="rerun the same command")
     return parser
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import soundfile
 import torch
 from tqdm import tqdm
 
+from instrid import outputs
 from instrid.data import examples, instruments, labels, musicnet
 from instrid.errors import DatasetError
 from instrid.files import atomic_path, cache_dir
@@ -104,7 +104,11 @@ def predict_file(
     # On a terminal only (disable=None): a log or a pipe gets no bar. Closed on an error too, so the
     # error's one line starts a line of its own.
     with tqdm(
-        total=_seconds(path), desc=Path(path).name, unit="s", disable=None if progress else True, leave=False
+        total=musicnet.header_seconds(path),
+        desc=Path(path).name,
+        unit="s",
+        disable=None if progress else True,
+        leave=False,
     ) as bar:
         for start, end, window in windows(musicnet.audio_blocks(path, rate), crop, hop):
             spans.append((start, end))
@@ -170,15 +174,6 @@ def _covered(starts: np.ndarray, ends: np.ndarray) -> float:
     return float(total)
 
 
-def _seconds(path) -> float | None:
-    """The file's length from its header, for the progress bar (None when unknown)."""
-    try:
-        info = soundfile.info(str(path))
-        return round(info.frames / info.samplerate, 1)
-    except (RuntimeError, soundfile.LibsndfileError, OSError, ZeroDivisionError):
-        return None
-
-
 #: The outputs ``write_outputs`` makes for each input, by suffix.
 OUTPUT_SUFFIXES = (".csv", ".json", ".png")
 #: What every summary :func:`summarize` writes holds: predict's mark on its outputs.
@@ -192,11 +187,12 @@ def output_paths(out_dir, stem: str) -> list[Path]:
 
 def summary_at(path) -> dict | None:
     """The summary :func:`write_outputs` left at ``path`` (a ``.json``), or None when there is none."""
-    try:
-        summary = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return None
-    return summary if isinstance(summary, dict) and SUMMARY_KEYS <= set(summary) else None
+    return outputs.summary_at(path, SUMMARY_KEYS)
+
+
+def summary_beside(path) -> dict | None:
+    """The summary of the input whose output is ``path`` (any of :func:`output_paths`), or None."""
+    return summary_at(Path(path).with_suffix(".json"))
 
 
 def mark(path) -> str | None:
@@ -206,7 +202,7 @@ def mark(path) -> str | None:
     predict's when the summary beside it is, and it has the right form.
     """
     path = Path(path)
-    summary = summary_at(path.with_suffix(".json"))
+    summary = summary_beside(path)
     if summary is None or path.suffix not in OUTPUT_SUFFIXES:
         return None
     try:

@@ -561,6 +561,15 @@ def open_audio(path) -> soundfile.SoundFile:
         raise DatasetError(f"{path}: unreadable audio: {exc}") from exc
 
 
+def header_seconds(path) -> float | None:
+    """A file's length in seconds from its header (for progress bars), or None when unknown."""
+    try:
+        info = soundfile.info(str(path))
+        return round(info.frames / info.samplerate, 1)
+    except (RuntimeError, soundfile.LibsndfileError, OSError, ZeroDivisionError):
+        return None
+
+
 def audio_blocks(path, sample_rate: int | None, *, block_s: float = 30.0):
     """Any audio file as float32 mono at ``sample_rate`` Hz (None: its own rate), in consecutive blocks.
 

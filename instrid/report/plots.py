@@ -9,7 +9,8 @@
   :func:`output_shares`; ``05`` :func:`tradeoff_sweeps`; ``06``
   :func:`top_n_tradeoff`, :func:`mixed_tradeoff`; ``07`` :func:`interval_rows`,
   :func:`per_instrument`; ``08`` :func:`forest`; ``09`` :func:`pareto`; ``10`` and ``11``
-  :func:`generalization`; ``11`` :func:`timeline`; ``14`` :func:`declared_alone`.
+  :func:`generalization`; ``11`` :func:`timeline`; ``14`` :func:`declared_alone`;
+  ``15`` and ``instrid transcribe`` :func:`note_roll`.
 
 Where a number has several seeds, a panel shows the seed mean and its 95%
 interval over recordings (bands or error bars), as stored in ``results/``.
@@ -213,6 +214,47 @@ def piano_roll(roll_ax, strip_ax, notes: pd.DataFrame, segments, t0: int, t1: in
         ylabel="segment\nlabels",
     )
     return roll_ax, strip_ax
+
+
+def note_roll(ax, notes: pd.DataFrame, *, start_s: float = 0.0, end_s: float | None = None, legend=True):
+    """Notes of ``[start_s, end_s)`` as a piano roll, one colour per instrument (as in :func:`piano_roll`).
+
+    ``notes``: ``onset_s``, ``offset_s``, ``pitch`` (MIDI) and ``instrument`` (a name, or a MusicNet code).
+    """
+    end_s = float(notes["offset_s"].to_numpy().max(initial=start_s + 1.0)) if end_s is None else end_s
+    inside = notes[(notes["offset_s"] > start_s) & (notes["onset_s"] < end_s)]
+    kinds = inside["instrument"].to_numpy()
+    index = (
+        np.array([instruments.NAMES.index(k) for k in kinds], dtype=np.int64)
+        if len(kinds) and isinstance(kinds[0], str)
+        else instruments.index_of(kinds.astype(np.int64))
+    )
+    playing = sorted(set(index.tolist()))
+    for j in playing:
+        mine = inside[index == j]
+        for pitch, rows in mine.groupby("pitch"):
+            ax.broken_barh(
+                list(zip(rows["onset_s"], rows["offset_s"] - rows["onset_s"])),
+                (pitch - 0.4, 0.8),
+                color=f"C{j}",
+                alpha=0.85,
+            )
+    pitches = inside["pitch"]
+    ax.set(
+        xlim=(start_s, end_s),
+        ylim=(pitches.min() - 2, pitches.max() + 2) if len(pitches) else (40, 80),
+        xlabel="time (s)",
+        ylabel="MIDI pitch",
+    )
+    if legend and playing:
+        ax.legend(
+            handles=[Rectangle((0, 0), 1, 1, color=f"C{j}") for j in playing],
+            labels=[instruments.NAMES[j] for j in playing],
+            loc="upper right",
+            fontsize=8,
+            ncol=min(4, len(playing)),
+        )
+    return ax
 
 
 def segment_lengths(ax, length_ms: np.ndarray, crop_ms: float):

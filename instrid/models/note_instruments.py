@@ -1,0 +1,387 @@
+"""The instrument of each note: a small network that hears a note's pitch-centred spectrum.
+
+A note (its onset and MIDI pitch, from the labels or from :mod:`instrid.models.notes`) is shown to the
+network as a **patch** of a log-frequency spectrogram cut around it: rows from 2 semitones below its
+fundamental to 4 octaves above (:data:`BINS_PER_SEMITONE` rows a semitone, 150 rows), frames from 2
+before its onset to 22 after (24 frames of 256 samples at 22,050 Hz, 280 ms). Centred on the pitch, the
+same rows hold the same harmonics for every note, so what differs between instruments is their harmonic
+profile, attack and decay, which is what tells a violin from a clarinet at the same pitch.
+
+The spectrogram (:class:`LogSpectrogram`: STFT of 2,048 samples every 256, magnitudes summed into
+third-semitone bands by how much of each STFT bin falls in each band) is computed from audio streamed in
+blocks on the same frame grid as the note model (frame ``k`` is centred on sample ``k * 256``), and the
+patches are cut as the frames come (:func:`patches`), so memory stays flat in the recording's length.
+
+The network (:class:`NoteInstrumentNet`: three convolution blocks, the rows pooled to 6 bands, the pitch
+added, one linear layer to the 11 instruments) is trained (:func:`train`) on the notes of the default
+dataset's training recordings with class-weighted cross-entropy, seeded, keeping the epoch with the best
+mean F on validation notes; it is cached by what it was trained from and saved as one file
+(:func:`save`, :func:`load`) that ``instrid transcribe`` reads.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm import tqdm
+
+import instrid
+from instrid import cache
+from instrid.data import instruments, musicnet, splits
+from instrid.errors import ModelError
+from instrid.files import atomic_path, cache_dir
+from instrid.models import notes
+
+VERSION = 1
+SAMPLE_RATE = notes.SAMPLE_RATE
+HOP = notes.HOP
+N_FFT = 2048
+BINS_PER_SEMITONE = 3
+#: The spectrogram's lowest band: 2 semitones below A0, the lowest note's lowest patch row.
+LOWEST_MIDI = notes.LOWEST_PITCH - 2
+#: Bands from LOWEST_MIDI to 4 octaves above C8 (bands above Nyquist stay 0).
+N_BANDS = (notes.LOWEST_PITCH + notes.N_KEYS - 1 + 48 - LOWEST_MIDI + 1) * BINS_PER_SEMITONE
+PATCH_ROWS = (2 + 48) * BINS_PER_SEMITONE  # 150
+BEFORE, AFTER = 2, 22  # frames around the onset frame
+PATCH_FRAMES = BEFORE + AFTER  # 24
+MODEL_NAME = "instrid-notes.pt"
+FORMAT_VERSION = 1
+KEYS = ("format_version", "instrid_version", "network", "settings", "trained_on", "validation", "instruments")
+
+
+def band_weights() -> np.ndarray:
+    """``(N_FFT // 2 + 1, N_BANDS)``: how much of each STFT bin falls in each third-semitone band.
+
+    Band ``b`` spans MIDI ``LOWEST_MIDI + (b - 0.5) / 3`` to ``LOWEST_MIDI + (b + 0.5) / 3``; an STFT bin
+    spans half a bin either side of its frequency. A band narrower than a bin (below ~600 Hz) takes the
+    share of the bin it covers, so low notes keep their spectrum instead of empty rows.
+    """
+    spacing = SAMPLE_RATE / N_FFT
+    bins = np.arange(N_FFT // 2 + 1) * spacing
+    lo_bin, hi_bin = np.maximum(bins - spacing / 2, 0), bins + spacing / 2
+    band = np.arange(N_BANDS)
+    edges = 440.0 * 2.0 ** ((LOWEST_MIDI + (np.concatenate([band - 0.5, [band[-1] + 0.5]])) / 3 - 69) / 12)
+    lo_band, hi_band = edges[:-1], edges[1:]
+    overlap = np.clip(
+        np.minimum(hi_bin[:, None], hi_band[None]) - np.maximum(lo_bin[:, None], lo_band[None]), 0, None
+    )
+    return (overlap / spacing).astype(np.float32)
+
+
+class LogSpectrogram:
+    """Third-semitone magnitudes of audio streamed in blocks, frame ``k`` centred on sample ``k * 256``."""
+
+    def __init__(self):
+        self.window = torch.hann_window(N_FFT, dtype=torch.float32)
+        # Magnitudes scaled so that a full-scale sinusoid's peak bin is about 1.
+        self.weights = torch.from_numpy(band_weights()) * (2.0 / float(self.window.sum()))
+
+    def _frames(self, audio: np.ndarray) -> np.ndarray:
+        frames = torch.from_numpy(audio).unfold(0, N_FFT, HOP) * self.window
+        return (torch.fft.rfft(frames).abs() @ self.weights).numpy()
+
+    def frames(self, blocks):
+        """Yield ``(frames, N_BANDS)`` float32 arrays, together the recording's ``ceil(samples / 256)``."""
+        pending = np.zeros(N_FFT // 2, dtype=np.float32)  # the first frame is centred on sample 0
+        total = emitted = 0
+        for block in blocks:
+            block = np.asarray(block, dtype=np.float32).reshape(-1)
+            total += len(block)
+            pending = np.concatenate([pending, block])
+            n = (len(pending) - N_FFT) // HOP + 1 if len(pending) >= N_FFT else 0
+            if n > 0:
+                yield self._frames(pending[: (n - 1) * HOP + N_FFT])
+                emitted, pending = emitted + n, pending[n * HOP :]
+        frames = -(-total // HOP)
+        if frames > emitted:
+            need = (frames - emitted - 1) * HOP + N_FFT
+            tail = np.zeros(max(need, len(pending)), dtype=np.float32)
+            tail[: len(pending)] = pending
+            yield self._frames(tail[:need])
+
+
+def onset_frames(onset_s) -> np.ndarray:
+    """The frame (of 256 samples at 22,050 Hz) nearest each onset."""
+    return np.round(np.asarray(onset_s, dtype=np.float64) * SAMPLE_RATE / HOP).astype(np.int64)
+
+
+def patches(frames, onsets, pitches) -> np.ndarray:
+    """The patches of notes with onset frames ``onsets`` and MIDI ``pitches``, from streamed ``frames``.
+
+    ``frames``: an iterable of ``(n, N_BANDS)`` arrays in time order (:meth:`LogSpectrogram.frames`).
+    Returns ``(notes, PATCH_ROWS, PATCH_FRAMES)`` float16 ``log1p(100 * magnitude)``, in the notes' order;
+    frames before the start or after the end are 0. Only the frames still needed are kept.
+    """
+    onsets, pitches = np.asarray(onsets, dtype=np.int64), np.asarray(pitches, dtype=np.int64)
+    if onsets.shape != pitches.shape or onsets.ndim != 1:
+        raise ValueError("onsets and pitches must be 1-d and of the same length")
+    if len(pitches) and (
+        pitches.min() < notes.LOWEST_PITCH or pitches.max() >= notes.LOWEST_PITCH + notes.N_KEYS
+    ):
+        raise ValueError(
+            f"pitches must be piano keys, MIDI {notes.LOWEST_PITCH} to {notes.LOWEST_PITCH + 87}"
+        )
+    order = np.argsort(onsets, kind="stable")
+    out = np.zeros((len(onsets), PATCH_ROWS, PATCH_FRAMES), dtype=np.float16)
+    buffer, first = np.zeros((0, N_BANDS), dtype=np.float32), 0  # buffer[0] is frame `first`
+    i = 0
+
+    def cut(upto: int) -> None:
+        nonlocal i
+        while i < len(order) and (upto is None or onsets[order[i]] + AFTER <= upto):
+            j = order[i]
+            start = onsets[j] - BEFORE
+            lo, hi = max(start, first), min(start + PATCH_FRAMES, first + len(buffer))
+            row = (pitches[j] - 2 - LOWEST_MIDI) * BINS_PER_SEMITONE
+            if hi > lo:
+                piece = buffer[lo - first : hi - first, row : row + PATCH_ROWS].T
+                out[j, :, lo - start : hi - start] = np.log1p(100.0 * piece)
+            i += 1
+
+    for chunk in frames:
+        buffer = np.concatenate([buffer, np.asarray(chunk, dtype=np.float32)])
+        cut(first + len(buffer))
+        keep = len(buffer) if i == len(order) else max(0, onsets[order[i]] - BEFORE - first)
+        keep = min(keep, len(buffer))
+        buffer, first = buffer[keep:], first + keep
+    cut(None)
+    return out
+
+
+def recording_patches(path, onset_s, pitch) -> np.ndarray:
+    """The patches of a recording's notes (onsets in seconds, MIDI pitches), its audio read in blocks."""
+    blocks = musicnet.audio_blocks(path, SAMPLE_RATE)
+    return patches(LogSpectrogram().frames(blocks), onset_frames(onset_s), pitch)
+
+
+class NoteInstrumentNet(nn.Module):
+    """Patch and pitch -> one logit per instrument."""
+
+    def __init__(self, width: int = 16, dropout: float = 0.3):
+        super().__init__()
+        layers, channels = [], 1
+        for out in (width, 2 * width, 4 * width):
+            layers += [
+                nn.Conv2d(channels, out, 3, padding=1),
+                nn.BatchNorm2d(out),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
+            channels = out
+        self.convolutions = nn.Sequential(*layers, nn.AdaptiveAvgPool2d((6, 1)), nn.Flatten())
+        self.classify = nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(channels * 6 + 1, instruments.N_INSTRUMENTS)
+        )
+
+    def forward(self, patch: torch.Tensor, pitch: torch.Tensor) -> torch.Tensor:
+        pitch = ((pitch.float() - 60.0) / 24.0)[:, None]
+        return self.classify(torch.cat([self.convolutions(patch[:, None].float()), pitch], dim=1))
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the network is trained; every field is in its cache key."""
+
+    notes_per_recording: int = 400  # drawn at random from each training recording (seeded)
+    validation_notes_per_recording: int = 100
+    epochs: int = 8
+    batch_size: int = 128
+    lr: float = 1e-3
+    width: int = 16
+    dropout: float = 0.3
+    seed: int = 0
+    recordings: int | None = None  # the first N training recordings only (CI's tiny configuration)
+
+
+@dataclass
+class NoteSet:
+    """Notes with their patches: ``table`` (recording, onset_s, offset_s, pitch, instrument), ``x``, ``y``."""
+
+    table: pd.DataFrame
+    x: np.ndarray
+    y: np.ndarray
+
+
+def note_set(dataset, ids, *, per_recording: int | None, seed: int, progress: bool = False) -> NoteSet:
+    """Labelled notes of recordings ``ids`` of ``dataset`` (at most ``per_recording`` each, drawn at random,
+    seeded per recording) with their patches."""
+    tables, xs = [], []
+    for rid in tqdm(list(ids), desc="note patches", unit="recording", disable=not progress, leave=False):
+        table = dataset.notes(rid)
+        table = table[table["pitch"].between(notes.LOWEST_PITCH, notes.LOWEST_PITCH + notes.N_KEYS - 1)]
+        if per_recording is not None and len(table) > per_recording:
+            rows = np.random.default_rng([seed, int(rid)]).choice(len(table), per_recording, replace=False)
+            table = table.iloc[np.sort(rows)]
+        table = table.reset_index(drop=True).assign(recording=int(rid))
+        xs.append(recording_patches(dataset.recording(rid)["audio_path"], table["onset_s"], table["pitch"]))
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["recording"])
+    x = np.concatenate(xs) if xs else np.zeros((0, PATCH_ROWS, PATCH_FRAMES), dtype=np.float16)
+    return NoteSet(table, x, instruments.index_of(table["instrument"].to_numpy(np.int64)))
+
+
+def mean_f(y_true, y_pred) -> tuple[float, dict]:
+    """Mean F over the instruments present in ``y_true``, and each instrument's F (sklearn's ``f1_score``)."""
+    from sklearn.metrics import f1_score
+
+    present = np.unique(y_true)
+    per = f1_score(y_true, y_pred, labels=present, average=None, zero_division=0)
+    return float(np.mean(per)) if len(per) else 0.0, {
+        instruments.NAMES[c]: float(f) for c, f in zip(present, per)
+    }
+
+
+@torch.no_grad()
+def probabilities(network: NoteInstrumentNet, x: np.ndarray, pitch, *, batch_size: int = 512) -> np.ndarray:
+    """``(notes, 11)`` instrument probabilities of patches ``x`` at MIDI ``pitch``."""
+    network.eval()
+    pitch = torch.from_numpy(np.array(pitch, dtype=np.int64))
+    out = [
+        torch.softmax(network(torch.from_numpy(x[i : i + batch_size]), pitch[i : i + batch_size]), dim=1)
+        for i in range(0, len(x), batch_size)
+    ]
+    return torch.cat(out).double().numpy() if out else np.zeros((0, instruments.N_INSTRUMENTS))
+
+
+def fit(
+    train: NoteSet, validation: NoteSet, settings: Training, *, progress: bool = False
+) -> tuple[dict, dict]:
+    """Train the network; return its weights at the epoch of best validation mean F, and their scores."""
+    if not len(train.y) or not len(validation.y):
+        raise ValueError("training the note instruments needs training and validation notes")
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    network = NoteInstrumentNet(settings.width, settings.dropout)
+    counts = np.bincount(train.y, minlength=instruments.N_INSTRUMENTS).astype(np.float64)
+    # Class-weighted: rare instruments (oboe, harpsichord) count as much as the strings and piano.
+    weight = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max(1, (counts > 0).sum()), 0.0)
+    loss = nn.CrossEntropyLoss(weight=torch.tensor(weight, dtype=torch.float32))
+    optimizer = torch.optim.Adam(network.parameters(), lr=settings.lr)
+    pitch = torch.from_numpy(train.table["pitch"].to_numpy(np.int64, copy=True))
+    y = torch.from_numpy(train.y)
+    best, scores = None, {"mean_f": -1.0}
+    steps = -(-len(train.y) // settings.batch_size)
+    for epoch in range(settings.epochs):
+        network.train()
+        order = rng.permutation(len(train.y))
+        for i in tqdm(
+            range(steps), desc=f"note instruments, epoch {epoch + 1}", disable=not progress, leave=False
+        ):
+            rows = order[i * settings.batch_size : (i + 1) * settings.batch_size]
+            value = loss(network(torch.from_numpy(train.x[rows]), pitch[rows]), y[rows])
+            optimizer.zero_grad()
+            value.backward()
+            optimizer.step()
+        p = probabilities(network, validation.x, validation.table["pitch"])
+        f, per = mean_f(validation.y, p.argmax(1))
+        if f > scores["mean_f"]:
+            best = copy.deepcopy(network.state_dict())
+            scores = {
+                "epoch": epoch + 1,
+                "mean_f": f,
+                "accuracy": float(np.mean(p.argmax(1) == validation.y)),
+            }
+    return best, scores
+
+
+def training_key(dataset, settings: Training) -> str:
+    """The cache key of the network trained on ``dataset`` with ``settings``."""
+    return cache.key(
+        {"version": VERSION, "dataset": cache.dataset_fingerprint(dataset), "settings": asdict(settings)}
+    )
+
+
+def split_ids(dataset, split: str, limit: int | None = None) -> list[int]:
+    """``dataset``'s recordings of ``split`` (the packaged splits), the first ``limit`` of them."""
+    split_of = splits.read_splits().set_index("id")["split"]
+    ids = [rid for rid in dataset.ids if split_of.get(rid) == split]
+    return ids[:limit] if limit is not None else ids
+
+
+def train(dataset, settings: Training = Training(), *, use_cache: bool = True, progress: bool = True) -> Path:
+    """Path of the model file trained on ``dataset``'s training notes (cached: a second call reads it)."""
+    dest = cache_dir() / "note_models" / f"{training_key(dataset, settings)}.pt"
+    with cache.entry_lock(dest.with_suffix("")):
+        if use_cache and dest.is_file():
+            cache.mark_used(dest)
+            return dest
+        train_ids = split_ids(dataset, "train", settings.recordings)
+        validation_ids = split_ids(dataset, "validation", settings.recordings)
+        if not train_ids or not validation_ids:
+            raise ModelError(
+                f"{dataset.root}: training the note instruments needs training and validation recordings"
+            )
+        chosen = [
+            note_set(dataset, ids, per_recording=n, seed=settings.seed, progress=progress)
+            for ids, n in (
+                (train_ids, settings.notes_per_recording),
+                (validation_ids, settings.validation_notes_per_recording),
+            )
+        ]
+        weights, scores = fit(*chosen, settings, progress=progress)
+        trained_on = {
+            "root": str(dataset.root),
+            "fingerprint": dataset.fingerprint(),
+            "recordings": len(train_ids),
+            "notes": len(chosen[0].y),
+        }
+        save(dest, weights, settings, trained_on=trained_on, validation=scores)
+    return dest
+
+
+def save(path, weights: dict, settings: Training, *, trained_on: dict, validation: dict) -> Path:
+    """Write a note-instrument model file atomically."""
+    state = {
+        "format_version": FORMAT_VERSION,
+        "instrid_version": instrid.__version__,
+        "network": {k: v.cpu() for k, v in weights.items()},
+        "settings": asdict(settings),
+        "trained_on": trained_on,
+        "validation": validation,
+        "instruments": list(instruments.NAMES),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return Path(path)
+
+
+def load(path) -> tuple[NoteInstrumentNet, dict]:
+    """The network saved by :func:`save` (eval mode) and the file's contents.
+
+    Raises :class:`ModelError` naming a file that is not one.
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ModelError(f"{path}: no such note-instrument model file") from None
+    except Exception as exc:  # noqa: BLE001 - torch raises many kinds for a file that is not its own
+        raise ModelError(
+            f"{path}: not an instrid note-instrument model file ({type(exc).__name__})"
+        ) from None
+    if not isinstance(state, dict) or not set(KEYS) <= set(state) or "network" not in state:
+        raise ModelError(f"{path}: not an instrid note-instrument model file")
+    if state["format_version"] != FORMAT_VERSION or state["instruments"] != list(instruments.NAMES):
+        raise ModelError(f"{path}: made by another instrid version; train it again (instrid train-notes)")
+    settings = state["settings"]
+    network = NoteInstrumentNet(settings["width"], settings["dropout"])
+    try:
+        network.load_state_dict(state["network"])
+    except RuntimeError:
+        raise ModelError(f"{path}: its network does not match its settings") from None
+    return network.eval(), state
+
+
+def mark(path) -> str | None:
+    """What note-instrument model file is at ``path``, in words, or None when it is not one."""
+    try:
+        _, state = load(path)
+    except ModelError:
+        return None
+    return f"an instrid note-instrument model trained on {state['trained_on'].get('root', '?')}"
