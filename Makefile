@@ -45,6 +45,9 @@ RESULTS_TABLE := $(BIN)/instrid results-table --results results --readme README.
 # The study's final model (instrid train's default), where `instrid predict` looks for it, outside the
 # repository; seconds after a study (its embeddings are cached), minutes from a built dataset alone.
 TRAIN_MODEL := $(BIN)/instrid train --root $(DATA_ROOT)
+# The network that names each note's instrument (`instrid transcribe` looks for it there too): read from
+# the cache after notebook 15, which trains it with the same settings.
+TRAIN_NOTES := $(BIN)/instrid train-notes --root $(DATA_ROOT)
 # CI's tiny configuration (notebooks/ci.yaml): one recording per split and font, several ensembles, and
 # the one held-out font CI's offline copies hold; everything under build/ci.
 CI_DIR := build/ci
@@ -89,12 +92,13 @@ copy-%:
 		-p data_root "$(abspath $(COPY_DATA))" -p font_trees "$(abspath $(COPY_FONTS))" \
 		-p figures_dir "$(abspath $(OUT)/figures)" -p results_dir "$(abspath $(OUT)/results)"
 
-# Every notebook in place, the README's table and FINDINGS.md, then the model.
+# Every notebook in place, the README's table and FINDINGS.md, then the models.
 study: data
 	$(BIN)/instrid data info --root $(DATA_ROOT)
 	$(MAKE) --no-print-directory -j $(STUDY_JOBS) $(addprefix run-,$(STUDY_ORDER))
 	$(RESULTS_TABLE)
 	$(TRAIN_MODEL)
+	$(TRAIN_NOTES)
 
 study-full: study
 	$(MAKE) --no-print-directory -j $(STUDY_JOBS) $(addprefix run-,$(FULL_ONLY))
@@ -102,6 +106,7 @@ study-full: study
 
 model: data
 	$(TRAIN_MODEL)
+	$(TRAIN_NOTES)
 
 # One notebook after editing it, and the findings: `make 06_top_n`.
 $(NOTEBOOKS): data

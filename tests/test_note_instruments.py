@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
-from conftest import RENDERED, SMALL, rendered_tree
+from conftest import RENDERED_TREE, SMALL, rendered_tree
 from instrid.data import instruments, musicnet
 from instrid.errors import ModelError
 from instrid.models import note_instruments as ni
@@ -87,7 +88,7 @@ def test_mean_f_is_over_the_instruments_present():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
-    return musicnet.MusicNet(rendered_tree(tmp_path_factory.mktemp("rendered"), RENDERED))
+    return musicnet.MusicNet(rendered_tree(tmp_path_factory.mktemp("rendered"), RENDERED_TREE))
 
 
 def test_the_network_learns_to_tell_piano_from_flute_notes_and_its_file_is_cached(rendered, monkeypatch):
@@ -148,3 +149,40 @@ def test_training_needs_training_and_validation_recordings(tmp_path):
     tree = rendered_tree(tmp_path / "tree", {1759: ("test", 2.0)})
     with pytest.raises(ModelError, match="needs training and validation recordings"):
         ni.train(musicnet.MusicNet(tree), SMALL, progress=False)
+
+
+def test_patches_come_out_in_batches_as_soon_as_their_frames_have_come():
+    full = spectrogram(np.random.default_rng(1).normal(0, 0.1, 4 * SR).astype(np.float32))
+    onsets, pitches = np.array([300, 10, 12, 150, 151, 5]), np.array([60, 61, 62, 63, 64, 65])
+    consumed = []
+
+    def chunks():
+        for k, chunk in enumerate(np.array_split(full, 10)):
+            consumed.append(k)
+            yield chunk
+
+    seen = []
+    for indices, batch in ni.patch_batches(chunks(), onsets, pitches, batch=2):
+        seen.append((len(consumed), indices.tolist()))
+        np.testing.assert_array_equal(batch, ni.patches(iter([full]), onsets[indices], pitches[indices]))
+    # By onset, two at a time; the first pair (onsets 5 and 10) before most of the audio was read.
+    assert [i for _, i in seen] == [[5, 1], [2, 3], [4, 0]]
+    assert seen[0][0] <= 2 and seen[-1][0] == 10
+
+
+def test_a_margin_widens_each_patch_by_the_same_frames_either_side():
+    full = spectrogram(np.random.default_rng(2).normal(0, 0.1, 2 * SR).astype(np.float32))
+    onsets, pitches = np.array([0, 40, len(full) - 3]), np.array([50, 70, 90])
+    plain = ni.patches(iter([full]), onsets, pitches)
+    wide = ni.patches(iter(np.array_split(full, 4)), onsets, pitches, margin=3)
+    assert wide.shape == (3, ni.PATCH_ROWS, ni.PATCH_FRAMES + 6)
+    np.testing.assert_array_equal(wide[:, :, 3:-3], plain)
+    np.testing.assert_array_equal(
+        wide[1, :, :3].astype(np.float32), ni.patches(iter([full]), [37], [70])[0, :, :3].astype(np.float32)
+    )
+    with pytest.raises(ValueError, match="2 frames of margin"):
+        ni.fit(
+            ni.NoteSet(pd.DataFrame({"pitch": [60]}), plain[:1], np.array([3])),
+            ni.NoteSet(pd.DataFrame({"pitch": [60]}), plain[:1], np.array([3])),
+            ni.Training(),
+        )

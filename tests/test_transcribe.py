@@ -11,7 +11,7 @@ import pretty_midi
 import pytest
 import soundfile
 
-from conftest import RENDERED, SMALL, one_line, rendered_tree, run, tone_file
+from conftest import RENDERED_TREE, SMALL, one_line, rendered_tree, run, tone_file
 from instrid.app import cli, transcribe
 from instrid.data import instruments, musicnet
 from instrid.models import note_instruments
@@ -22,7 +22,7 @@ from instrid.study import metrics
 def trained(tmp_path_factory):
     """A tree of rendered piano and flute notes and a note-instrument model trained on it (seconds)."""
     tmp = tmp_path_factory.mktemp("transcribe")
-    tree = rendered_tree(tmp / "tree", RENDERED)
+    tree = rendered_tree(tmp / "tree", RENDERED_TREE)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("INSTRID_CACHE", str(tmp / "cache"))
         cached = note_instruments.train(musicnet.MusicNet(tree), SMALL, progress=False)

@@ -489,7 +489,7 @@ def _transcribe(args) -> int:
     failed = 0
     for path in inputs:
         try:
-            table = transcribe.transcribe_file(note_model, network, path, progress=not args.quiet)
+            table = note_instruments.transcribe(note_model, network, path, progress=not args.quiet)
         except InstridError as exc:
             print(f"instrid: error: {exc}", file=sys.stderr)
             failed += 1
@@ -883,7 +883,7 @@ def build_parser() -> argparse.ArgumentParser:
     notes_fit.add_argument(
         "--force", action="store_true", help="replace a note-instrument model file already at --out"
     )
-    notes_fit.add_argument("--epochs", type=COUNT, help="epochs (default: the study's, 8)")
+    notes_fit.add_argument("--epochs", type=COUNT, help="epochs (default: the study's, 10)")
     notes_fit.add_argument(
         "--notes-per-recording",
         type=COUNT,

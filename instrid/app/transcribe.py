@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from instrid import outputs
 from instrid.data import instruments, musicnet
@@ -25,7 +23,7 @@ from instrid.models import note_instruments, notes
 DEFAULT_MODEL_NAME = note_instruments.MODEL_NAME
 #: The outputs of one input, by suffix; the CSV's columns.
 OUTPUT_SUFFIXES = (".mid", ".notes.csv", ".notes.json", ".notes.png")
-COLUMNS = ("onset_s", "offset_s", "pitch", "instrument", "confidence", "note_confidence")
+COLUMNS = note_instruments.COLUMNS
 SUMMARY_KEYS = {"file", "duration_s", "notes", "instruments", "note_model", "instrument_model_trained_on"}
 VELOCITY = 80  # loudness is not transcribed: every note at mezzo-forte
 
@@ -33,55 +31,6 @@ VELOCITY = 80  # loudness is not transcribed: every note at mezzo-forte
 def default_model_path() -> Path:
     """``instrid.files.cache_dir()/models/instrid-notes.pt``."""
     return cache_dir() / "models" / DEFAULT_MODEL_NAME
-
-
-def transcribe_file(note_model, network, path, *, progress: bool = False) -> pd.DataFrame:
-    """The notes of one audio file with their instruments.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per note, by onset: ``onset_s``, ``offset_s``, ``pitch`` (MIDI), ``instrument`` (name),
-        ``confidence`` (the instrument's probability for this note) and ``note_confidence`` (the note
-        model's mean posterior over the note).
-    """
-    seconds = musicnet.header_seconds(path)
-    with tqdm(
-        total=None if seconds is None else round(2 * seconds, 1),
-        desc=Path(path).name,
-        unit="s",
-        disable=None if progress else True,
-        leave=False,
-    ) as bar:
-        tracker, tracked = notes.NoteTracker(), []
-        for note, onset in note_model.posteriors(musicnet.audio_blocks(path, notes.SAMPLE_RATE)):
-            tracked += tracker.feed(note, onset)
-            bar.update(round(len(note) * notes.HOP / notes.SAMPLE_RATE, 1))
-        table = notes.notes_table(tracked + tracker.finish())
-
-        def frames():
-            for chunk in note_instruments.LogSpectrogram().frames(
-                musicnet.audio_blocks(path, notes.SAMPLE_RATE)
-            ):
-                bar.update(round(len(chunk) * notes.HOP / notes.SAMPLE_RATE, 1))
-                yield chunk
-
-        x = note_instruments.patches(
-            frames(), note_instruments.onset_frames(table["onset_s"]), table["pitch"]
-        )
-    p = note_instruments.probabilities(network, x, table["pitch"])
-    chosen = p.argmax(1) if len(p) else np.zeros(0, dtype=np.int64)
-    return pd.DataFrame(
-        {
-            "onset_s": np.round(table["onset_s"].to_numpy(), 4),
-            "offset_s": np.round(table["offset_s"].to_numpy(), 4),
-            "pitch": table["pitch"].to_numpy(np.int64),
-            "instrument": np.asarray(instruments.NAMES, dtype=object)[chosen],
-            "confidence": np.round(p[np.arange(len(p)), chosen], 4) if len(p) else np.zeros(0),
-            "note_confidence": np.round(table["confidence"].to_numpy(), 4),
-        },
-        columns=list(COLUMNS),
-    )
 
 
 def summarize(table: pd.DataFrame, path, *, trained_on: dict) -> dict:

@@ -17,6 +17,7 @@ from instrid.data import instruments
 from instrid.report import verdicts
 from instrid.report.claims import (
     CHOSEN_TOP_N,
+    DEFAULT_TEST,
     FINAL,
     FINAL_TEST,
     GENERALIZATION_TARGETS,
@@ -32,6 +33,8 @@ from instrid.report.claims import (
     MIX_FAMILIES,
     NOISE_PROBE,
     NOT_MEASURED,
+    NOTE_MODEL,
+    NOTE_TARGETS,
     ON_TEST,
     ONE_THRESHOLD,
     REPORT_BIAS_VECTORS,
@@ -764,6 +767,52 @@ def _cross_font(r: dict, on: dict) -> Verdict:
 
 
 #: Every rule by name, as :attr:`instrid.report.claims.Claim.judged_by` names it.
+def _note_instruments(r: dict, on: dict) -> Verdict:
+    t = NOTE_TARGETS
+    found = records.select(r["records"], claim="note_assignment", metric="mean_f")
+    default = records.one(found, tested_on=DEFAULT_TEST)["value"]
+    sampled = [rec for rec in found if rec["tested_on"].removesuffix(" (held out)") in SAMPLED_FONTS]
+    on_fonts = ", ".join(
+        f"{rec['tested_on']} {rec['value']:.3f}" for rec in found if rec["tested_on"] != DEFAULT_TEST
+    )
+    # Where no sampled font was rendered (a tree without it), its target counts as not met.
+    status = _status_of(
+        [
+            {
+                "in timbre": default >= t["true_notes_mean_f"],
+                "unheard": bool(sampled)
+                and all(rec["value"] >= t["unheard_true_notes_mean_f"] for rec in sampled),
+            }
+        ]
+    )
+    return Verdict(
+        status,
+        "(this study's target)",
+        f"mean F {default:.3f} on the default test split" + (f"; {on_fonts}" if on_fonts else ""),
+        f"{status.capitalize()}: targets {t['true_notes_mean_f']} in the training timbre and "
+        f"{t['unheard_true_notes_mean_f']} on the unheard sampled font"
+        + ("" if sampled else " (not rendered in this run)")
+        + ".",
+        number=f"{default:.3f}",
+    )
+
+
+def _notes_with_instruments(r: dict, on: dict) -> Verdict:
+    target = NOTE_TARGETS["notes_with_instruments_f1"]
+    fields = dict(claim="notes", model=NOTE_MODEL, tested_on=DEFAULT_TEST, metric="f1")
+    with_instrument = records.one(r["records"], at="onset, instrument", **fields)["value"]
+    notes_only = records.one(r["records"], at="onset", **fields)["value"]
+    status = MET if with_instrument >= target else MISSED
+    return Verdict(
+        status,
+        "(this study's target)",
+        f"F1 {with_instrument:.3f} with instruments, {notes_only:.3f} for the notes alone",
+        f"{status.capitalize()}: target {target} (onset within 50 ms, pitch and instrument right); the notes "
+        f"alone bound it from above.",
+        number=f"{with_instrument:.3f}",
+    )
+
+
 RULES = {
     "polyphony": _polyphony,
     "first_four": _first_four,
@@ -787,6 +836,8 @@ RULES = {
     "all_recordings": _all_recordings,
     "shipped_on_sampled_font": _shipped_on_sampled_font,
     "cross_font": _cross_font,
+    "note_instruments": _note_instruments,
+    "notes_with_instruments": _notes_with_instruments,
 }
 
 

@@ -10,7 +10,8 @@
   :func:`top_n_tradeoff`, :func:`mixed_tradeoff`; ``07`` :func:`interval_rows`,
   :func:`per_instrument`; ``08`` :func:`forest`; ``09`` :func:`pareto`; ``10`` and ``11``
   :func:`generalization`; ``11`` :func:`timeline`; ``14`` :func:`declared_alone`;
-  ``15`` and ``instrid transcribe`` :func:`note_roll`.
+  ``15`` :func:`note_roll` (also ``instrid transcribe``'s),
+  :func:`scores_by_instrument`.
 
 Where a number has several seeds, a panel shows the seed mean and its 95%
 interval over recordings (bands or error bars), as stored in ``results/``.
@@ -216,6 +217,12 @@ def piano_roll(roll_ax, strip_ax, notes: pd.DataFrame, segments, t0: int, t1: in
     return roll_ax, strip_ax
 
 
+def instrument_color(j: int):
+    """The colour of instrument ``j`` (study order): matplotlib's ten in order, as every panel uses them,
+    and dark grey for the eleventh (contrabass), which the ten would give violin's blue."""
+    return f"C{j}" if j < 10 else "0.25"
+
+
 def note_roll(ax, notes: pd.DataFrame, *, start_s: float = 0.0, end_s: float | None = None, legend=True):
     """Notes of ``[start_s, end_s)`` as a piano roll, one colour per instrument (as in :func:`piano_roll`).
 
@@ -236,7 +243,7 @@ def note_roll(ax, notes: pd.DataFrame, *, start_s: float = 0.0, end_s: float | N
             ax.broken_barh(
                 list(zip(rows["onset_s"], rows["offset_s"] - rows["onset_s"])),
                 (pitch - 0.4, 0.8),
-                color=f"C{j}",
+                color=instrument_color(j),
                 alpha=0.85,
             )
     pitches = inside["pitch"]
@@ -248,12 +255,30 @@ def note_roll(ax, notes: pd.DataFrame, *, start_s: float = 0.0, end_s: float | N
     )
     if legend and playing:
         ax.legend(
-            handles=[Rectangle((0, 0), 1, 1, color=f"C{j}") for j in playing],
+            handles=[Rectangle((0, 0), 1, 1, color=instrument_color(j)) for j in playing],
             labels=[instruments.NAMES[j] for j in playing],
-            loc="upper right",
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
             fontsize=8,
-            ncol=min(4, len(playing)),
         )
+    return ax
+
+
+def scores_by_instrument(ax, scores: pd.DataFrame, *, metric: str = "F", target: float | None = None):
+    """Grouped bars: one group per instrument (rows of ``scores``), one bar per column (a test tree, in
+    greys from dark to light, apart from the instruments' colours), with a dashed line at ``target``."""
+    columns = list(scores.columns)
+    width = 0.8 / max(1, len(columns))
+    x = np.arange(len(scores))
+    greys = np.linspace(0.15, 0.8, max(2, len(columns)))
+    for k, column in enumerate(columns):
+        offset = (k - (len(columns) - 1) / 2) * width
+        ax.bar(x + offset, scores[column].to_numpy(), width, label=column, color=str(round(greys[k], 2)))
+    if target is not None:
+        ax.axhline(target, color="0.3", ls="--", lw=0.8, label=f"target {target:g}")
+    ax.set_xticks(x, list(scores.index), rotation=30, ha="right")
+    ax.set(ylim=(0, 1), ylabel=metric)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
 
