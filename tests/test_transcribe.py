@@ -175,3 +175,11 @@ def test_midi_tracks_follow_the_study_order_with_their_programs():
         ("violin", 40, 2),
         ("contrabass", 43, 1),
     ]
+
+
+def test_train_notes_says_the_defaults_it_uses(capsys):
+    assert cli.main(["train-notes", "--help"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    defaults = note_instruments.Training()
+    assert f"epochs (default: the study's, {defaults.epochs})" in said
+    assert f"(default: the study's, {defaults.notes_per_recording})" in said

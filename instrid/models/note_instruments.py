@@ -10,12 +10,14 @@ profile, attack and decay, which is what tells a violin from a clarinet at the s
 The spectrogram (:class:`LogSpectrogram`: STFT of 2,048 samples every 256, magnitudes summed into
 third-semitone bands by how much of each STFT bin falls in each band) is computed from audio streamed in
 blocks on the same frame grid as the note model (frame ``k`` is centred on sample ``k * 256``), and the
-patches are cut as the frames come (:func:`patches`), so memory stays flat in the recording's length.
+patches are cut as the frames come (:func:`patch_batches`), so memory stays flat in the recording's length.
+:func:`transcribe` runs both: a recording's notes, then the instrument of each.
 
 The network (:class:`NoteInstrumentNet`: three convolution blocks, the rows pooled to 6 bands, the pitch
 added, one linear layer to the 11 instruments) is trained (:func:`train`) on the notes of the default
-dataset's training recordings with class-weighted cross-entropy, seeded, keeping the epoch with the best
-mean F on validation notes; it is cached by what it was trained from and saved as one file
+dataset's training recordings with class-weighted cross-entropy, each patch shifted by up to
+:attr:`Training.jitter` frames (found onsets are off by a frame or two), seeded, keeping the epoch with the
+best mean F on validation notes; it is cached by what it was trained from and saved as one file
 (:func:`save`, :func:`load`) that ``instrid transcribe`` reads.
 """
 
@@ -223,7 +225,7 @@ class Training:
     # its accuracy for each frame.
     jitter: int = 2
     seed: int = 0
-    recordings: int | None = None  # the first N training recordings only (CI's tiny configuration)
+    recordings: int | None = None  # the first N training and validation recordings only (a quick run)
 
 
 @dataclass
