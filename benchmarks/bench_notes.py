@@ -49,7 +49,7 @@ def tracked(note, onset, latency_s, **settings):
 
 def pooled(tables, references, **options) -> dict:
     counts = [metrics.note_counts(ref, est, **options) for est, ref in zip(tables, references)]
-    return metrics.note_f1({k: sum(c[k] for c in counts) for k in counts[0]})
+    return metrics.note_f1(metrics.pool_note_counts(counts))
 
 
 def main() -> None:

@@ -14,9 +14,7 @@ Targets (issue 11): rtf <= 0.05 for 10 minutes including decoding, and the
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,14 +25,9 @@ import soundfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from common import write_result  # noqa: E402
+from common import measured_command, write_result  # noqa: E402
 
 RATE = 44_100
-RUN = (
-    "import json, resource, sys, time; from instrid.app import cli; t = time.perf_counter(); "
-    "code = cli.main(sys.argv[1:]); print(json.dumps({'code': code, 'seconds': time.perf_counter() - t, "
-    "'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
-)
 
 
 def write_audio(path: Path, minutes: float) -> Path:
@@ -46,16 +39,6 @@ def write_audio(path: Path, minutes: float) -> Path:
             tone = 0.2 * np.sin(2 * np.pi * (220 + 20 * (i % 12)) * t)
             f.write(np.stack([tone, tone], axis=1) + 0.02 * rng.standard_normal((block, 2)))
     return path
-
-
-def predict(model: Path, audio: Path, out: Path) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", RUN, "predict", str(audio), "--model", str(model), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -77,7 +60,7 @@ def main() -> None:
         for minutes in (10, 60):
             audio = write_audio(work / f"{minutes}min.wav", minutes)
             started = time.perf_counter()
-            runs[minutes] = predict(model, audio, work / "out")
+            runs[minutes] = measured_command("predict", audio, "--model", model, "--out", work / "out")
             runs[minutes]["wall_s"] = time.perf_counter() - started
             audio.unlink()
     ten, sixty = runs[10], runs[60]

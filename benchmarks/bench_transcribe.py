@@ -14,10 +14,8 @@ Targets: rtf <= 0.1 on 2 cores, and the 60-minute peak within 10% of the 10-minu
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -28,14 +26,9 @@ import soundfile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from common import write_result  # noqa: E402
+from common import measured_command, write_result  # noqa: E402
 
 RATE = 44_100
-RUN = (
-    "import json, resource, sys, time; from instrid.app import cli; t = time.perf_counter(); "
-    "code = cli.main(sys.argv[1:]); print(json.dumps({'code': code, 'seconds': time.perf_counter() - t, "
-    "'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
-)
 
 
 def write_audio(path: Path, minute: np.ndarray, minutes: int) -> Path:
@@ -43,16 +36,6 @@ def write_audio(path: Path, minute: np.ndarray, minutes: int) -> Path:
         for _ in range(minutes):
             f.write(np.stack([minute, minute], axis=1))
     return path
-
-
-def transcribe(model: Path, audio: Path, out: Path) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", RUN, "transcribe", str(audio), "--model", str(model), "--out", str(out), "-q"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -70,7 +53,9 @@ def main() -> None:
         runs = {}
         for minutes in (10, 60):
             audio = write_audio(work / f"{minutes}min.wav", minute, minutes)
-            runs[minutes] = transcribe(model, audio, work / "out")
+            runs[minutes] = measured_command(
+                "transcribe", audio, "--model", model, "--out", work / "out", "-q"
+            )
             runs[minutes]["notes"] = len(pd.read_csv(work / "out" / f"{minutes}min.notes.csv"))
             audio.unlink()
     ten, sixty = runs[10], runs[60]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import subprocess
+import sys
 from pathlib import Path
 
 from instrid.files import write_json_atomic
@@ -64,3 +66,19 @@ def write_result(name: str, figures: dict) -> Path:
     )
     print(f"wrote {path}")
     return path
+
+
+#: One instrid command in a fresh process, printing its exit code, seconds and peak resident memory.
+_MEASURED = (
+    "import json, resource, sys, time; from instrid.app import cli; t = time.perf_counter(); "
+    "code = cli.main(sys.argv[1:]); print(json.dumps({'code': code, 'seconds': time.perf_counter() - t, "
+    "'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
+)
+
+
+def measured_command(*argv) -> dict:
+    """``instrid ARGV`` in its own process: ``{"code", "seconds", "peak_mb"}`` (peak resident memory)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURED, *map(str, argv)], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])

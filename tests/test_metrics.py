@@ -198,3 +198,11 @@ def test_note_counts_match_as_mir_eval_does_and_pool_by_instrument():
         metrics.note_counts(ref, est.drop(columns="pitch"))
     with pytest.raises(ValueError, match="must end after they start"):
         metrics.note_counts(ref.assign(offset_s=0.0), est)
+
+
+def test_note_counts_pool_by_addition():
+    pooled = metrics.pool_note_counts(
+        [{"matched": 2, "estimated": 3, "reference": 4}, {"matched": 1, "estimated": 5, "reference": 1}]
+    )
+    assert pooled == {"matched": 3, "estimated": 8, "reference": 5}
+    assert metrics.note_f1(pooled)["precision"] == pytest.approx(3 / 8)

@@ -399,22 +399,17 @@ def _predict(args) -> int:
         if args.threshold is not None
         else modelfile.rule_of(state)
     )
-    failed = 0
-    for path in inputs:
-        try:
-            table = predict.predict_file(
-                net,
-                state,
-                path,
-                hop_s=args.hop,
-                top_n=args.top_n,
-                threshold=args.threshold,
-                progress=not args.quiet,
-            )
-        except InstridError as exc:
-            print(f"instrid: error: {exc}", file=sys.stderr)
-            failed += 1
-            continue
+
+    def one(path):
+        table = predict.predict_file(
+            net,
+            state,
+            path,
+            hop_s=args.hop,
+            top_n=args.top_n,
+            threshold=args.threshold,
+            progress=not args.quiet,
+        )
         summary = predict.summarize(table, trained_on=modelfile.trained_on(state), rule=rule)
         found = ", ".join(
             f"{name} {100 * v['share_of_windows']:.0f}%" for name, v in summary["instruments"].items()
@@ -429,13 +424,8 @@ def _predict(args) -> int:
             predict.write_outputs(table, summary, out_dir, path.stem)
         else:
             print(table.to_csv(index=False), end="")
-    if failed:
-        if len(inputs) > 1:
-            print(
-                f"instrid: {failed} of {len(inputs)} file(s) failed; the others were written", file=sys.stderr
-            )
-        return 2
-    return 0
+
+    return _each_file(inputs, one)
 
 
 def _train_notes(args) -> None:
@@ -486,14 +476,9 @@ def _transcribe(args) -> int:
     network, state = note_instruments.load(model_path)
     note_model = notes.NoteModel()
     said = [f"{model_path}: instruments of notes trained on {state['trained_on'].get('root', '?')}"]
-    failed = 0
-    for path in inputs:
-        try:
-            table = note_instruments.transcribe(note_model, network, path, progress=not args.quiet)
-        except InstridError as exc:
-            print(f"instrid: error: {exc}", file=sys.stderr)
-            failed += 1
-            continue
+
+    def one(path):
+        table = note_instruments.transcribe(note_model, network, path, progress=not args.quiet)
         summary = transcribe.summarize(table, path, trained_on=state["trained_on"])
         while said:
             print(said.pop())
@@ -501,6 +486,20 @@ def _transcribe(args) -> int:
         print(f"{path}: {len(table)} notes; {found or 'none'}")
         out_dir.mkdir(parents=True, exist_ok=True)
         transcribe.write_outputs(table, summary, out_dir, path.stem)
+
+    return _each_file(inputs, one)
+
+
+def _each_file(inputs, one) -> int:
+    """``one(path)`` for each input; a file that fails (an InstridError) is named in one line and skipped,
+    the others still done; exit status 2 when any failed."""
+    failed = 0
+    for path in inputs:
+        try:
+            one(path)
+        except InstridError as exc:
+            print(f"instrid: error: {exc}", file=sys.stderr)
+            failed += 1
     if failed:
         if len(inputs) > 1:
             print(

@@ -348,6 +348,11 @@ def note_counts(
     return {"matched": matched, "estimated": len(estimated), "reference": len(reference)}
 
 
+def pool_note_counts(counts) -> dict:
+    """:func:`note_counts` of several recordings added up: one pooled count per key."""
+    return {k: sum(c[k] for c in counts) for k in ("matched", "estimated", "reference")}
+
+
 def note_f1(counts: dict) -> dict:
     """Precision, recall and F1 of pooled :func:`note_counts` (0 where a count is 0)."""
     precision = counts["matched"] / counts["estimated"] if counts["estimated"] else 0.0

@@ -100,7 +100,7 @@ def note_scores(estimated: dict, references: dict) -> pd.DataFrame:
             )
             for r in references
         ]
-        total = {k: sum(c[k] for c in counts) for k in ("matched", "estimated", "reference")}
+        total = metrics.pool_note_counts(counts)
         rows[name] = {**metrics.note_f1(total), **total}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("criterion")
 
@@ -121,7 +121,7 @@ def per_instrument_notes(estimated: dict, references: dict, *, with_offsets: boo
             )
             for r in references
         ]
-        total = {k: sum(c[k] for c in counts) for k in ("matched", "estimated", "reference")}
+        total = metrics.pool_note_counts(counts)
         rows[name] = {**metrics.note_f1(total), **total}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("instrument")
 
