@@ -25,8 +25,10 @@ NOTEBOOKS := $(sort $(notdir $(basename $(filter-out %.failed.ipynb,$(wildcard n
 FULL_ONLY := 08_protocol_audit 10_generalization 13_literature 14_trained_backbone
 # A notebook reads no other's results, only the embedding cache, which locks each entry while one
 # notebook computes it (a seed another is computing is taken last); any order gives the same bytes. The
-# final test and the decision rules compute most of the embeddings the others read, sharing them out.
-STUDY_FIRST := 07_final_test 09_decision_rules
+# longest start first, so that no long notebook runs alone at the end: the final test (which computes most
+# of the embeddings the others read) beside notes and their instruments (which reads none), then the
+# decision rules.
+STUDY_FIRST := 07_final_test 15_notes 09_decision_rules
 STUDY_ORDER := $(STUDY_FIRST) $(filter-out $(STUDY_FIRST) $(FULL_ONLY),$(NOTEBOOKS))
 STUDY_JOBS ?= 2
 # Each notebook gets its share of the cores for torch, OpenMP and BLAS (threads beyond the cores wait

@@ -111,9 +111,9 @@ def write_text_atomic(dest, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_json_atomic(dest, obj) -> None:
-    """Write ``obj`` as indented, key-sorted JSON to ``dest`` atomically."""
-    write_text_atomic(dest, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+def write_json_atomic(dest, obj, *, sort_keys: bool = True) -> None:
+    """Write ``obj`` as indented JSON (keys sorted unless ``sort_keys`` is False) to ``dest`` atomically."""
+    write_text_atomic(dest, json.dumps(obj, indent=2, sort_keys=sort_keys) + "\n")
 
 
 def file_digest(path, algorithm: str = "sha256", chunk_bytes: int = 1 << 22) -> str:

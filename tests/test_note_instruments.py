@@ -111,10 +111,21 @@ def test_the_network_learns_to_tell_piano_from_flute_notes_and_its_file_is_cache
         ni.train(rendered, ni.Training(**{**SMALL.__dict__, "seed": 1}), progress=False)
 
 
-def test_training_is_seeded(rendered):
+def test_training_is_seeded_and_trains_on_one_thread_whatever_the_callers_count(rendered, monkeypatch):
     small = ni.Training(**{**SMALL.__dict__, "epochs": 2})
-    first = ni.load(ni.train(rendered, small, use_cache=False, progress=False))[0].state_dict()
-    second = ni.load(ni.train(rendered, small, use_cache=False, progress=False))[0].state_dict()
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        first = ni.load(ni.train(rendered, small, use_cache=False, progress=False))[0].state_dict()
+        torch.set_num_threads(3)
+        seen, fit = [], ni._fit
+        monkeypatch.setattr(
+            ni, "_fit", lambda *args, **kwargs: seen.append(torch.get_num_threads()) or fit(*args, **kwargs)
+        )
+        second = ni.load(ni.train(rendered, small, use_cache=False, progress=False))[0].state_dict()
+        assert seen == [1] and torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(threads)
     for name, value in first.items():
         torch.testing.assert_close(value, second[name], rtol=0, atol=0)
 

@@ -11,7 +11,6 @@ probability of each instrument, the instruments declared), a summary
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from tqdm import tqdm
 from instrid import outputs
 from instrid.data import examples, instruments, labels, musicnet
 from instrid.errors import DatasetError
-from instrid.files import atomic_path, cache_dir
+from instrid.files import atomic_path, cache_dir, write_json_atomic
 from instrid.study import decisions
 
 #: Where ``make study`` (``make model``) leaves the study's final model, and ``instrid predict`` looks for it.
@@ -228,15 +227,12 @@ def write_outputs(table: pd.DataFrame, summary: dict, out_dir, stem: str) -> lis
     paths = output_paths(out_dir, stem)
     with atomic_path(paths[0]) as tmp:
         table.to_csv(tmp, index=False)
-    with atomic_path(paths[1]) as tmp:
-        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    write_json_atomic(paths[1], summary, sort_keys=False)
     duration = max(1.0, summary["duration_s"])
     fig, ax = plt.subplots(figsize=(min(24, 6 + duration / 30), 4.2))
     plots.timeline(ax, table)
     ax.set_title(f"{Path(summary['file']).name}: instruments over time ({summary['rule']})")
-    with atomic_path(paths[2]) as tmp:
-        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    plots.save_png(fig, paths[2])
     return paths
 
 

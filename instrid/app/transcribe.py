@@ -9,14 +9,13 @@ track's name), a CSV of the notes, a JSON summary and a piano roll coloured by i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from instrid import outputs
 from instrid.data import instruments, musicnet
-from instrid.files import atomic_path, cache_dir
+from instrid.files import atomic_path, cache_dir, write_json_atomic
 from instrid.models import note_instruments, notes
 
 #: Where ``make model`` leaves the study's note-instrument model, and ``instrid transcribe`` looks for it.
@@ -133,13 +132,10 @@ def write_outputs(table: pd.DataFrame, summary: dict, out_dir, stem: str) -> lis
         midi(table).write(str(tmp))
     with atomic_path(paths[1]) as tmp:
         table.to_csv(tmp, index=False)
-    with atomic_path(paths[2]) as tmp:
-        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    write_json_atomic(paths[2], summary, sort_keys=False)
     duration = max(1.0, summary["duration_s"] or float(table["offset_s"].to_numpy().max(initial=1.0)))
     fig, ax = plt.subplots(figsize=(min(24, 6 + duration / 20), 5))
     plots.note_roll(ax, table)
     ax.set_title(f"{Path(summary['file']).name}: notes by instrument")
-    with atomic_path(paths[3]) as tmp:
-        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    plots.save_png(fig, paths[3])
     return paths

@@ -23,6 +23,7 @@ best mean F on validation notes; it is cached by what it was trained from and sa
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -281,12 +282,34 @@ def probabilities(network: NoteInstrumentNet, x: np.ndarray, pitch, *, batch_siz
     return torch.cat(out).double().numpy() if out else np.zeros((0, instruments.N_INSTRUMENTS))
 
 
+@contextlib.contextmanager
+def one_torch_thread():
+    """Run the block on one torch thread, then restore the count.
+
+    The trained network's last bits depend on torch's thread count; training on one thread on any machine
+    lets notebook 15, ``make model`` and ``instrid train-notes`` (whichever runs first) cache the same
+    network.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def fit(
     train: NoteSet, validation: NoteSet, settings: Training, *, progress: bool = False
 ) -> tuple[dict, dict]:
-    """Train the network; return its weights at the epoch of best validation mean F, and their scores."""
+    """Train the network (on one torch thread: :func:`one_torch_thread`); return its weights at the epoch of
+    best validation mean F, and their scores."""
     if not len(train.y) or not len(validation.y):
         raise ValueError("training the note instruments needs training and validation notes")
+    with one_torch_thread():
+        return _fit(train, validation, settings, progress=progress)
+
+
+def _fit(train: NoteSet, validation: NoteSet, settings: Training, *, progress: bool) -> tuple[dict, dict]:
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     network = NoteInstrumentNet(settings.width, settings.dropout)

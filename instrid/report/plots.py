@@ -110,6 +110,13 @@ def save_figure(fig, name: str, figures_dir) -> None:
             fig.savefig(tmp, format=suffix[1:], metadata=metadata[suffix])
 
 
+def save_png(fig, path, *, dpi: int = 120) -> None:
+    """Save ``fig`` as a PNG at ``path`` atomically and close it (the commands' pictures of one file)."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+
+
 METRIC_LABELS = {
     "recall": 'recall ("accuracy")',
     "fp_per_frame": "false positives per frame",
