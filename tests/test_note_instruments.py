@@ -154,6 +154,11 @@ def test_a_bad_model_file_is_named(tmp_path, rendered):
         validation={},
     )
     assert ni.mark(good) == "an instrid note-instrument model trained on x"
+    older = tmp_path / "older.pt"
+    torch.save({**torch.load(good, weights_only=True), "format_version": ni.FORMAT_VERSION - 1}, older)
+    with pytest.raises(ModelError, match="older.pt: made by another instrid version; train it again"):
+        ni.load(older)
+    assert ni.mark(older) == "an instrid note-instrument model trained on x (by another instrid version)"
 
 
 def test_training_needs_training_and_validation_recordings(tmp_path):

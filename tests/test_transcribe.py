@@ -10,6 +10,7 @@ import pandas as pd
 import pretty_midi
 import pytest
 import soundfile
+import torch
 
 from conftest import RENDERED_TREE, SMALL, one_line, rendered_tree, run, tone_file
 from instrid.app import cli, transcribe
@@ -151,7 +152,12 @@ def test_train_notes_writes_where_transcribe_looks_and_never_over_a_users_file(
     monkeypatch.setenv("INSTRID_CACHE", str(tmp_path / "cache"))
     code = cli.main(["train-notes", "--root", str(tree), "--epochs", "1", "-q"])
     assert code == 0 and "on validation notes mean F" in capsys.readouterr().out
-    assert note_instruments.load(transcribe.default_model_path())[1]["settings"]["epochs"] == 1
+    default = transcribe.default_model_path()
+    assert note_instruments.load(default)[1]["settings"]["epochs"] == 1
+    # One another instrid version left there is replaced, not refused as the user's.
+    torch.save({**torch.load(default, weights_only=True), "format_version": 0}, default)
+    assert cli.main(["train-notes", "--root", str(tree), "--epochs", "1", "-q"]) == 0
+    assert note_instruments.load(default)[1]["format_version"] == note_instruments.FORMAT_VERSION
     mine = tmp_path / "mine.pt"
     mine.write_text("my notes")
     code, err = run(capsys, "train-notes", "--root", str(tree), "--epochs", "1", "--out", str(mine))
