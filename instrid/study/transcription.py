@@ -92,38 +92,44 @@ def note_scores(estimated: dict, references: dict) -> pd.DataFrame:
 
     ``estimated`` and ``references``: ``{recording: notes}`` with ``instrument`` names in both.
     """
-    rows = {}
-    for name, (with_offsets, by_instrument) in CRITERIA.items():
-        counts = [
-            metrics.note_counts(
-                references[r], estimated[r], with_offsets=with_offsets, by_instrument=by_instrument
-            )
-            for r in references
-        ]
-        total = metrics.pool_note_counts(counts)
-        rows[name] = {**metrics.note_f1(total), **total}
+    rows = {
+        name: _pooled(
+            ((references[r], estimated[r]) for r in references),
+            with_offsets=with_offsets,
+            by_instrument=by_instrument,
+        )
+        for name, (with_offsets, by_instrument) in CRITERIA.items()
+    }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("criterion")
 
 
 def per_instrument_notes(estimated: dict, references: dict, *, with_offsets: bool = False) -> pd.DataFrame:
     """Notes with instruments, per instrument present in the labels: precision, recall, F1 pooled over
     recordings (a note counts when its onset, pitch and instrument match)."""
-    rows = {}
     present = sorted(
         {n for t in references.values() for n in t["instrument"]}, key=lambda n: instruments.NAMES.index(n)
     )
-    for name in present:
-        counts = [
-            metrics.note_counts(
-                references[r][references[r]["instrument"] == name],
-                estimated[r][estimated[r]["instrument"] == name],
-                with_offsets=with_offsets,
-            )
-            for r in references
-        ]
-        total = metrics.pool_note_counts(counts)
-        rows[name] = {**metrics.note_f1(total), **total}
+    rows = {
+        name: _pooled(
+            (
+                (
+                    references[r][references[r]["instrument"] == name],
+                    estimated[r][estimated[r]["instrument"] == name],
+                )
+                for r in references
+            ),
+            with_offsets=with_offsets,
+        )
+        for name in present
+    }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("instrument")
+
+
+def _pooled(pairs, **options) -> dict:
+    """Precision, recall, F1 and the counts of notes pooled over ``(reference, estimated)`` pairs
+    (:func:`instrid.study.metrics.note_counts` with ``options``)."""
+    total = metrics.pool_note_counts([metrics.note_counts(ref, est, **options) for ref, est in pairs])
+    return {**metrics.note_f1(total), **total}
 
 
 def note_score_records(scores: pd.DataFrame, *, recordings: int, **fields) -> list[dict]:
